@@ -1,0 +1,147 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { registerErrorHandling } from './http/plugins/errors.js';
+import { apiRoutes } from './http/routes/api.js';
+import { healthRoutes } from './http/routes/health.js';
+import { jwksRoutes } from './http/routes/jwks.js';
+import { ltiRoutes } from './http/routes/lti.js';
+import { deriveKey } from './keys/secret-box.js';
+import { ToolKeyService } from './keys/tool-keys.js';
+import { LaunchService } from './lti/launch-service.js';
+import { LaunchTokens } from './lti/launch-token.js';
+import { PlatformKeys } from './lti/platform-keys.js';
+import { AdminTokenService } from './services/admin-tokens.js';
+import { PlatformService } from './services/platforms.js';
+import type { Store } from './store/database.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { createSafeFetch, type SafeFetch } from './util/safe-fetch.js';
+
+export const USER_AGENT = 'Courseport/0.1 (LTI 1.3 tool; +https://github.com/courseport)';
+
+export interface Services {
+  readonly toolKeys: ToolKeyService;
+  readonly platformKeys: PlatformKeys;
+  readonly platforms: PlatformService;
+  readonly adminTokens: AdminTokenService;
+  readonly launches: LaunchService;
+  readonly launchTokens: LaunchTokens;
+  readonly fetch: SafeFetch;
+}
+
+export interface BuildOptions {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock?: Clock;
+  /** Replace outgoing HTTP (tests); defaults to the safe fetch helper built from config. */
+  readonly fetch?: SafeFetch;
+  /** TLS certificate and key (PEM) to serve https directly. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Where log lines go (tests capture them); stdout by default. */
+  readonly logStream?: { write(line: string): void };
+}
+
+/** Wires the services; shared by the HTTP app and the CLI. */
+export function createServices(config: Config, store: Store, clock: Clock = systemClock, fetchImpl?: SafeFetch): Services {
+  const fetch =
+    fetchImpl ??
+    createSafeFetch({
+      timeoutMs: config.http.timeoutMs,
+      maxResponseBytes: config.http.maxResponseBytes,
+      blockPrivateNetwork: config.http.blockPrivateNetwork,
+      userAgent: USER_AGENT,
+    });
+  const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
+  return {
+    fetch,
+    platformKeys,
+    toolKeys: new ToolKeyService(store.db, config.secret, clock),
+    platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
+    adminTokens: new AdminTokenService(store.db, clock),
+    launches: new LaunchService(store.db, platformKeys, clock, {
+      baseUrl: config.baseUrl,
+      loginStateTtlMs: config.lti.loginStateTtlMs,
+      clockSkewMs: config.lti.clockSkewMs,
+      launchTtlMs: config.lti.launchTokenTtlMs,
+    }),
+    launchTokens: new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs),
+  };
+}
+
+/** Builds the Fastify instance; never listens (server.ts does, tests use inject). */
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export type App = FastifyInstance;
+
+export async function build(options: BuildOptions): Promise<App> {
+  const { config, store } = options;
+  const clock = options.clock ?? systemClock;
+  const services = createServices(config, store, clock, options.fetch);
+  const https = config.baseUrl.startsWith('https:');
+
+  const app = Fastify({
+    ...(options.https ? { https: { cert: options.https.cert, key: options.https.key } } : {}),
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  await app.register(helmet, {
+    // LTI pages live inside LMS iframes; the frame-ancestors list is tightened per platform later.
+    frameguard: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginOpenerPolicy: false,
+    hsts: https ? { maxAge: 31536000 } : false,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'", 'https:', ...(https ? [] : ['http:'])],
+        frameAncestors: ['*'],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  registerErrorHandling(app);
+
+  healthRoutes(app, store);
+  jwksRoutes(app, services.toolKeys);
+  ltiRoutes(app, {
+    db: store.db,
+    launches: services.launches,
+    launchTokens: services.launchTokens,
+    clock,
+    secureCookies: https,
+    loginStateTtlMs: config.lti.loginStateTtlMs,
+  });
+  await app.register(
+    async (scope) => {
+      await apiRoutes(scope, services);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.addHook('onClose', async () => {
+    const f = services.fetch as SafeFetch & { close?: () => Promise<void> };
+    if (!options.fetch && f.close) await f.close();
+  });
+  app.decorate('services', services);
+  return app;
+}

@@ -1,0 +1,70 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
+import { startServer } from '../server.js';
+import { migrateToLatest, openStore } from '../store/database.js';
+import { registerAdminCommands } from './admin.js';
+import { loadDotEnv, output } from './context.js';
+import { registerKeyCommands } from './keys.js';
+import { registerPlatformCommands } from './platform.js';
+
+export function buildProgram(): Command {
+  const program = new Command('courseport')
+    .description('Courseport: an LTI 1.3 tool server for SCORM content')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('serve Courseport over HTTP(S); configuration comes from the environment')
+    .action(async () => {
+      const server = await startServer(loadConfig());
+      const stop = (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (serve does this too)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const config = loadConfig();
+      const store = openStore(config.databaseUrl);
+      try {
+        const { applied } = await migrateToLatest(store);
+        output(o, { dialect: store.dialect, applied }, () => [applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.']);
+      } finally {
+        await store.close();
+      }
+    });
+
+  registerPlatformCommands(program);
+  registerKeyCommands(program);
+  registerAdminCommands(program);
+  return program;
+}
+
+/** Every failure ends as one line on stderr and a non-zero exit code. */
+export async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError) process.stderr.write(`courseport: ${err.problems.join('; ')}\n`);
+    else if (err instanceof AppError) process.stderr.write(`courseport: ${err.message} [${err.code}]\n`);
+    else process.stderr.write(`courseport: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+if (code !== 0) process.exitCode = code;

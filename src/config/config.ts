@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** Everything Courseport reads from its environment, validated once at start. */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  /** Public origin the LMS and browsers reach us at, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly secret: string;
+  readonly logLevel: string;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly trustProxy: boolean;
+  readonly lti: {
+    /** How long a login state (and its nonce) may wait for the platform's answer. */
+    readonly loginStateTtlMs: number;
+    /** Allowed clock difference with platforms when checking iat/nbf/exp. */
+    readonly clockSkewMs: number;
+    /** Lifetime of the opaque launch token that replaces cookies inside the LMS frame. */
+    readonly launchTokenTtlMs: number;
+  };
+  readonly http: {
+    readonly timeoutMs: number;
+    readonly maxResponseBytes: number;
+    /** Refuse outgoing requests to loopback/private/link-local addresses. */
+    readonly blockPrivateNetwork: boolean;
+  };
+  readonly jwks: {
+    readonly cacheMaxAgeMs: number;
+    readonly cooldownMs: number;
+  };
+  /** Development-only defaults in force, each a sentence for the start-up warning. */
+  readonly devDefaults: readonly string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const SECRET_MIN_LENGTH = 32;
+
+/**
+ * Reads and validates the environment. Nothing else in Courseport reads process.env.
+ * In development a missing secret is generated into the data directory (mode 0600) and
+ * reported as a development default.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const devDefaults: string[] = [];
+
+  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const production = nodeEnv === 'production';
+
+  const port = intVar(env, 'COURSEPORT_PORT', 3000, problems, 0, 65535);
+  const host = env.COURSEPORT_HOST?.trim() || '0.0.0.0';
+  const dataDir = resolvePath(env.COURSEPORT_DATA_DIR?.trim() || './data', cwd);
+
+  const tlsCert = env.COURSEPORT_TLS_CERT?.trim();
+  const tlsKey = env.COURSEPORT_TLS_KEY?.trim();
+  let tls: Config['tls'];
+  if (tlsCert || tlsKey) {
+    if (!tlsCert || !tlsKey) problems.push('COURSEPORT_TLS_CERT and COURSEPORT_TLS_KEY must be set together');
+    else tls = { certFile: resolvePath(tlsCert, cwd), keyFile: resolvePath(tlsKey, cwd) };
+  }
+
+  let baseUrl = env.COURSEPORT_BASE_URL?.trim();
+  if (!baseUrl) {
+    if (production) problems.push('COURSEPORT_BASE_URL is required in production (the public https origin)');
+    baseUrl = `${tls ? 'https' : 'http'}://localhost:${port}`;
+    devDefaults.push(`COURSEPORT_BASE_URL is not set: using ${baseUrl}, which an LMS on another machine cannot reach`);
+  }
+  let parsedBase: URL | undefined;
+  try {
+    parsedBase = new URL(baseUrl);
+    if (parsedBase.protocol !== 'https:' && parsedBase.protocol !== 'http:') {
+      problems.push(`COURSEPORT_BASE_URL must be an http(s) URL, got ${baseUrl}`);
+    } else if (parsedBase.pathname !== '/' || parsedBase.search || parsedBase.hash) {
+      problems.push(`COURSEPORT_BASE_URL must be an origin without path, query or fragment, got ${baseUrl}`);
+    } else if (parsedBase.protocol === 'http:') {
+      if (production) problems.push('COURSEPORT_BASE_URL must be https in production');
+      else devDefaults.push('plain http: LMSs require https in production, and browsers drop cross-site cookies without it');
+    }
+  } catch {
+    problems.push(`COURSEPORT_BASE_URL is not a URL: ${baseUrl}`);
+  }
+  baseUrl = parsedBase ? parsedBase.origin : baseUrl;
+
+  const databaseUrl = env.COURSEPORT_DATABASE_URL?.trim() || `sqlite:${join(dataDir, 'courseport.db')}`;
+  if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`COURSEPORT_DATABASE_URL must start with sqlite: or postgres://, got ${redactUrl(databaseUrl)}`);
+  }
+
+  let secret = env.COURSEPORT_SECRET ?? '';
+  if (secret && secret.length < SECRET_MIN_LENGTH) {
+    problems.push(`COURSEPORT_SECRET must be at least ${SECRET_MIN_LENGTH} characters (use: openssl rand -base64 48)`);
+  }
+  const secretFile = join(dataDir, 'secret');
+  if (!secret && problems.length === 0) {
+    if (production) {
+      problems.push('COURSEPORT_SECRET is required in production (it encrypts the tool private keys at rest)');
+    } else {
+      secret = readOrCreateDevSecret(secretFile);
+      devDefaults.push(`COURSEPORT_SECRET is not set: using a generated development secret from ${secretFile}; you MUST set your own in production`);
+    }
+  }
+
+  const trustProxy = boolVar(env, 'COURSEPORT_TRUST_PROXY', false, problems);
+  const blockPrivateNetwork = !boolVar(env, 'COURSEPORT_ALLOW_PRIVATE_NETWORK', !production, problems);
+  if (!blockPrivateNetwork && !production) {
+    devDefaults.push('outgoing requests may reach private and loopback addresses (COURSEPORT_ALLOW_PRIVATE_NETWORK), as a local LMS needs');
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    baseUrl,
+    host,
+    port,
+    dataDir,
+    databaseUrl,
+    secret,
+    logLevel: env.COURSEPORT_LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
+    tls,
+    trustProxy,
+    lti: {
+      loginStateTtlMs: intVar(env, 'COURSEPORT_LOGIN_STATE_TTL_SECONDS', 600, problems, 30, 3600) * 1000,
+      clockSkewMs: intVar(env, 'COURSEPORT_CLOCK_SKEW_SECONDS', 60, problems, 0, 600) * 1000,
+      launchTokenTtlMs: intVar(env, 'COURSEPORT_LAUNCH_TOKEN_TTL_SECONDS', 4 * 3600, problems, 60, 86400) * 1000,
+    },
+    http: {
+      timeoutMs: intVar(env, 'COURSEPORT_HTTP_TIMEOUT_MS', 10_000, problems, 100, 120_000),
+      maxResponseBytes: intVar(env, 'COURSEPORT_HTTP_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, problems, 1024, 1024 ** 3),
+      blockPrivateNetwork,
+    },
+    jwks: {
+      cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, 0, 86400) * 1000,
+      cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, 0, 3600) * 1000,
+    },
+    devDefaults,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function readOrCreateDevSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(join(file, '..'), { recursive: true });
+  const value = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return value;
+}
+
+function resolvePath(p: string, cwd: string): string {
+  return isAbsolute(p) ? p : resolve(cwd, p);
+}
+
+function intVar(env: Env, name: string, dflt: number, problems: string[], min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    return dflt;
+  }
+  return n;
+}
+
+function boolVar(env: Env, name: string, dflt: boolean, problems: string[]): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return dflt;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  problems.push(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+  return dflt;
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}

@@ -1,0 +1,102 @@
+/**
+ * Every error that leaves the server is an AppError with a stable code. The catalogue
+ * below is the single list of codes; docs/errors.md documents each one (checked by a test).
+ */
+export const ERROR_CATALOGUE = {
+  // generic HTTP
+  BAD_REQUEST: { status: 400, title: 'Bad request' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request too large' },
+  UNAUTHORIZED: { status: 401, title: 'Authentication required' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+  // login initiation
+  LTI_LOGIN_INVALID_REQUEST: { status: 400, title: 'Invalid login request' },
+  LTI_UNKNOWN_PLATFORM: { status: 400, title: 'Unknown platform' },
+  LTI_AMBIGUOUS_PLATFORM: { status: 400, title: 'Ambiguous platform registration' },
+  LTI_PLATFORM_DISABLED: { status: 403, title: 'Platform disabled' },
+  LTI_INVALID_TARGET_LINK_URI: { status: 400, title: 'Invalid target link URI' },
+  // launch
+  LTI_PLATFORM_ERROR: { status: 400, title: 'The platform reported an error' },
+  LTI_MISSING_ID_TOKEN: { status: 400, title: 'Missing id_token' },
+  LTI_MALFORMED_JWT: { status: 400, title: 'Malformed id_token' },
+  LTI_UNSUPPORTED_ALG: { status: 401, title: 'Unsupported signing algorithm' },
+  LTI_UNKNOWN_KID: { status: 401, title: 'Unknown signing key' },
+  LTI_INVALID_SIGNATURE: { status: 401, title: 'Invalid signature' },
+  LTI_JWKS_UNAVAILABLE: { status: 502, title: 'Platform keys unavailable' },
+  LTI_INVALID_ISSUER: { status: 401, title: 'Wrong issuer' },
+  LTI_INVALID_AUDIENCE: { status: 401, title: 'Wrong audience' },
+  LTI_INVALID_AZP: { status: 401, title: 'Wrong authorized party' },
+  LTI_TOKEN_EXPIRED: { status: 401, title: 'Expired id_token' },
+  LTI_TOKEN_ISSUED_IN_FUTURE: { status: 401, title: 'id_token issued in the future' },
+  LTI_TOKEN_NOT_YET_VALID: { status: 401, title: 'id_token not yet valid' },
+  LTI_MISSING_STATE: { status: 400, title: 'Missing state' },
+  LTI_UNKNOWN_STATE: { status: 400, title: 'Unknown launch state' },
+  LTI_STATE_EXPIRED: { status: 400, title: 'Launch state expired' },
+  LTI_STATE_USED: { status: 400, title: 'Launch already used' },
+  LTI_STATE_COOKIE_MISSING: { status: 400, title: 'Launch cookie missing' },
+  LTI_STATE_COOKIE_MISMATCH: { status: 400, title: 'Launch cookie mismatch' },
+  LTI_NONCE_MISSING: { status: 401, title: 'Missing nonce' },
+  LTI_NONCE_MISMATCH: { status: 401, title: 'Nonce mismatch' },
+  LTI_NONCE_USED: { status: 401, title: 'Nonce already used' },
+  LTI_UNKNOWN_DEPLOYMENT: { status: 403, title: 'Unknown deployment' },
+  LTI_INVALID_VERSION: { status: 400, title: 'Unsupported LTI version' },
+  LTI_UNSUPPORTED_MESSAGE_TYPE: { status: 400, title: 'Unsupported message type' },
+  LTI_MISSING_CLAIM: { status: 400, title: 'Missing claim' },
+  LTI_INVALID_CLAIM: { status: 400, title: 'Invalid claim' },
+  // in-frame session after a launch
+  LAUNCH_TOKEN_INVALID: { status: 401, title: 'Invalid launch link' },
+  LAUNCH_TOKEN_EXPIRED: { status: 401, title: 'Launch link expired' },
+  // admin and API
+  VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
+  PLATFORM_NOT_FOUND: { status: 404, title: 'Platform not found' },
+  PLATFORM_EXISTS: { status: 409, title: 'Platform already registered' },
+  DEPLOYMENT_EXISTS: { status: 409, title: 'Deployment already registered' },
+  KEY_NOT_FOUND: { status: 404, title: 'Key not found' },
+  KEY_DECRYPTION_FAILED: { status: 500, title: 'Key decryption failed' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface AppErrorOptions {
+  /** Extra machine-readable facts, safe to show (e.g. the claim name). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** What the user can do about it, shown on the HTML error page. */
+  readonly hint?: string;
+  readonly cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly title: string;
+  /** Messages of errors below 500 are shown to the caller; others become a generic text. */
+  readonly expose: boolean;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry = ERROR_CATALOGUE[code];
+    this.name = 'AppError';
+    this.code = code;
+    this.status = entry.status;
+    this.title = entry.title;
+    this.expose = entry.status < 500;
+    this.details = options.details;
+    this.hint = options.hint;
+  }
+}
+
+/** An LTI protocol validation failure (login or launch). */
+export class LtiError extends AppError {
+  constructor(code: ErrorCode & `LTI_${string}`, message: string, options: AppErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'LtiError';
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}

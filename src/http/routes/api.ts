@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AppError } from '../../errors/app-error.js';
+import type { ToolKeyService } from '../../keys/tool-keys.js';
+import type { PlatformKeys } from '../../lti/platform-keys.js';
+import type { AdminTokenService } from '../../services/admin-tokens.js';
+import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
+import { toolKeyJson } from '../../services/tool-keys-view.js';
+
+export interface ApiDeps {
+  readonly platforms: PlatformService;
+  readonly adminTokens: AdminTokenService;
+  readonly toolKeys: ToolKeyService;
+  readonly platformKeys: PlatformKeys;
+}
+
+const PlatformBody = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1, maxLength: 1024 }),
+    clientId: Type.String({ minLength: 1, maxLength: 255 }),
+    authUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+    tokenUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+    jwksUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+    publicKey: Type.Optional(Type.String({ maxLength: 16384 })),
+    tokenAudience: Type.Optional(Type.String({ maxLength: 2048 })),
+    name: Type.Optional(Type.String({ maxLength: 255 })),
+    deployments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const DeploymentBody = Type.Object(
+  { deploymentId: Type.String({ minLength: 1, maxLength: 255 }), name: Type.Optional(Type.String({ maxLength: 255 })) },
+  { additionalProperties: false },
+);
+const RotateBody = Type.Object({ now: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+/** The admin REST API, /api/v1, behind bearer tokens from `courseport admin token create`. */
+export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.addHook('onRequest', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const token = match?.[1] ? await deps.adminTokens.authenticate(match[1]) : undefined;
+    if (!token) {
+      throw new AppError('UNAUTHORIZED', 'A valid admin API token is required (Authorization: Bearer …). Create one with `courseport admin token create`.');
+    }
+    request.log.info({ adminToken: token.id, method: request.method, path: request.url }, 'admin API call');
+  });
+
+  api.get('/platforms', async () => ({ platforms: (await deps.platforms.list()).map(platformJson) }));
+
+  api.post('/platforms', { schema: { body: PlatformBody } }, async (request, reply) => {
+    const created = await deps.platforms.register(request.body);
+    return reply.code(201).header('location', `/api/v1/platforms/${created.platform.id}`).send(platformJson(created));
+  });
+
+  api.get('/platforms/:id', { schema: { params: IdParams } }, async (request) => platformJson(await deps.platforms.get(request.params.id)));
+
+  api.post('/platforms/:id/disable', { schema: { params: IdParams } }, async (request) => {
+    deps.platformKeys.forget(request.params.id);
+    return platformJson(await deps.platforms.setStatus(request.params.id, 'disabled'));
+  });
+
+  api.post('/platforms/:id/enable', { schema: { params: IdParams } }, async (request) =>
+    platformJson(await deps.platforms.setStatus(request.params.id, 'active')),
+  );
+
+  api.get('/platforms/:id/deployments', { schema: { params: IdParams } }, async (request) => ({
+    deployments: (await deps.platforms.listDeployments(request.params.id)).map(deploymentJson),
+  }));
+
+  api.post('/platforms/:id/deployments', { schema: { params: IdParams, body: DeploymentBody } }, async (request, reply) => {
+    const d = await deps.platforms.addDeployment(request.params.id, request.body.deploymentId, request.body.name);
+    return reply.code(201).send(deploymentJson(d));
+  });
+
+  api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
+
+  api.post('/keys/rotate', { schema: { body: Type.Optional(RotateBody) } }, async (request) => {
+    const result = await deps.toolKeys.rotate({ now: request.body?.now === true });
+    request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
+    return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
+  });
+}

@@ -1,0 +1,289 @@
+import type { Kysely } from 'kysely';
+import { LtiError } from '../errors/app-error.js';
+import { insertLaunch, upsertContext, upsertResourceLink, upsertUser } from '../store/launch.repository.js';
+import {
+  consumeLoginState,
+  findLoginState,
+  findLoginStateByNonce,
+  insertLoginState,
+} from '../store/login-state.repository.js';
+import { findDeployment, findPlatform, findPlatformById, findPlatformsByIssuer } from '../store/platform.repository.js';
+import type { Database, Deployment, Platform } from '../store/tables.js';
+import type { Clock } from '../util/clock.js';
+import { newId, randomToken } from '../util/ids.js';
+import { checkIssuerAndAudience, checkMessageClaims, checkTimes, type ValidatedLaunchClaims } from './id-token-claims.js';
+import { buildAuthRedirect, parseLoginRequest, type Params } from './login.js';
+import { checkAlgorithm, decodeUntrusted, type PlatformKeys } from './platform-keys.js';
+
+export interface LaunchServiceOptions {
+  readonly baseUrl: string;
+  readonly loginStateTtlMs: number;
+  readonly clockSkewMs: number;
+  readonly launchTtlMs: number;
+}
+
+export interface LoginResult {
+  readonly redirectUrl: string;
+  readonly state: string;
+  readonly platform: Platform;
+}
+
+export interface LaunchInput {
+  readonly idToken: unknown;
+  readonly state: unknown;
+  /** The state the browser's cookie carries for this login, if the cookie came back. */
+  readonly cookieState: string | undefined;
+  readonly platformError: unknown;
+  readonly platformErrorDescription: unknown;
+}
+
+export interface LaunchResult {
+  readonly launchId: string;
+  readonly platform: Platform;
+  readonly deployment: Deployment;
+  readonly claims: ValidatedLaunchClaims;
+  readonly userId: string;
+  readonly contextId: string | null;
+  readonly resourceLinkId: string | null;
+}
+
+/**
+ * The LTI 1.3 launch: OIDC login initiation, then id_token validation as a pipeline of
+ * small named checks, each failing with its own stable error code. State and nonce are
+ * consumed in the single write transaction that also records the launch.
+ */
+export class LaunchService {
+  readonly redirectUri: string;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly keys: PlatformKeys,
+    private readonly clock: Clock,
+    private readonly options: LaunchServiceOptions,
+  ) {
+    this.redirectUri = `${options.baseUrl}/lti/launch`;
+  }
+
+  async startLogin(params: Params): Promise<LoginResult> {
+    const request = parseLoginRequest(params);
+    const platform = await this.resolvePlatform(request.iss, request.clientId);
+    if (request.deploymentId !== undefined && !(await findDeployment(this.db, platform.id, request.deploymentId))) {
+      throw unknownDeployment(request.deploymentId, platform);
+    }
+    this.checkOwnUrl(request.targetLinkUri, 'LTI_INVALID_TARGET_LINK_URI');
+    const now = this.clock.now();
+    const state = randomToken(32);
+    const nonce = randomToken(32);
+    await insertLoginState(this.db, {
+      state,
+      nonce,
+      platform_id: platform.id,
+      target_link_uri: request.targetLinkUri,
+      created_at: now,
+      expires_at: now + this.options.loginStateTtlMs,
+      consumed_at: null,
+    });
+    const redirectUrl = buildAuthRedirect({ authUrl: platform.auth_url, clientId: platform.client_id, redirectUri: this.redirectUri, state, nonce, request });
+    return { redirectUrl, state, platform };
+  }
+
+  async completeLaunch(input: LaunchInput): Promise<LaunchResult> {
+    checkPlatformError(input);
+    const { idToken, state } = requireFormFields(input);
+    const untrusted = decodeUntrusted(idToken);
+    checkAlgorithm(untrusted.alg);
+    const loginState = await this.checkState(state, input.cookieState);
+    const platform = await findPlatformById(this.db, loginState.platform_id);
+    if (!platform) throw new LtiError('LTI_UNKNOWN_PLATFORM', 'The platform that started this login is no longer registered.');
+    if (platform.status !== 'active') throw disabled(platform);
+
+    const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk });
+    checkIssuerAndAudience(payload, { issuer: platform.issuer, clientId: platform.client_id });
+    const now = this.clock.now();
+    checkTimes(payload, { now, skewMs: this.options.clockSkewMs });
+    await this.checkNonce(payload.nonce, loginState.nonce);
+    const claims = { ...checkMessageClaims(payload), issuer: platform.issuer, nonce: loginState.nonce, raw: payload };
+    this.checkOwnUrl(claims.targetLinkUri, 'LTI_INVALID_CLAIM');
+    const deployment = await findDeployment(this.db, platform.id, claims.deploymentId);
+    if (!deployment) throw unknownDeployment(claims.deploymentId, platform);
+
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await consumeLoginState(trx, state, now))) {
+        throw new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
+          hint: 'Open the activity again from the LMS.',
+        });
+      }
+      const userId = await upsertUser(
+        trx,
+        newId('usr'),
+        {
+          platform_id: platform.id,
+          sub: claims.subject,
+          name: claims.name ?? ([claims.givenName, claims.familyName].filter(Boolean).join(' ') || null),
+          given_name: claims.givenName ?? null,
+          family_name: claims.familyName ?? null,
+          email: claims.email ?? null,
+          picture: claims.picture ?? null,
+        },
+        now,
+      );
+      const contextId = claims.context
+        ? await upsertContext(
+            trx,
+            newId('ctx'),
+            {
+              platform_id: platform.id,
+              deployment_id: deployment.id,
+              context_id: claims.context.id,
+              label: claims.context.label ?? null,
+              title: claims.context.title ?? null,
+              types: claims.context.type ? JSON.stringify(claims.context.type) : null,
+            },
+            now,
+          )
+        : null;
+      const resourceLinkId = claims.resourceLink
+        ? await upsertResourceLink(
+            trx,
+            newId('rl'),
+            {
+              platform_id: platform.id,
+              deployment_id: deployment.id,
+              context_id: contextId,
+              resource_link_id: claims.resourceLink.id,
+              title: claims.resourceLink.title ?? null,
+              description: claims.resourceLink.description ?? null,
+            },
+            now,
+          )
+        : null;
+      const launchId = newId('lch');
+      await insertLaunch(trx, {
+        id: launchId,
+        platform_id: platform.id,
+        deployment_id: deployment.id,
+        user_id: userId,
+        context_id: contextId,
+        resource_link_id: resourceLinkId,
+        message_type: claims.messageType,
+        roles: JSON.stringify(claims.roles),
+        claims: JSON.stringify(payload),
+        created_at: now,
+        expires_at: now + this.options.launchTtlMs,
+      });
+      return { launchId, platform, deployment, claims, userId, contextId, resourceLinkId };
+    });
+  }
+
+  private async resolvePlatform(issuer: string, clientId: string | undefined): Promise<Platform> {
+    let platform: Platform | undefined;
+    if (clientId !== undefined) {
+      platform = await findPlatform(this.db, issuer, clientId);
+    } else {
+      const candidates = await findPlatformsByIssuer(this.db, issuer);
+      if (candidates.length > 1) {
+        throw new LtiError('LTI_AMBIGUOUS_PLATFORM', `Several registrations exist for ${issuer} and the LMS did not send a client_id.`, {
+          hint: 'Configure the LMS to send client_id in the login request, or keep a single registration for this issuer.',
+        });
+      }
+      platform = candidates[0];
+    }
+    if (!platform) {
+      throw new LtiError('LTI_UNKNOWN_PLATFORM', `No platform is registered for issuer ${issuer}${clientId ? ` and client id ${clientId}` : ''}.`, {
+        details: { issuer, clientId: clientId ?? null },
+        hint: 'An administrator must register this LMS in Courseport (courseport platform add) with exactly this issuer and client id.',
+      });
+    }
+    if (platform.status !== 'active') throw disabled(platform);
+    return platform;
+  }
+
+  private async checkState(state: string, cookieState: string | undefined) {
+    const row = await findLoginState(this.db, state);
+    const now = this.clock.now();
+    if (!row) {
+      throw new LtiError('LTI_UNKNOWN_STATE', 'This launch does not match any login Courseport started.', { hint: 'Open the activity again from the LMS.' });
+    }
+    if (row.consumed_at !== null) {
+      throw new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
+        hint: 'Open the activity again from the LMS.',
+      });
+    }
+    if (row.expires_at <= now) {
+      throw new LtiError('LTI_STATE_EXPIRED', 'The login took too long to complete and has expired.', { hint: 'Open the activity again from the LMS.' });
+    }
+    if (cookieState === undefined) {
+      throw new LtiError('LTI_STATE_COOKIE_MISSING', 'Your browser did not send back the cookie Courseport set when the launch began.', {
+        hint: 'Your browser blocks cookies for sites embedded in the LMS (third-party cookies). Allow cookies for this site, or open the activity in a new window.',
+      });
+    }
+    if (cookieState !== state) {
+      throw new LtiError('LTI_STATE_COOKIE_MISMATCH', 'This launch was started in another browser or tab than the one completing it.', {
+        hint: 'Open the activity again from the LMS in this browser.',
+      });
+    }
+    return row;
+  }
+
+  private async checkNonce(tokenNonce: unknown, expected: string): Promise<void> {
+    if (typeof tokenNonce !== 'string' || tokenNonce.length === 0) {
+      throw new LtiError('LTI_NONCE_MISSING', 'The id_token carries no nonce.', { details: { claim: 'nonce' } });
+    }
+    if (tokenNonce === expected) return;
+    const other = await findLoginStateByNonce(this.db, tokenNonce);
+    if (other?.consumed_at != null) {
+      throw new LtiError('LTI_NONCE_USED', 'The id_token has already been used for a launch (replayed nonce).', { details: { claim: 'nonce' } });
+    }
+    throw new LtiError('LTI_NONCE_MISMATCH', 'The id_token nonce does not match the one issued for this login.', { details: { claim: 'nonce' } });
+  }
+
+  private checkOwnUrl(value: string, code: 'LTI_INVALID_TARGET_LINK_URI' | 'LTI_INVALID_CLAIM'): void {
+    let origin: string | undefined;
+    try {
+      origin = new URL(value).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== this.options.baseUrl) {
+      throw new LtiError(code, `The target link URI ${value} does not point at this Courseport (${this.options.baseUrl}).`, {
+        details: { claim: 'target_link_uri' },
+        hint: `The tool's URLs in the LMS must start with ${this.options.baseUrl} (see COURSEPORT_BASE_URL).`,
+      });
+    }
+  }
+}
+
+function checkPlatformError(input: LaunchInput): void {
+  if (input.platformError === undefined || input.platformError === '') return;
+  const error = String(input.platformError).slice(0, 200);
+  const description = input.platformErrorDescription ? String(input.platformErrorDescription).slice(0, 500) : '';
+  throw new LtiError('LTI_PLATFORM_ERROR', `The LMS refused the login: ${error}${description ? ` (${description})` : ''}.`, {
+    details: { error },
+    hint: 'The LMS did not authenticate this launch; check that you are signed in to the LMS and that the tool is enabled there.',
+  });
+}
+
+function requireFormFields(input: LaunchInput): { idToken: string; state: string } {
+  if (typeof input.idToken !== 'string' || input.idToken.length === 0) {
+    throw new LtiError('LTI_MISSING_ID_TOKEN', 'The launch request carries no id_token.', {
+      hint: 'Courseport must be launched from an LMS through LTI 1.3; opening this URL directly does not work.',
+    });
+  }
+  if (typeof input.state !== 'string' || input.state.length === 0 || input.state.length > 128) {
+    throw new LtiError('LTI_MISSING_STATE', 'The launch request carries no valid state parameter.');
+  }
+  return { idToken: input.idToken, state: input.state };
+}
+
+function disabled(platform: Platform): LtiError {
+  return new LtiError('LTI_PLATFORM_DISABLED', `Launches from ${platform.name} are disabled in Courseport.`, {
+    hint: 'Ask the Courseport administrator to enable this platform registration.',
+  });
+}
+
+function unknownDeployment(deploymentId: string, platform: Platform): LtiError {
+  return new LtiError('LTI_UNKNOWN_DEPLOYMENT', `Deployment ${deploymentId} is not registered for ${platform.name}.`, {
+    details: { deploymentId },
+    hint: `An administrator can register it with: courseport deployment add --platform ${platform.id} ${deploymentId}`,
+  });
+}

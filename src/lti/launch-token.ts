@@ -1,0 +1,45 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { AppError } from '../errors/app-error.js';
+
+/**
+ * The opaque, short-lived token that stands for a validated launch inside the LMS frame,
+ * carried in URLs and forms instead of a cookie (third-party cookies are often blocked).
+ * Format: base64url(launchId) "." expiry (base36 seconds) "." HMAC-SHA256, truncated to 128 bits.
+ */
+export class LaunchTokens {
+  constructor(
+    private readonly key: Buffer,
+    private readonly ttlMs: number,
+  ) {}
+
+  issue(launchId: string, now: number): string {
+    const body = `${Buffer.from(launchId, 'utf8').toString('base64url')}.${Math.floor((now + this.ttlMs) / 1000).toString(36)}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** Returns the launch id, or throws LAUNCH_TOKEN_INVALID / LAUNCH_TOKEN_EXPIRED. */
+  verify(token: string | undefined, now: number): string {
+    const parts = typeof token === 'string' && token.length < 512 ? token.split('.') : [];
+    const [id, exp, mac] = parts;
+    if (parts.length !== 3 || !id || !exp || !mac) throw invalid();
+    const expected = Buffer.from(this.mac(`${id}.${exp}`));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
+    if (parseInt(exp, 36) * 1000 <= now) {
+      throw new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', {
+        hint: 'Open the activity again from your course in the LMS.',
+      });
+    }
+    return Buffer.from(id, 'base64url').toString('utf8');
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(body).digest().subarray(0, 16).toString('base64url');
+  }
+}
+
+function invalid(): AppError {
+  return new AppError('LAUNCH_TOKEN_INVALID', 'This link is not a valid Courseport launch link.', {
+    hint: 'Open the activity again from your course in the LMS.',
+  });
+}

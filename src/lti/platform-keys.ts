@@ -1,0 +1,135 @@
+import {
+  compactVerify,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { LtiError } from '../errors/app-error.js';
+import type { SafeFetch } from '../util/safe-fetch.js';
+import { ALLOWED_ID_TOKEN_ALGS } from './claims.js';
+
+export interface PlatformKeySource {
+  readonly id: string;
+  readonly jwksUrl: string | null;
+  /** A static public JWK (JSON text) registered instead of a JWKS URL. */
+  readonly publicJwk: string | null;
+}
+
+export interface PlatformKeyOptions {
+  readonly fetch: SafeFetch;
+  readonly timeoutMs: number;
+  readonly cacheMaxAgeMs: number;
+  readonly cooldownMs: number;
+}
+
+interface Entry {
+  readonly signature: string;
+  readonly getKey: JWTVerifyGetKey;
+}
+
+/**
+ * Platform signing keys. One cached key set per platform, fetched through the safe fetch
+ * helper with jose's remote key set (timeout, cache, cooldown): a launch never fetches
+ * unless the cache is stale or the token names a kid we have not seen (one refetch,
+ * limited by the cooldown).
+ */
+export class PlatformKeys {
+  private readonly sets = new Map<string, Entry>();
+
+  constructor(private readonly options: PlatformKeyOptions) {}
+
+  private keySet(platform: PlatformKeySource): JWTVerifyGetKey {
+    const signature = `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`;
+    const cached = this.sets.get(platform.id);
+    if (cached && cached.signature === signature) return cached.getKey;
+    let getKey: JWTVerifyGetKey;
+    if (platform.publicJwk) {
+      getKey = createLocalJWKSet({ keys: [JSON.parse(platform.publicJwk) as JWK] });
+    } else if (platform.jwksUrl) {
+      const fetchImpl = this.options.fetch;
+      getKey = createRemoteJWKSet(new URL(platform.jwksUrl), {
+        timeoutDuration: this.options.timeoutMs,
+        cacheMaxAge: this.options.cacheMaxAgeMs,
+        cooldownDuration: this.options.cooldownMs,
+        [customFetch]: (url: string, init: { headers: Headers; signal: AbortSignal }) =>
+          fetchImpl(url, { headers: Object.fromEntries(init.headers.entries()), signal: init.signal }),
+      });
+    } else {
+      throw new LtiError('LTI_JWKS_UNAVAILABLE', 'This platform registration has neither a JWKS URL nor a public key.');
+    }
+    this.sets.set(platform.id, { signature, getKey });
+    return getKey;
+  }
+
+  /** Drops a platform's cached keys (its registration changed). */
+  forget(platformId: string): void {
+    this.sets.delete(platformId);
+  }
+
+  /** Verifies the signature of a compact JWS with the platform's keys; claims are checked elsewhere. */
+  async verify(jwt: string, platform: PlatformKeySource): Promise<JWTPayload> {
+    const getKey = this.keySet(platform);
+    try {
+      await compactVerify(jwt, getKey, { algorithms: [...ALLOWED_ID_TOKEN_ALGS] });
+    } catch (err) {
+      throw translateJoseError(err);
+    }
+    return decodeJwt(jwt);
+  }
+}
+
+/** Reads the header and payload without trusting them: only to reject malformed input early. */
+export function decodeUntrusted(jwt: string): { alg: string; kid: string | undefined; payload: JWTPayload } {
+  if (typeof jwt !== 'string' || jwt.length > 64 * 1024 || jwt.split('.').length !== 3) {
+    throw new LtiError('LTI_MALFORMED_JWT', 'The id_token is not a compact JWT (three base64url parts).');
+  }
+  try {
+    const header = decodeProtectedHeader(jwt);
+    const payload = decodeJwt(jwt);
+    if (typeof header.alg !== 'string') throw new Error('no alg');
+    return { alg: header.alg, kid: typeof header.kid === 'string' ? header.kid : undefined, payload };
+  } catch (cause) {
+    throw new LtiError('LTI_MALFORMED_JWT', 'The id_token cannot be decoded (its header or payload is not base64url JSON).', { cause });
+  }
+}
+
+export function checkAlgorithm(alg: string): void {
+  if (!(ALLOWED_ID_TOKEN_ALGS as readonly string[]).includes(alg)) {
+    throw new LtiError('LTI_UNSUPPORTED_ALG', `The id_token is signed with ${JSON.stringify(alg)}; only asymmetric algorithms (${ALLOWED_ID_TOKEN_ALGS.join(', ')}) are accepted.`, {
+      details: { alg },
+    });
+  }
+}
+
+function translateJoseError(err: unknown): LtiError {
+  if (err instanceof LtiError) return err;
+  if (err instanceof joseErrors.JWKSNoMatchingKey) {
+    return new LtiError('LTI_UNKNOWN_KID', 'The id_token is signed with a key the platform does not publish (unknown kid), even after refreshing its key set.', { cause: err });
+  }
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new LtiError('LTI_INVALID_SIGNATURE', 'The id_token signature does not verify with the platform\'s keys.', { cause: err });
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new LtiError('LTI_UNSUPPORTED_ALG', 'The id_token is signed with an algorithm that is not allowed.', { cause: err });
+  }
+  if (err instanceof joseErrors.JWSInvalid) {
+    return new LtiError('LTI_MALFORMED_JWT', 'The id_token is not a valid JWS.', { cause: err });
+  }
+  if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new LtiError('LTI_INVALID_SIGNATURE', 'The platform publishes several keys matching this id_token and none verifies it.', { cause: err });
+  }
+  if (err instanceof joseErrors.JOSENotSupported) {
+    return new LtiError('LTI_UNSUPPORTED_ALG', 'The platform key or algorithm is not supported.', { cause: err });
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched: ${reason}`, {
+    cause: err,
+    hint: 'Check the JWKS URL of this platform registration and that the LMS is reachable from Courseport.',
+  });
+}

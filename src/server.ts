@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { build, type App } from './app.js';
+import type { Config } from './config/config.js';
+import { cleanupExpired } from './jobs/cleanup.js';
+import { migrateToLatest, openStore, type Store } from './store/database.js';
+import { systemClock } from './util/clock.js';
+
+export interface RunningServer {
+  readonly app: App;
+  readonly store: Store;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+
+/** Opens the database, applies migrations, makes sure a signing key exists, and listens. */
+export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<RunningServer> {
+  const store = openStore(config.databaseUrl);
+  const { applied } = await migrateToLatest(store);
+  const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+  const app = await build({ config, store, ...(https ? { https } : {}) });
+  if (applied.length) app.log.info({ applied }, 'database migrations applied');
+  await app.services.toolKeys.ensureCurrentKey();
+  await app.listen({ host: config.host, port: config.port });
+
+  const cleanup = setInterval(() => {
+    cleanupExpired(store.db, systemClock.now()).then(
+      (removed) => app.log.debug(removed, 'expired login states and launches removed'),
+      (err: unknown) => app.log.error({ err }, 'cleanup of expired records failed'),
+    );
+  }, CLEANUP_EVERY_MS);
+  cleanup.unref();
+
+  const b = config.baseUrl;
+  print(`Courseport is listening on ${config.host}:${config.port} (${store.dialect} database)`);
+  print(`  Public base URL        ${b}`);
+  print(`  JWKS (public keys)     ${b}/.well-known/jwks.json`);
+  print(`  OIDC login initiation  ${b}/lti/login`);
+  print(`  Redirect / launch URL  ${b}/lti/launch`);
+  print(`  Admin API              ${b}/api/v1  (token: courseport admin token create)`);
+  print(`  Health                 ${b}/healthz, ${b}/readyz`);
+  if (config.devDefaults.length) {
+    print('');
+    print('WARNING: development-only defaults are in force. Do not run like this in production:');
+    for (const d of config.devDefaults) print(`  - ${d}`);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(cleanup);
+      await app.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { app, store, url: b, close };
+}

@@ -1,0 +1,206 @@
+import { importSPKI, exportJWK, importJWK, type JWK } from 'jose';
+import type { Kysely } from 'kysely';
+import { AppError } from '../errors/app-error.js';
+import {
+  findDeployment,
+  findPlatform,
+  findPlatformById,
+  insertDeployment,
+  insertPlatform,
+  listDeployments,
+  listPlatforms,
+  updatePlatform,
+} from '../store/platform.repository.js';
+import type { Database, Deployment, Platform } from '../store/tables.js';
+import type { Clock } from '../util/clock.js';
+import { newId } from '../util/ids.js';
+
+/** A platform registration as an administrator types it (CLI, API, admin pages). */
+export interface PlatformInput {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly authUrl: string;
+  readonly tokenUrl: string;
+  readonly jwksUrl?: string | undefined;
+  /** A static public key: JWK JSON or PEM (SPKI). */
+  readonly publicKey?: string | undefined;
+  readonly tokenAudience?: string | undefined;
+  readonly name?: string | undefined;
+  readonly deployments?: readonly string[] | undefined;
+}
+
+export interface RegistrationPolicy {
+  /** Production refuses platform URLs that are not https. */
+  readonly requireHttps: boolean;
+}
+
+export interface PlatformWithDeployments {
+  readonly platform: Platform;
+  readonly deployments: readonly Deployment[];
+}
+
+export class PlatformService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly policy: RegistrationPolicy,
+  ) {}
+
+  async register(input: PlatformInput): Promise<PlatformWithDeployments> {
+    const problems: string[] = [];
+    const issuer = text(input.issuer, 'issuer', 1024, problems);
+    if (issuer) url(issuer, 'issuer', this.policy, problems);
+    const clientId = text(input.clientId, 'client id', 255, problems);
+    const authUrl = url(input.authUrl, 'auth URL', this.policy, problems);
+    const tokenUrl = url(input.tokenUrl, 'token URL', this.policy, problems);
+    const jwksUrl = input.jwksUrl ? url(input.jwksUrl, 'JWKS URL', this.policy, problems) : undefined;
+    const tokenAudience = input.tokenAudience ? text(input.tokenAudience, 'token audience', 2048, problems) : undefined;
+    if (!input.jwksUrl && !input.publicKey) problems.push('a JWKS URL (or a static public key) is required to verify launches');
+    if (input.jwksUrl && input.publicKey) problems.push('give either a JWKS URL or a static public key, not both');
+    const deploymentIds = [...new Set((input.deployments ?? []).map((d) => d.trim()))];
+    for (const d of deploymentIds) if (!d || d.length > 255) problems.push(`deployment id ${JSON.stringify(d)} must be 1 to 255 characters`);
+    const publicJwk = input.publicKey ? await parsePublicKey(input.publicKey, problems) : undefined;
+    const name = input.name?.trim() || (issuer ? hostOf(issuer) : '');
+    if (problems.length) throw validationError(problems);
+
+    if (await findPlatform(this.db, issuer, clientId)) {
+      throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
+    }
+    const t = this.clock.now();
+    const platform: Platform = {
+      id: newId('plt'),
+      name,
+      issuer,
+      client_id: clientId,
+      auth_url: authUrl,
+      token_url: tokenUrl,
+      token_audience: tokenAudience ?? null,
+      jwks_url: jwksUrl ?? null,
+      public_jwk: publicJwk ? JSON.stringify(publicJwk) : null,
+      status: 'active',
+      created_at: t,
+      updated_at: t,
+    };
+    const deployments: Deployment[] = deploymentIds.map((d) => ({ id: newId('dep'), platform_id: platform.id, deployment_id: d, name: null, created_at: t }));
+    await this.db.transaction().execute(async (trx) => {
+      await insertPlatform(trx, platform);
+      for (const d of deployments) await insertDeployment(trx, d);
+    });
+    return { platform, deployments };
+  }
+
+  async list(): Promise<PlatformWithDeployments[]> {
+    const platforms = await listPlatforms(this.db);
+    return Promise.all(platforms.map(async (platform) => ({ platform, deployments: await listDeployments(this.db, platform.id) })));
+  }
+
+  async get(id: string): Promise<PlatformWithDeployments> {
+    const platform = await findPlatformById(this.db, id);
+    if (!platform) throw new AppError('PLATFORM_NOT_FOUND', `No platform with id ${id}.`);
+    return { platform, deployments: await listDeployments(this.db, id) };
+  }
+
+  async setStatus(id: string, status: Platform['status']): Promise<PlatformWithDeployments> {
+    await this.get(id);
+    await updatePlatform(this.db, id, { status, updated_at: this.clock.now() });
+    return this.get(id);
+  }
+
+  async addDeployment(platformId: string, deploymentId: string, name?: string): Promise<Deployment> {
+    await this.get(platformId);
+    const d = deploymentId.trim();
+    if (!d || d.length > 255) throw validationError([`deployment id ${JSON.stringify(deploymentId)} must be 1 to 255 characters`]);
+    if (await findDeployment(this.db, platformId, d)) {
+      throw new AppError('DEPLOYMENT_EXISTS', `Deployment ${d} is already registered for this platform.`);
+    }
+    const deployment: Deployment = { id: newId('dep'), platform_id: platformId, deployment_id: d, name: name?.trim() || null, created_at: this.clock.now() };
+    await insertDeployment(this.db, deployment);
+    return deployment;
+  }
+
+  async listDeployments(platformId: string): Promise<Deployment[]> {
+    await this.get(platformId);
+    return listDeployments(this.db, platformId);
+  }
+}
+
+/** The public view of a registration (CLI --json, API). */
+export function platformJson({ platform, deployments }: PlatformWithDeployments): Record<string, unknown> {
+  return {
+    id: platform.id,
+    name: platform.name,
+    issuer: platform.issuer,
+    clientId: platform.client_id,
+    authUrl: platform.auth_url,
+    tokenUrl: platform.token_url,
+    tokenAudience: platform.token_audience,
+    jwksUrl: platform.jwks_url,
+    hasStaticKey: platform.public_jwk !== null,
+    status: platform.status,
+    createdAt: new Date(platform.created_at).toISOString(),
+    updatedAt: new Date(platform.updated_at).toISOString(),
+    deployments: deployments.map(deploymentJson),
+  };
+}
+
+export function deploymentJson(d: Deployment): Record<string, unknown> {
+  return { id: d.id, deploymentId: d.deployment_id, name: d.name, createdAt: new Date(d.created_at).toISOString() };
+}
+
+function validationError(problems: string[]): AppError {
+  return new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems } });
+}
+
+function text(value: string | undefined, label: string, max: number, problems: string[]): string {
+  const v = (value ?? '').trim();
+  if (!v) problems.push(`${label} is required`);
+  else if (v.length > max) problems.push(`${label} must be at most ${max} characters`);
+  return v;
+}
+
+function url(value: string | undefined, label: string, policy: RegistrationPolicy, problems: string[]): string {
+  const v = (value ?? '').trim();
+  if (!v) {
+    problems.push(`${label} is required`);
+    return v;
+  }
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') problems.push(`${label} must be an http(s) URL`);
+    else if (policy.requireHttps && u.protocol !== 'https:') problems.push(`${label} must use https`);
+    if (u.username || u.password) problems.push(`${label} must not carry credentials`);
+  } catch {
+    problems.push(`${label} is not a URL: ${v}`);
+  }
+  return v;
+}
+
+function hostOf(u: string): string {
+  try {
+    return new URL(u).host;
+  } catch {
+    return u;
+  }
+}
+
+async function parsePublicKey(text: string, problems: string[]): Promise<JWK | undefined> {
+  const t = text.trim();
+  try {
+    if (t.startsWith('{')) {
+      const jwk = JSON.parse(t) as JWK;
+      if ('d' in jwk || 'p' in jwk || 'k' in jwk) {
+        problems.push('the static key must be a public key; it contains private or symmetric key material');
+        return undefined;
+      }
+      await importJWK(jwk, jwk.alg ?? 'RS256');
+      return jwk;
+    }
+    if (t.includes('BEGIN PUBLIC KEY')) {
+      return { ...(await exportJWK(await importSPKI(t, 'RS256', { extractable: true }))), alg: 'RS256', use: 'sig' };
+    }
+    problems.push('the static key must be a public JWK (JSON) or a PEM public key (BEGIN PUBLIC KEY)');
+  } catch (err) {
+    problems.push(`the static key cannot be read: ${(err as Error).message}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
+import type { Database } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold millisecond timestamps and counters: safe as JS numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export interface OpenOptions {
+  /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
+  readonly pgSchema?: string;
+  readonly pgPoolSize?: number;
+}
+
+export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length) || ':memory:';
+    if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+    const conn = new SQLite(file);
+    conn.pragma('journal_mode = WAL');
+    conn.pragma('synchronous = NORMAL');
+    conn.pragma('foreign_keys = ON');
+    conn.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.pgPoolSize ?? 10,
+    ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+export interface MigrateResult {
+  readonly applied: readonly string[];
+}
+
+/** Applies pending migrations; Kysely's migrator locks against concurrent runs and refuses out-of-order ones. */
+export async function migrateToLatest(store: Store): Promise<MigrateResult> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** True when the database answers and the newest migration has been applied. */
+export async function isReady(store: Store): Promise<boolean> {
+  try {
+    const rows = await sql<{ name: string }>`select name from kysely_migration where name = ${LATEST_MIGRATION}`.execute(store.db);
+    return rows.rows.length === 1;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,43 @@
+import type { Kysely } from 'kysely';
+import type { Database, Deployment, NewPlatform, Platform, PlatformUpdate } from './tables.js';
+
+export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform): Promise<void> {
+  await db.insertInto('platforms').values(platform).execute();
+}
+
+export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
+  return db.selectFrom('platforms').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string): Promise<Platform[]> {
+  return db.selectFrom('platforms').selectAll().where('issuer', '=', issuer).orderBy('created_at').execute();
+}
+
+export async function findPlatform(db: Kysely<Database>, issuer: string, clientId: string): Promise<Platform | undefined> {
+  return db.selectFrom('platforms').selectAll().where('issuer', '=', issuer).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+export async function listPlatforms(db: Kysely<Database>): Promise<Platform[]> {
+  return db.selectFrom('platforms').selectAll().orderBy('created_at').execute();
+}
+
+export async function updatePlatform(db: Kysely<Database>, id: string, changes: PlatformUpdate): Promise<void> {
+  await db.updateTable('platforms').set(changes).where('id', '=', id).execute();
+}
+
+export async function insertDeployment(db: Kysely<Database>, deployment: Deployment): Promise<void> {
+  await db.insertInto('deployments').values(deployment).execute();
+}
+
+export async function findDeployment(db: Kysely<Database>, platformId: string, deploymentId: string): Promise<Deployment | undefined> {
+  return db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('platform_id', '=', platformId)
+    .where('deployment_id', '=', deploymentId)
+    .executeTakeFirst();
+}
+
+export async function listDeployments(db: Kysely<Database>, platformId: string): Promise<Deployment[]> {
+  return db.selectFrom('deployments').selectAll().where('platform_id', '=', platformId).orderBy('created_at').execute();
+}

@@ -1,0 +1,133 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Times are integer milliseconds since the epoch; JSON is stored as text. */
+export interface PlatformTable {
+  id: string;
+  name: string;
+  issuer: string;
+  client_id: string;
+  auth_url: string;
+  token_url: string;
+  /** Audience for client assertions when the platform wants something other than token_url. */
+  token_audience: string | null;
+  jwks_url: string | null;
+  /** A static public key (JWK JSON) used instead of jwks_url. */
+  public_jwk: string | null;
+  status: 'active' | 'disabled';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeploymentTable {
+  id: string;
+  platform_id: string;
+  deployment_id: string;
+  name: string | null;
+  created_at: number;
+}
+
+export interface ToolKeyTable {
+  kid: string;
+  state: 'next' | 'current' | 'retired';
+  alg: string;
+  public_jwk: string;
+  /** AES-256-GCM ciphertext of the private JWK under COURSEPORT_SECRET. */
+  private_jwk_enc: string;
+  created_at: number;
+  activated_at: number | null;
+  retired_at: number | null;
+}
+
+export interface LoginStateTable {
+  state: string;
+  nonce: string;
+  platform_id: string;
+  target_link_uri: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface UserTable {
+  id: string;
+  platform_id: string;
+  sub: string;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  email: string | null;
+  picture: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContextTable {
+  id: string;
+  platform_id: string;
+  deployment_id: string;
+  context_id: string;
+  label: string | null;
+  title: string | null;
+  types: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ResourceLinkTable {
+  id: string;
+  platform_id: string;
+  deployment_id: string;
+  context_id: string | null;
+  resource_link_id: string;
+  title: string | null;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LaunchTable {
+  id: string;
+  platform_id: string;
+  deployment_id: string;
+  user_id: string;
+  context_id: string | null;
+  resource_link_id: string | null;
+  message_type: string;
+  roles: string;
+  /** The validated id_token claims, as JSON. */
+  claims: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AdminTokenTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface Database {
+  platforms: PlatformTable;
+  deployments: DeploymentTable;
+  tool_keys: ToolKeyTable;
+  login_states: LoginStateTable;
+  users: UserTable;
+  contexts: ContextTable;
+  resource_links: ResourceLinkTable;
+  launches: LaunchTable;
+  admin_tokens: AdminTokenTable;
+}
+
+export type Platform = Selectable<PlatformTable>;
+export type NewPlatform = Insertable<PlatformTable>;
+export type PlatformUpdate = Updateable<PlatformTable>;
+export type Deployment = Selectable<DeploymentTable>;
+export type ToolKey = Selectable<ToolKeyTable>;
+export type LoginState = Selectable<LoginStateTable>;
+export type Launch = Selectable<LaunchTable>;
+export type AdminToken = Selectable<AdminTokenTable>;
+// Generated is re-exported for tables that gain identity columns later.
+export type { Generated };

@@ -1,0 +1,33 @@
+import type { Children } from '@kitajs/html';
+
+const STYLE = `
+:root{color-scheme:light;--fg:#1d2430;--muted:#5b6676;--line:#d9dee6;--accent:#1f5fbf;--bad:#a42323;--bg:#f6f8fb}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+main{max-width:760px;margin:0 auto;padding:24px}
+h1{font-size:1.4rem;margin:0 0 12px}h2{font-size:1.1rem;margin:20px 0 8px}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:20px}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
+.error h1{color:var(--bad)}code{background:#eef1f5;padding:1px 5px;border-radius:4px;font-size:.92em}
+.hint{border-left:3px solid var(--accent);padding:6px 12px;background:#f0f5fd;margin:16px 0}
+.muted{color:var(--muted);font-size:.9em}
+`;
+
+export function Layout(props: { title: string; children?: Children }): JSX.Element {
+  return (
+    <>
+      {'<!doctype html>'}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="referrer" content="no-referrer" />
+          <title safe>{`${props.title} · Courseport`}</title>
+          <style>{STYLE}</style>
+        </head>
+        <body>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
+  );
+}

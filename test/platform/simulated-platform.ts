@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
+
+export interface PlatformKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+export interface MintOptions {
+  /** Claims to add or replace; a value of `undefined` removes the claim. */
+  readonly claims?: Record<string, unknown>;
+  readonly header?: Record<string, unknown>;
+  readonly key?: PlatformKey;
+  /** Seconds since the epoch used for iat/exp (defaults to the platform clock). */
+  readonly nowSec?: number;
+  readonly lifetimeSec?: number;
+}
+
+/**
+ * A simulated LMS (the Platform): real RSA keys, a real JWKS endpoint over HTTP on
+ * loopback, an OIDC authorization endpoint that answers with an auto-submitting
+ * form_post, and id_token minting. Tests drive it to produce valid and hostile launches.
+ */
+export class SimulatedPlatform {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly deploymentId: string;
+  jwksHits = 0;
+  /** When false the JWKS endpoint answers 503. */
+  jwksUp = true;
+  /** Keys published at the JWKS endpoint. */
+  published: PlatformKey[];
+  /** The key that signs new id_tokens. */
+  signingKey: PlatformKey;
+  nowSec: () => number = () => Math.floor(Date.now() / 1000);
+
+  private constructor(
+    private readonly server: Server,
+    readonly origin: string,
+    key: PlatformKey,
+    options: { clientId: string; deploymentId: string; issuer?: string },
+  ) {
+    this.issuer = options.issuer ?? origin;
+    this.clientId = options.clientId;
+    this.deploymentId = options.deploymentId;
+    this.published = [key];
+    this.signingKey = key;
+  }
+
+  static async start(options: { clientId?: string; deploymentId?: string; issuer?: string } = {}): Promise<SimulatedPlatform> {
+    const key = await SimulatedPlatform.generateKey();
+    let platform: SimulatedPlatform | undefined;
+    const server = createServer((req, res) => {
+      if (!platform) {
+        res.writeHead(503).end();
+        return;
+      }
+      platform.handle(req, res).catch(() => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    platform = new SimulatedPlatform(server, origin, key, {
+      clientId: options.clientId ?? 'courseport-client-1',
+      deploymentId: options.deploymentId ?? 'deployment-1',
+      ...(options.issuer ? { issuer: options.issuer } : {}),
+    });
+    return platform;
+  }
+
+  static async generateKey(alg = 'RS256'): Promise<PlatformKey> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const kid = `k-${Math.random().toString(36).slice(2, 10)}`;
+    return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  }
+
+  get jwksUrl(): string {
+    return `${this.origin}/jwks`;
+  }
+  get authUrl(): string {
+    return `${this.origin}/auth`;
+  }
+  get tokenUrl(): string {
+    return `${this.origin}/token`;
+  }
+
+  /** Publishes a new key and signs with it from now on; the old key stays published unless dropped. */
+  async rotateKey(options: { dropOld?: boolean } = {}): Promise<PlatformKey> {
+    const key = await SimulatedPlatform.generateKey();
+    this.published = options.dropOld ? [key] : [...this.published, key];
+    this.signingKey = key;
+    return key;
+  }
+
+  /** The claims of a typical resource link launch by a learner. */
+  resourceLinkClaims(nonce: string, targetLinkUri: string, sub = 'learner-1'): Record<string, unknown> {
+    return {
+      iss: this.issuer,
+      aud: this.clientId,
+      sub,
+      nonce,
+      name: 'Ada Lovelace',
+      given_name: 'Ada',
+      family_name: 'Lovelace',
+      email: 'ada@example.edu',
+      [CLAIM.MESSAGE_TYPE]: MESSAGE_TYPE.RESOURCE_LINK,
+      [CLAIM.VERSION]: LTI_VERSION,
+      [CLAIM.DEPLOYMENT_ID]: this.deploymentId,
+      [CLAIM.TARGET_LINK_URI]: targetLinkUri,
+      [CLAIM.RESOURCE_LINK]: { id: 'rl-1', title: 'Golf Explained' },
+      [CLAIM.ROLES]: [ROLE.CONTEXT_LEARNER],
+      [CLAIM.CONTEXT]: { id: 'course-42', label: 'GOLF101', title: 'Introduction to Golf', type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering'] },
+      [CLAIM.TOOL_PLATFORM]: { guid: 'simulated-lms', name: 'Simulated LMS', product_family_code: 'simulated' },
+    };
+  }
+
+  async mint(base: Record<string, unknown>, options: MintOptions = {}): Promise<string> {
+    const now = options.nowSec ?? this.nowSec();
+    const payload: Record<string, unknown> = { iat: now, exp: now + (options.lifetimeSec ?? 300), ...base };
+    for (const [k, v] of Object.entries(options.claims ?? {})) {
+      if (v === undefined) delete payload[k];
+      else payload[k] = v;
+    }
+    const key = options.key ?? this.signingKey;
+    return new SignJWT(payload as JWTPayload)
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...options.header } as { alg: string })
+      .sign(key.privateKey);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    if (url.pathname === '/jwks') {
+      this.jwksHits++;
+      if (!this.jwksUp) {
+        res.writeHead(503).end('down');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.published.map((k) => k.publicJwk) }));
+      return;
+    }
+    if (url.pathname === '/auth') {
+      // The OIDC authorization endpoint: checks the request shape and answers a form_post.
+      const q = url.searchParams;
+      const problems = [
+        q.get('scope') !== 'openid' && 'scope',
+        q.get('response_type') !== 'id_token' && 'response_type',
+        q.get('response_mode') !== 'form_post' && 'response_mode',
+        q.get('prompt') !== 'none' && 'prompt',
+        q.get('client_id') !== this.clientId && 'client_id',
+        !q.get('redirect_uri') && 'redirect_uri',
+        !q.get('nonce') && 'nonce',
+        !q.get('state') && 'state',
+      ].filter(Boolean);
+      if (problems.length) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`invalid_request: ${problems.join(',')}`);
+        return;
+      }
+      const redirectUri = q.get('redirect_uri')!;
+      const target = new URL('/lti/launch', redirectUri).toString();
+      const idToken = await this.mint(this.resourceLinkClaims(q.get('nonce')!, target, q.get('login_hint') ?? 'learner-1'));
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<!doctype html><form method="post" action="${escapeAttr(redirectUri)}"><input type="hidden" name="id_token" value="${escapeAttr(idToken)}"><input type="hidden" name="state" value="${escapeAttr(q.get('state')!)}"></form><script>document.forms[0].submit()</script>`,
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  }
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
