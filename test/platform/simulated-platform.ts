@@ -50,7 +50,10 @@ export class SimulatedPlatform {
     this.signingKey = key;
   }
 
-  static async start(options: { clientId?: string; deploymentId?: string; issuer?: string } = {}): Promise<SimulatedPlatform> {
+  /** The tool this LMS launches (for its course page), set by tests that drive a browser. */
+  tool: { loginUrl: string; targetLinkUri: string } | undefined;
+
+  static async start(options: { clientId?: string; deploymentId?: string; issuer?: string; hostname?: string } = {}): Promise<SimulatedPlatform> {
     const key = await SimulatedPlatform.generateKey();
     let platform: SimulatedPlatform | undefined;
     const server = createServer((req, res) => {
@@ -61,7 +64,8 @@ export class SimulatedPlatform {
       platform.handle(req, res).catch(() => res.writeHead(500).end());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Browsers treat localhost:A and localhost:B as one site; tests that need that pass hostname 'localhost'.
+    const origin = `http://${options.hostname ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
     platform = new SimulatedPlatform(server, origin, key, {
       clientId: options.clientId ?? 'courseport-client-1',
       deploymentId: options.deploymentId ?? 'deployment-1',
@@ -145,6 +149,30 @@ export class SimulatedPlatform {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: this.published.map((k) => k.publicJwk) }));
+      return;
+    }
+    if (url.pathname === '/course' && this.tool) {
+      // A course page that embeds the tool in an iframe, as LMSs do.
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch" style="width:900px;height:600px"></iframe>`,
+      );
+      return;
+    }
+    if (url.pathname === '/start-launch' && this.tool) {
+      // Third-party initiated login: the LMS posts iss, login_hint and target_link_uri to the tool.
+      const fields = {
+        iss: this.issuer,
+        login_hint: url.searchParams.get('user') ?? 'learner-1',
+        target_link_uri: this.tool.targetLinkUri,
+        lti_message_hint: 'rl-1',
+        client_id: this.clientId,
+        lti_deployment_id: this.deploymentId,
+      };
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<!doctype html><form method="post" action="${escapeAttr(this.tool.loginUrl)}">${Object.entries(fields)
+          .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeAttr(v)}">`)
+          .join('')}</form><script>document.forms[0].submit()</script>`,
+      );
       return;
     }
     if (url.pathname === '/auth') {
