@@ -75,7 +75,8 @@ export async function runLaunchBench(options: LaunchBenchOptions): Promise<Launc
   });
   await store.close();
 
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve'], {
+  const profileArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profileArgs, 'dist/cli/main.js', 'serve'], {
     env: {
       ...process.env,
       NODE_ENV: 'development',

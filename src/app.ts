@@ -1,6 +1,8 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
@@ -120,6 +122,17 @@ export async function build(options: BuildOptions): Promise<App> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   registerErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Courseport admin API', version: '1', description: 'Manage LMS registrations and tool keys. Authenticate with a bearer token from `courseport admin token create`.' },
+      servers: [{ url: config.baseUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    // Only the admin API is documented here; LTI endpoints follow the 1EdTech specs.
+    transform: ({ schema, url }) => ({ schema: url.startsWith('/api/v1') ? schema : { ...schema, hide: true }, url }),
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   healthRoutes(app, store);
   jwksRoutes(app, services.toolKeys);

@@ -9,7 +9,6 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request too large' },
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
-  CONFLICT: { status: 409, title: 'Conflict' },
   INTERNAL: { status: 500, title: 'Internal error' },
   // login initiation
   LTI_LOGIN_INVALID_REQUEST: { status: 400, title: 'Invalid login request' },

@@ -189,3 +189,8 @@ function isHttpUrl(v: string): boolean {
     return false;
   }
 }
+
+/** The user's display name: `name`, else given and family name, else null. */
+export function displayName(c: Pick<ValidatedLaunchClaims, 'name' | 'givenName' | 'familyName'>): string | null {
+  return c.name ?? ([c.givenName, c.familyName].filter(Boolean).join(' ') || null);
+}

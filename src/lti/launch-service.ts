@@ -11,7 +11,7 @@ import { findDeployment, findPlatform, findPlatformById, findPlatformsByIssuer }
 import type { Database, Deployment, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
-import { checkIssuerAndAudience, checkMessageClaims, checkTimes, type ValidatedLaunchClaims } from './id-token-claims.js';
+import { checkIssuerAndAudience, checkMessageClaims, checkTimes, displayName, type ValidatedLaunchClaims } from './id-token-claims.js';
 import { buildAuthRedirect, parseLoginRequest, type Params } from './login.js';
 import { checkAlgorithm, decodeUntrusted, type PlatformKeys } from './platform-keys.js';
 
@@ -119,7 +119,7 @@ export class LaunchService {
         {
           platform_id: platform.id,
           sub: claims.subject,
-          name: claims.name ?? ([claims.givenName, claims.familyName].filter(Boolean).join(' ') || null),
+          name: displayName(claims),
           given_name: claims.givenName ?? null,
           family_name: claims.familyName ?? null,
           email: claims.email ?? null,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import type { Database } from './tables.js';
@@ -32,7 +32,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     conn.pragma('synchronous = NORMAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: conn }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({
@@ -42,6 +42,33 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver prepares every statement anew, which costs more than running it
+ * on the launch path. Courseport's queries are a small fixed set, so prepared statements
+ * are kept per SQL text (bounded); a statement still iterating is never handed out twice.
+ */
+function withStatementCache(conn: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      conn.close();
+    },
+    prepare: (text: string) => {
+      const cached = cache.get(text);
+      if (cached && !cached.busy) return cached;
+      const stmt = conn.prepare(text);
+      if (!cached) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
 }
 
 export interface MigrateResult {

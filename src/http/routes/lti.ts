@@ -1,12 +1,13 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roleKinds } from '../../lti/claims.js';
+import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchService } from '../../lti/launch-service.js';
 import type { LaunchTokens } from '../../lti/launch-token.js';
 import { findLaunchView } from '../../store/launch.repository.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
-import { LaunchPage } from '../../web/launch-page.js';
+import { LaunchPage, type LaunchPageProps } from '../../web/launch-page.js';
 import type { Kysely } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
 
@@ -59,7 +60,22 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       'LTI launch validated',
     );
     const token = deps.launchTokens.issue(result.launchId, deps.clock.now());
-    return renderLaunch(deps, reply, result.launchId, token);
+    const { claims } = result;
+    // Rendered from the validated launch in hand: no second read of what was just written.
+    return sendLaunchPage(reply, {
+      platformName: result.platform.name,
+      userName: displayName(claims),
+      userEmail: claims.email ?? null,
+      userSub: claims.subject,
+      contextTitle: claims.context?.title ?? null,
+      contextLabel: claims.context?.label ?? null,
+      resourceLinkTitle: claims.resourceLink?.title ?? null,
+      resourceLinkId: claims.resourceLink?.id ?? null,
+      roles: claims.roles,
+      roleKinds: roleKinds(claims.roles),
+      messageType: claims.messageType,
+      launchToken: token,
+    });
   });
 
   app.get('/lti/home', async (request, reply) => {
@@ -73,7 +89,7 @@ async function renderLaunch(deps: LtiRouteDeps, reply: FastifyReply, launchId: s
   const view = await findLaunchView(deps.db, launchId);
   if (!view) throw new AppError('LAUNCH_TOKEN_INVALID', 'This launch is no longer known to Courseport.', { hint: 'Open the activity again from your course in the LMS.' });
   const roles = JSON.parse(view.launch.roles) as string[];
-  const html = LaunchPage({
+  return sendLaunchPage(reply, {
     platformName: view.platformName,
     userName: view.userName,
     userEmail: view.userEmail,
@@ -87,5 +103,8 @@ async function renderLaunch(deps: LtiRouteDeps, reply: FastifyReply, launchId: s
     messageType: view.launch.message_type,
     launchToken: token,
   });
-  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+function sendLaunchPage(reply: FastifyReply, props: LaunchPageProps) {
+  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(LaunchPage(props));
 }
