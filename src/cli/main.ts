@@ -11,7 +11,6 @@ import { registerPlatformCommands } from './platform.js';
 export function buildProgram(): Command {
   const program = new Command('courseport')
     .description('Courseport: an LTI 1.3 tool server for SCORM content')
-    .showHelpAfterError()
     .exitOverride();
 
   program

@@ -104,13 +104,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push(`COURSEPORT_SECRET must be at least ${SECRET_MIN_LENGTH} characters (use: openssl rand -base64 48)`);
   }
   const secretFile = join(dataDir, 'secret');
-  if (!secret && problems.length === 0) {
-    if (production) {
-      problems.push('COURSEPORT_SECRET is required in production (it encrypts the tool private keys at rest)');
-    } else {
-      secret = readOrCreateDevSecret(secretFile);
-      devDefaults.push(`COURSEPORT_SECRET is not set: using a generated development secret from ${secretFile}; you MUST set your own in production`);
+  if (!secret && production) {
+    problems.push('COURSEPORT_SECRET is required in production (it encrypts the tool private keys at rest)');
+  } else if (!secret && problems.length === 0) {
+    secret = readOrCreateDevSecret(secretFile);
+    if (secret.length < SECRET_MIN_LENGTH) {
+      problems.push(`the development secret in ${secretFile} is shorter than ${SECRET_MIN_LENGTH} characters: delete the file to generate a new one, or set COURSEPORT_SECRET`);
     }
+    devDefaults.push(`COURSEPORT_SECRET is not set: using a generated development secret from ${secretFile}; you MUST set your own in production`);
   }
 
   const trustProxy = boolVar(env, 'COURSEPORT_TRUST_PROXY', false, problems);

@@ -1,6 +1,7 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';
+import { isUniqueViolation } from '../store/database.js';
 import type { Database, ToolKey } from '../store/tables.js';
 import {
   findPublishedToolKeys,
@@ -66,10 +67,12 @@ export class ToolKeyService {
   async ensureCurrentKey(): Promise<void> {
     const current = await findToolKeysByState(this.db, 'current');
     if (current.length > 0) return;
-    const kid = await this.createKey('current');
-    // Two processes starting together may both have created one: the oldest wins.
-    const oldest = (await findToolKeysByState(this.db, 'current')).at(-1);
-    if (oldest && oldest.kid !== kid) await this.db.deleteFrom('tool_keys').where('kid', '=', kid).execute();
+    try {
+      await this.createKey('current');
+    } catch (err) {
+      // Another process created it first; the unique index on the current state decided.
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
 
   async list(): Promise<ToolKey[]> {

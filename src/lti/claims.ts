@@ -52,25 +52,79 @@ export const ROLE = {
 
 export type RoleKind = 'learner' | 'instructor' | 'teaching-assistant' | 'content-developer' | 'administrator' | 'mentor' | 'other';
 
+interface ParsedRole {
+  readonly vocabulary: 'context' | 'institution' | 'system' | 'unknown';
+  readonly principal: string;
+  readonly sub: string | undefined;
+}
+
 /**
- * Maps LTI roles (full URIs, and the short context forms such as `Instructor` that the
- * core spec allows) to the one kind Courseport acts on, most privileged first.
+ * Reads an LTI role: full LIS v2 URIs (`…/membership#Instructor`,
+ * `…/membership/Instructor#TeachingAssistant`, `…/institution/person#Faculty`,
+ * `…/system/person#SysAdmin`), the LTI 1.1 URNs some platforms still send, and the short
+ * context forms (`Instructor`) the core spec allows.
+ */
+export function parseRole(role: string): ParsedRole {
+  if (role.startsWith(ROLE_BASE)) {
+    const [path = '', fragment = ''] = role.slice(ROLE_BASE.length).split('#', 2);
+    const segments = path.split('/');
+    if (segments[0] === 'membership') {
+      return segments[1] ? { vocabulary: 'context', principal: segments[1], sub: fragment } : { vocabulary: 'context', principal: fragment, sub: undefined };
+    }
+    if (path === 'institution/person') return { vocabulary: 'institution', principal: fragment, sub: undefined };
+    if (path === 'system/person') return { vocabulary: 'system', principal: fragment, sub: undefined };
+    return { vocabulary: 'unknown', principal: fragment, sub: undefined };
+  }
+  const urn = /^urn:lti:(role|instrole|sysrole):ims\/lis\/([A-Za-z]+)(?:\/([A-Za-z]+))?$/.exec(role);
+  if (urn) {
+    const vocabulary = urn[1] === 'role' ? 'context' : urn[1] === 'instrole' ? 'institution' : 'system';
+    return { vocabulary, principal: urn[2] ?? '', sub: urn[3] };
+  }
+  if (/^[A-Za-z]+$/.test(role)) return { vocabulary: 'context', principal: role, sub: undefined };
+  return { vocabulary: 'unknown', principal: '', sub: undefined };
+}
+
+function kindOf(r: ParsedRole): RoleKind | undefined {
+  if (r.vocabulary === 'unknown') return undefined;
+  if (r.vocabulary === 'system') return r.principal === 'Administrator' || r.principal === 'SysAdmin' ? 'administrator' : undefined;
+  // A sub-role belongs to its principal (membership/Learner#Instructor is a kind of learner),
+  // except the teaching assistant, which Courseport treats on its own.
+  if (r.principal === 'TeachingAssistant' || (r.principal === 'Instructor' && r.sub === 'TeachingAssistant')) return 'teaching-assistant';
+  switch (r.principal) {
+    case 'Administrator':
+      return 'administrator';
+    case 'Instructor':
+    case 'Faculty':
+      return 'instructor';
+    case 'ContentDeveloper':
+      return 'content-developer';
+    case 'Mentor':
+      return 'mentor';
+    case 'Learner':
+    case 'Student':
+      return 'learner';
+    default:
+      return undefined;
+  }
+}
+
+const KIND_ORDER: readonly RoleKind[] = ['administrator', 'instructor', 'content-developer', 'teaching-assistant', 'mentor', 'learner'];
+
+/**
+ * The kinds of user Courseport acts on, most privileged first. What a person may do in a
+ * course follows their context (course) roles; institution roles count only when the
+ * platform sent no context role, except that administrators stay administrators.
  */
 export function roleKinds(roles: readonly string[]): RoleKind[] {
+  const parsed = roles.map(parseRole);
+  const hasContextRole = parsed.some((r) => r.vocabulary === 'context' && kindOf(r) !== undefined);
   const kinds = new Set<RoleKind>();
-  for (const role of roles) {
-    const hash = role.includes('#') ? role.slice(role.lastIndexOf('#') + 1) : role;
-    const isContextOrShort = !role.includes('://') || role.startsWith(`${ROLE_BASE}membership`);
-    const isInstitution = role.startsWith(`${ROLE_BASE}institution/`);
-    const isSystem = role.startsWith(`${ROLE_BASE}system/`);
-    if (hash === 'TeachingAssistant' && (isContextOrShort || isInstitution)) kinds.add('teaching-assistant');
-    else if (hash === 'Administrator' || (isSystem && hash === 'SysAdmin')) kinds.add('administrator');
-    else if (hash === 'Instructor' || hash === 'Faculty') kinds.add('instructor');
-    else if (hash === 'ContentDeveloper') kinds.add('content-developer');
-    else if (hash === 'Mentor') kinds.add('mentor');
-    else if (hash === 'Learner' || hash === 'Student') kinds.add('learner');
+  for (const r of parsed) {
+    const kind = kindOf(r);
+    if (!kind) continue;
+    if (r.vocabulary === 'institution' && hasContextRole && kind !== 'administrator') continue;
+    kinds.add(kind);
   }
-  const order: RoleKind[] = ['administrator', 'instructor', 'content-developer', 'teaching-assistant', 'mentor', 'learner'];
-  const result = order.filter((k) => kinds.has(k));
+  const result = KIND_ORDER.filter((k) => kinds.has(k));
   return result.length ? result : ['other'];
 }

@@ -111,7 +111,8 @@ export function checkMessageClaims(payload: JWTPayload): Omit<ValidatedLaunchCla
   const deploymentId = requireString(payload, CLAIM.DEPLOYMENT_ID, 255);
   const targetLinkUri = requireString(payload, CLAIM.TARGET_LINK_URI, 4096);
   const roles = payload[CLAIM.ROLES];
-  if (!Array.isArray(roles)) throw missing(CLAIM.ROLES, 'an array of roles (it may be empty)');
+  if (roles === undefined) throw missing(CLAIM.ROLES, 'an array of roles (it may be empty)');
+  if (!Array.isArray(roles)) throw invalid(CLAIM.ROLES, 'roles must be an array');
   if (!roles.every((r): r is string => typeof r === 'string')) throw invalid(CLAIM.ROLES, 'roles must be strings');
 
   let resourceLink: ResourceLinkClaim | undefined;

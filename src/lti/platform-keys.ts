@@ -1,6 +1,5 @@
 import { constants, createPublicKey, KeyObject, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
 import {
-  createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
   decodeJwt,
@@ -51,7 +50,16 @@ export class PlatformKeys {
     if (cached && cached.signature === signature) return cached.getKey;
     let getKey: JWTVerifyGetKey;
     if (platform.publicJwk) {
-      getKey = createLocalJWKSet({ keys: [JSON.parse(platform.publicJwk) as JWK] });
+      // A static key is the platform's one key: used whatever kid the token names
+      // (LMSs always send one, and a pasted PEM has none), but only with its own alg.
+      const jwk = JSON.parse(platform.publicJwk) as JWK;
+      const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      getKey = async (header) => {
+        if (jwk.alg !== undefined && header.alg !== jwk.alg) {
+          throw new LtiError('LTI_INVALID_SIGNATURE', `The platform's registered key is for ${jwk.alg}, but the id_token is signed with ${String(header.alg)}.`);
+        }
+        return key;
+      };
     } else if (platform.jwksUrl) {
       const fetchImpl = this.options.fetch;
       getKey = createRemoteJWKSet(new URL(platform.jwksUrl), {

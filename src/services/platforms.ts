@@ -11,6 +11,7 @@ import {
   listPlatforms,
   updatePlatform,
 } from '../store/platform.repository.js';
+import { isUniqueViolation } from '../store/database.js';
 import type { Database, Deployment, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
@@ -82,10 +83,16 @@ export class PlatformService {
       updated_at: t,
     };
     const deployments: Deployment[] = deploymentIds.map((d) => ({ id: newId('dep'), platform_id: platform.id, deployment_id: d, name: null, created_at: t }));
-    await this.db.transaction().execute(async (trx) => {
-      await insertPlatform(trx, platform);
-      for (const d of deployments) await insertDeployment(trx, d);
-    });
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await insertPlatform(trx, platform);
+        for (const d of deployments) await insertDeployment(trx, d);
+      });
+    } catch (err) {
+      // The check above can lose a race with a concurrent registration; the constraint decides.
+      if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
+      throw err;
+    }
     return { platform, deployments };
   }
 
@@ -114,7 +121,12 @@ export class PlatformService {
       throw new AppError('DEPLOYMENT_EXISTS', `Deployment ${d} is already registered for this platform.`);
     }
     const deployment: Deployment = { id: newId('dep'), platform_id: platformId, deployment_id: d, name: name?.trim() || null, created_at: this.clock.now() };
-    await insertDeployment(this.db, deployment);
+    try {
+      await insertDeployment(this.db, deployment);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('DEPLOYMENT_EXISTS', `Deployment ${d} is already registered for this platform.`);
+      throw err;
+    }
     return deployment;
   }
 

@@ -77,18 +77,35 @@ export interface MigrateResult {
 
 /** Applies pending migrations; Kysely's migrator locks against concurrent runs and refuses out-of-order ones. */
 export async function migrateToLatest(store: Store): Promise<MigrateResult> {
-  const migrator = new Migrator({ db: store.db, provider: migrationProvider });
+  // On PostgreSQL the bookkeeping tables live in the current schema: without this, Kysely
+  // finds another schema's kysely_migration tables and skips creating its own.
+  const migrationTableSchema = store.dialect === 'postgres' ? await currentSchema(store) : undefined;
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
+async function currentSchema(store: Store): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL has no current schema: check search_path');
+  return schema;
+}
+
 /** True when the database answers and the newest migration has been applied. */
 export async function isReady(store: Store): Promise<boolean> {
   try {
-    const rows = await sql<{ name: string }>`select name from kysely_migration where name = ${LATEST_MIGRATION}`.execute(store.db);
+    const table = store.dialect === 'postgres' ? sql.id(await currentSchema(store), 'kysely_migration') : sql.id('kysely_migration');
+    const rows = await sql<{ name: string }>`select name from ${table} where name = ${LATEST_MIGRATION}`.execute(store.db);
     return rows.rows.length === 1;
   } catch {
     return false;
   }
+}
+
+/** True for a unique-constraint violation on either engine (the loser of an insert race). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

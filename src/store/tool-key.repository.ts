@@ -6,7 +6,8 @@ export async function listToolKeys(db: Kysely<Database>): Promise<ToolKey[]> {
 }
 
 export async function findToolKeysByState(db: Kysely<Database>, state: ToolKeyTable['state']): Promise<ToolKey[]> {
-  return db.selectFrom('tool_keys').selectAll().where('state', '=', state).orderBy('created_at', 'desc').execute();
+  // kid breaks ties so that every process agrees on the order of keys created in the same millisecond.
+  return db.selectFrom('tool_keys').selectAll().where('state', '=', state).orderBy('created_at', 'desc').orderBy('kid', 'desc').execute();
 }
 
 /** Keys platforms may see: next, current, and retired ones still inside the overlap window. */

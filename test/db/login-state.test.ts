@@ -9,8 +9,7 @@ import {
 import type { LoginState } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { randomToken } from '../../src/util/ids.js';
-import { DIALECTS, type TestStore } from '../helpers/dialects.js';
-import { openMigratedStore } from './migrated-store.js';
+import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 
 const START = Date.UTC(2026, 4, 4, 10, 0, 0);
 const TTL = 600_000;
@@ -21,7 +20,7 @@ describe.each(DIALECTS)('login states (%s)', (dialect) => {
   const clock = fixedClock(START);
 
   beforeAll(async () => {
-    store = await openMigratedStore(dialect);
+    store = await openTestStore(dialect);
     await store.db
       .insertInto('platforms')
       .values({

@@ -3,7 +3,6 @@ import { isReady, migrateToLatest } from '../../src/store/database.js';
 import { LATEST_MIGRATION } from '../../src/store/migrations/index.js';
 import type { Platform } from '../../src/store/tables.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
-import { openMigratedStore } from './migrated-store.js';
 
 const T = Date.UTC(2026, 0, 1);
 
@@ -38,7 +37,7 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
 
   /** Schema checks below do not depend on the PostgreSQL migrator bug shown by the next tests. */
   async function migrated(): Promise<TestStore> {
-    const s = await openMigratedStore(dialect);
+    const s = await openTestStore(dialect);
     stores.push(s);
     return s;
   }

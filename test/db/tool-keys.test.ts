@@ -5,8 +5,7 @@ import { deriveKey, open } from '../../src/keys/secret-box.js';
 import { DEFAULT_KEY_POLICY, TOOL_KEY_ALG, ToolKeyService, type ToolKeyPolicy } from '../../src/keys/tool-keys.js';
 import type { ToolKey } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
-import { DIALECTS, type TestStore } from '../helpers/dialects.js';
-import { openMigratedStore } from './migrated-store.js';
+import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 
 const SECRET = 'tool-keys-test-secret-0123456789abcdefghij';
 const OTHER_SECRET = 'a-different-secret-0123456789abcdefghijkl';
@@ -32,7 +31,7 @@ describe.each(DIALECTS)('ToolKeyService (%s)', (dialect) => {
   let service: ToolKeyService;
 
   beforeAll(async () => {
-    store = await openMigratedStore(dialect);
+    store = await openTestStore(dialect);
   });
   afterAll(async () => {
     await store.dispose();
@@ -236,8 +235,10 @@ describe.each(DIALECTS)('ToolKeyService (%s)', (dialect) => {
     expect((await wrong.jwks()).keys).toHaveLength(1);
   });
 
-  // Two processes starting on an empty database at the same time must end with one current key.
-  it('ends with one current key when two processes start together', async () => {
+  // Two processes starting on an empty database together must end with one current key. With
+  // the frozen clock both keys get the same created_at: "the oldest wins" has no tie-breaker, and
+  // the process that checks before the other inserts keeps its key too.
+  it('ends with one current key when two processes start together (same millisecond)', async () => {
     const a = new ToolKeyService(store.db, SECRET, clock, POLICY);
     const b = new ToolKeyService(store.db, SECRET, clock, POLICY);
     await Promise.all([a.ensureCurrentKey(), b.ensureCurrentKey()]);

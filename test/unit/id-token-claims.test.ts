@@ -249,10 +249,10 @@ describe('checkMessageClaims', () => {
     expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.TARGET_LINK_URI]: long })), 'LTI_INVALID_CLAIM', CLAIM.TARGET_LINK_URI);
   });
 
-  it('requires roles to be an array of strings', () => {
+  it('requires roles, as an array of strings', () => {
     expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: undefined })), 'LTI_MISSING_CLAIM', CLAIM.ROLES);
-    expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: ROLE.CONTEXT_LEARNER })), 'LTI_MISSING_CLAIM', CLAIM.ROLES);
-    expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: { 0: ROLE.CONTEXT_LEARNER } })), 'LTI_MISSING_CLAIM', CLAIM.ROLES);
+    expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: ROLE.CONTEXT_LEARNER })), 'LTI_INVALID_CLAIM', CLAIM.ROLES);
+    expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: { 0: ROLE.CONTEXT_LEARNER } })), 'LTI_INVALID_CLAIM', CLAIM.ROLES);
     expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: [ROLE.CONTEXT_LEARNER, 7] })), 'LTI_INVALID_CLAIM', CLAIM.ROLES);
     expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.ROLES]: [null] })), 'LTI_INVALID_CLAIM', CLAIM.ROLES);
   });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError } from '../../errors/app-error.js';
 import type { ToolKeyService } from '../../keys/tool-keys.js';
@@ -39,7 +39,7 @@ const RotateBody = Type.Object({ now: Type.Optional(Type.Boolean()) }, { additio
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  api.addHook('onRequest', async (request, reply) => {
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     reply.header('cache-control', 'no-store');
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -48,6 +48,11 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       throw new AppError('UNAUTHORIZED', 'A valid admin API token is required (Authorization: Bearer …). Create one with `courseport admin token create`.');
     }
     request.log.info({ adminToken: token.id, method: request.method, path: request.url }, 'admin API call');
+  };
+  api.addHook('onRequest', authenticate);
+  // Unknown API paths answer 401 before 404, so that they reveal nothing to strangers.
+  api.setNotFoundHandler({ preHandler: authenticate }, async (request) => {
+    throw new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`);
   });
 
   api.get('/platforms', async () => ({ platforms: (await deps.platforms.list()).map(platformJson) }));
@@ -79,9 +84,19 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
 
-  api.post('/keys/rotate', { schema: { body: Type.Optional(RotateBody) } }, async (request) => {
-    const result = await deps.toolKeys.rotate({ now: request.body?.now === true });
-    request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
-    return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
-  });
+  api.post(
+    '/keys/rotate',
+    {
+      schema: { body: RotateBody },
+      // `curl -X POST` sends no body: treat it as {}.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+    },
+    async (request) => {
+      const result = await deps.toolKeys.rotate({ now: request.body.now === true });
+      request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
+      return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
+    },
+  );
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 // Frozen: never edit a migration that has shipped; add a new one.
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -40,6 +40,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('activated_at', 'bigint')
     .addColumn('retired_at', 'bigint')
     .execute();
+  // At most one key signs: concurrent first starts cannot both create a current key.
+  await db.schema.createIndex('tool_keys_one_current_uq').on('tool_keys').column('state').unique().where(sql.ref('state'), '=', 'current').execute();
 
   await db.schema
     .createTable('login_states')
