@@ -38,7 +38,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   print(`  JWKS (public keys)     ${b}/.well-known/jwks.json`);
   print(`  OIDC login initiation  ${b}/lti/login`);
   print(`  Redirect / launch URL  ${b}/lti/launch`);
-  print(`  Admin API              ${b}/api/v1  (token: courseport admin token create)`);
+  print(`  Admin API              ${b}/api/v1  (token: courseport admin token create; OpenAPI at ${b}/api/docs)`);
   print(`  Health                 ${b}/healthz, ${b}/readyz`);
   if (config.devDefaults.length) {
     print('');
