@@ -65,14 +65,7 @@ export async function runLaunchBench(options: LaunchBenchOptions): Promise<Launc
 
   const store = openStore(`sqlite:${join(dataDir, 'courseport.db')}`);
   await migrateToLatest(store);
-  await new PlatformService(store.db, systemClock, { requireHttps: false }).register({
-    issuer: lms.issuer,
-    clientId: lms.clientId,
-    authUrl: lms.authUrl,
-    tokenUrl: lms.tokenUrl,
-    jwksUrl: lms.jwksUrl,
-    deployments: [lms.deploymentId],
-  });
+  await new PlatformService(store.db, systemClock, { requireHttps: false }).register(lms.registration());
   await store.close();
 
   const profileArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];

@@ -109,9 +109,7 @@ export class LaunchService {
 
     return this.db.transaction().execute(async (trx) => {
       if (!(await consumeLoginState(trx, state, now))) {
-        throw new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
-          hint: 'Open the activity again from the LMS.',
-        });
+        throw stateUsed();
       }
       const userId = await upsertUser(
         trx,
@@ -205,9 +203,7 @@ export class LaunchService {
       throw new LtiError('LTI_UNKNOWN_STATE', 'This launch does not match any login Courseport started.', { hint: 'Open the activity again from the LMS.' });
     }
     if (row.consumed_at !== null) {
-      throw new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
-        hint: 'Open the activity again from the LMS.',
-      });
+      throw stateUsed();
     }
     if (row.expires_at <= now) {
       throw new LtiError('LTI_STATE_EXPIRED', 'The login took too long to complete and has expired.', { hint: 'Open the activity again from the LMS.' });
@@ -273,6 +269,12 @@ function requireFormFields(input: LaunchInput): { idToken: string; state: string
     throw new LtiError('LTI_MISSING_STATE', 'The launch request carries no valid state parameter.');
   }
   return { idToken: input.idToken, state: input.state };
+}
+
+function stateUsed(): LtiError {
+  return new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
+    hint: 'Open the activity again from the LMS.',
+  });
 }
 
 function disabled(platform: Platform): LtiError {

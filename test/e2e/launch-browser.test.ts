@@ -13,15 +13,7 @@ describe('LTI launch in Chromium', () => {
     tool = await startLiveServer('sqlite');
     lms = await SimulatedPlatform.start({ hostname: 'localhost' });
     lms.tool = { loginUrl: `${tool.baseUrl}/lti/login`, targetLinkUri: `${tool.baseUrl}/lti/launch` };
-    await tool.app.services.platforms.register({
-      issuer: lms.issuer,
-      clientId: lms.clientId,
-      authUrl: lms.authUrl,
-      tokenUrl: lms.tokenUrl,
-      jwksUrl: lms.jwksUrl,
-      deployments: [lms.deploymentId],
-      name: 'Simulated LMS',
-    });
+    await tool.app.services.platforms.register(lms.registration());
     browser = await launchChromium();
   });
 

@@ -84,15 +84,7 @@ export async function createHarness(dialect: Dialect, env: Record<string, string
     logStream: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
   });
   await app.services.toolKeys.ensureCurrentKey();
-  const { platform: registered } = await app.services.platforms.register({
-    issuer: platform.issuer,
-    clientId: platform.clientId,
-    authUrl: platform.authUrl,
-    tokenUrl: platform.tokenUrl,
-    jwksUrl: platform.jwksUrl,
-    deployments: [platform.deploymentId],
-    name: 'Simulated LMS',
-  });
+  const { platform: registered } = await app.services.platforms.register(platform.registration());
 
   const login = async (params: Record<string, string | undefined> = {}): Promise<LoginResult> => {
     const query: Record<string, string> = {};

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
+import type { PlatformInput } from '../../src/services/platforms.js';
 
 export interface PlatformKey {
   readonly kid: string;
@@ -88,6 +89,19 @@ export class SimulatedPlatform {
   }
   get tokenUrl(): string {
     return `${this.origin}/token`;
+  }
+
+  /** What an administrator would type into Courseport to register this LMS. */
+  registration(): PlatformInput {
+    return {
+      issuer: this.issuer,
+      clientId: this.clientId,
+      authUrl: this.authUrl,
+      tokenUrl: this.tokenUrl,
+      jwksUrl: this.jwksUrl,
+      deployments: [this.deploymentId],
+      name: 'Simulated LMS',
+    };
   }
 
   /** Publishes a new key and signs with it from now on; the old key stays published unless dropped. */
