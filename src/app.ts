@@ -1,9 +1,10 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config/config.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { apiRoutes } from './http/routes/api.js';
@@ -43,6 +44,21 @@ export interface BuildOptions {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Where log lines go (tests capture them); stdout by default. */
   readonly logStream?: { write(line: string): void };
+}
+
+/** Query parameters that carry bearer-like values: never written to the log. */
+const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
+
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const name of SECRET_PARAMS) if (params.has(name)) params.set(name, 'REDACTED');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+function serializeRequest(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip };
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -92,6 +108,7 @@ export async function build(options: BuildOptions): Promise<App> {
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: { req: serializeRequest },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     trustProxy: config.trustProxy,
@@ -122,6 +139,7 @@ export async function build(options: BuildOptions): Promise<App> {
     },
   });
   await app.register(cookie);
+  await app.register(rateLimit, { global: false });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   registerErrorHandling(app);
   await app.register(swagger, {
@@ -145,6 +163,7 @@ export async function build(options: BuildOptions): Promise<App> {
     clock,
     secureCookies: https,
     loginStateTtlMs: config.lti.loginStateTtlMs,
+    loginRateLimitPerMinute: config.lti.loginRateLimitPerMinute,
   });
   await app.register(
     async (scope) => {

@@ -22,6 +22,8 @@ export interface Config {
     readonly clockSkewMs: number;
     /** Lifetime of the opaque launch token that replaces cookies inside the LMS frame. */
     readonly launchTokenTtlMs: number;
+    /** Logins per client address and minute (0: no limit). */
+    readonly loginRateLimitPerMinute: number;
   };
   readonly http: {
     readonly timeoutMs: number;
@@ -116,7 +118,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const trustProxy = boolVar(env, 'COURSEPORT_TRUST_PROXY', false, problems);
   const blockPrivateNetwork = !boolVar(env, 'COURSEPORT_ALLOW_PRIVATE_NETWORK', !production, problems);
-  if (!blockPrivateNetwork && !production) {
+  if (!blockPrivateNetwork) {
     devDefaults.push('outgoing requests may reach private and loopback addresses (COURSEPORT_ALLOW_PRIVATE_NETWORK), as a local LMS needs');
   }
 
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       loginStateTtlMs: intVar(env, 'COURSEPORT_LOGIN_STATE_TTL_SECONDS', 600, problems, 30, 3600) * 1000,
       clockSkewMs: intVar(env, 'COURSEPORT_CLOCK_SKEW_SECONDS', 60, problems, 0, 600) * 1000,
       launchTokenTtlMs: intVar(env, 'COURSEPORT_LAUNCH_TOKEN_TTL_SECONDS', 4 * 3600, problems, 60, 86400) * 1000,
+      loginRateLimitPerMinute: intVar(env, 'COURSEPORT_LOGIN_RATE_LIMIT', 3000, problems, 0, 1_000_000),
     },
     http: {
       timeoutMs: intVar(env, 'COURSEPORT_HTTP_TIMEOUT_MS', 10_000, problems, 100, 120_000),
@@ -142,8 +145,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       blockPrivateNetwork,
     },
     jwks: {
-      cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, 0, 86400) * 1000,
-      cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, 0, 3600) * 1000,
+      // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.
+      cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400) * 1000,
+      cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, production ? 5 : 0, 3600) * 1000,
     },
     devDefaults,
   };

@@ -23,7 +23,7 @@ export const ERROR_CATALOGUE = {
   LTI_UNSUPPORTED_ALG: { status: 401, title: 'Unsupported signing algorithm' },
   LTI_UNKNOWN_KID: { status: 401, title: 'Unknown signing key' },
   LTI_INVALID_SIGNATURE: { status: 401, title: 'Invalid signature' },
-  LTI_JWKS_UNAVAILABLE: { status: 502, title: 'Platform keys unavailable' },
+  LTI_JWKS_UNAVAILABLE: { status: 424, title: 'Platform keys unavailable' },
   LTI_INVALID_ISSUER: { status: 401, title: 'Wrong issuer' },
   LTI_INVALID_AUDIENCE: { status: 401, title: 'Wrong audience' },
   LTI_INVALID_AZP: { status: 401, title: 'Wrong authorized party' },

@@ -59,6 +59,13 @@ export function checkIssuerAndAudience(payload: JWTPayload, expected: ExpectedAu
       details: { clientId: expected.clientId },
     });
   }
+  const untrusted = audiences.filter((a) => a !== expected.clientId);
+  if (untrusted.length > 0) {
+    // OIDC Core §3.1.3.7: reject additional audiences the tool does not trust (it trusts none).
+    throw new LtiError('LTI_INVALID_AUDIENCE', 'The id_token is also addressed to other parties than this tool.', {
+      details: { clientId: expected.clientId },
+    });
+  }
   const azp = payload.azp;
   if (audiences.length > 1 && azp === undefined) {
     throw new LtiError('LTI_INVALID_AZP', 'The id_token has several audiences but no azp (authorized party) claim.');

@@ -102,8 +102,14 @@ export class LaunchService {
     const now = this.clock.now();
     checkTimes(payload, { now, skewMs: this.options.clockSkewMs });
     await this.checkNonce(payload.nonce, loginState.nonce);
+    checkIssuedAfterLogin(payload.iat, loginState.created_at, this.options.clockSkewMs);
     const claims = { ...checkMessageClaims(payload), issuer: platform.issuer, nonce: loginState.nonce, raw: payload };
-    this.checkOwnUrl(claims.targetLinkUri, 'LTI_INVALID_CLAIM');
+    if (claims.targetLinkUri !== loginState.target_link_uri) {
+      // LTI Core §5.4.1: the claim must be the value the platform sent with the login.
+      throw new LtiError('LTI_INVALID_CLAIM', 'The id_token target_link_uri differs from the one the LMS sent when the login started.', {
+        details: { claim: 'target_link_uri' },
+      });
+    }
     const deployment = await findDeployment(this.db, platform.id, claims.deploymentId);
     if (!deployment) throw unknownDeployment(claims.deploymentId, platform);
 
@@ -249,14 +255,48 @@ export class LaunchService {
   }
 }
 
+/** OAuth 2.0 / OIDC authentication error codes (RFC 6749 §4.2.2.1, OIDC Core §3.1.2.6). */
+const OIDC_ERRORS = new Set([
+  'invalid_request',
+  'unauthorized_client',
+  'access_denied',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+  'interaction_required',
+  'login_required',
+  'account_selection_required',
+  'consent_required',
+  'invalid_request_uri',
+  'invalid_request_object',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'registration_not_supported',
+]);
+
+/**
+ * The platform may answer an OIDC error instead of an id_token. Anyone can post such a
+ * form, so only a known error code is shown; the free-text description goes to the log.
+ */
 function checkPlatformError(input: LaunchInput): void {
   if (input.platformError === undefined || input.platformError === '') return;
-  const error = String(input.platformError).slice(0, 200);
-  const description = input.platformErrorDescription ? String(input.platformErrorDescription).slice(0, 500) : '';
-  throw new LtiError('LTI_PLATFORM_ERROR', `The LMS refused the login: ${error}${description ? ` (${description})` : ''}.`, {
-    details: { error },
-    hint: 'The LMS did not authenticate this launch; check that you are signed in to the LMS and that the tool is enabled there.',
+  const raw = String(input.platformError);
+  const error = OIDC_ERRORS.has(raw) ? raw : 'unknown_error';
+  const description = input.platformErrorDescription ? String(input.platformErrorDescription).slice(0, 500) : undefined;
+  throw new LtiError('LTI_PLATFORM_ERROR', `The LMS did not complete the login (${error}).`, {
+    details: { error, ...(description ? { description } : {}) },
+    hint: error === 'login_required' ? 'Sign in to the LMS again, then open the activity.' : 'Open the activity again from the LMS; if it keeps failing, ask the LMS administrator to check the tool configuration.',
   });
+}
+
+/** A genuine id_token cannot predate the login that issued its nonce. */
+function checkIssuedAfterLogin(iat: unknown, loginCreatedAt: number, skewMs: number): void {
+  if (typeof iat === 'number' && iat * 1000 < loginCreatedAt - skewMs) {
+    throw new LtiError('LTI_TOKEN_EXPIRED', 'The id_token was issued before this login started; it is an old token replayed.', {
+      details: { iat },
+    });
+  }
 }
 
 function requireFormFields(input: LaunchInput): { idToken: string; state: string } {
@@ -284,8 +324,8 @@ function disabled(platform: Platform): LtiError {
 }
 
 function unknownDeployment(deploymentId: string, platform: Platform): LtiError {
-  return new LtiError('LTI_UNKNOWN_DEPLOYMENT', `Deployment ${deploymentId} is not registered for ${platform.name}.`, {
-    details: { deploymentId },
-    hint: `An administrator can register it with: courseport deployment add --platform ${platform.id} ${deploymentId}`,
+  return new LtiError('LTI_UNKNOWN_DEPLOYMENT', `This LMS deployment (${deploymentId}) is not registered in Courseport.`, {
+    details: { deploymentId, platformId: platform.id },
+    hint: 'Ask the Courseport administrator to register this deployment id for your LMS.',
   });
 }

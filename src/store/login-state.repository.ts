@@ -29,8 +29,14 @@ export async function consumeLoginState(db: Kysely<Database>, state: string, now
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Removes states long past their expiry (kept a while so a replayed nonce is named as such). */
-export async function deleteExpiredLoginStates(db: Kysely<Database>, before: number): Promise<number> {
-  const result = await db.deleteFrom('login_states').where('expires_at', '<', before).executeTakeFirst();
+/**
+ * Removes expired states: unused ones at once, consumed ones only after `consumedBefore`
+ * (kept a while so that a replayed nonce is reported as such).
+ */
+export async function deleteExpiredLoginStates(db: Kysely<Database>, now: number, consumedBefore: number): Promise<number> {
+  const result = await db
+    .deleteFrom('login_states')
+    .where((eb) => eb.or([eb.and([eb('consumed_at', 'is', null), eb('expires_at', '<', now)]), eb('expires_at', '<', consumedBefore)]))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -42,8 +42,11 @@ const PUBLIC_RANGE = 'unicast';
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+    // Deprecated IPv4-compatible addresses (::a.b.c.d) are never a public destination.
+    else if (v6.parts.slice(0, 6).every((p) => p === 0)) return false;
   }
   return parsed.range() === PUBLIC_RANGE;
 }

@@ -112,26 +112,26 @@ describe.each(DIALECTS)('login states (%s)', (dialect) => {
     expect(await consumeLoginState(store.db, 'no-such-state', clock.now())).toBe(false);
   });
 
-  it('deletes only states that expired before the cut-off, consumed or not', async () => {
-    const old = await newState(START - 3 * TTL);
-    const oldConsumed = await newState(START - 3 * TTL);
-    await consumeLoginState(store.db, oldConsumed.state, START - 3 * TTL + 1);
-    const edge = await newState(START - 2 * TTL);
-    const fresh = await newState(START);
+  it('deletes unused states as soon as they expire, and consumed ones only after the retention cut-off', async () => {
+    const unusedExpired = await newState(START - 2 * TTL); // expired at START - TTL
+    const consumedExpired = await newState(START - 2 * TTL);
+    await consumeLoginState(store.db, consumedExpired.state, START - 2 * TTL + 1);
+    const consumedOld = await newState(START - 5 * TTL); // expired at START - 4*TTL
+    await consumeLoginState(store.db, consumedOld.state, START - 5 * TTL + 1);
+    const unusedLive = await newState(START);
 
-    const cutoff = START - TTL; // old/oldConsumed expired at START - 2*TTL; edge at START - TTL.
-    const deleted = await deleteExpiredLoginStates(store.db, cutoff);
-    expect(deleted).toBe(2);
-    expect(await findLoginState(store.db, old.state)).toBeUndefined();
-    expect(await findLoginState(store.db, oldConsumed.state)).toBeUndefined();
-    // expires_at equal to the cut-off is kept (strictly before is deleted).
-    expect(await findLoginState(store.db, edge.state)).toBeDefined();
-    expect(await findLoginState(store.db, fresh.state)).toBeDefined();
+    const retentionCutoff = START - 3 * TTL;
+    expect(await deleteExpiredLoginStates(store.db, START, retentionCutoff)).toBe(2);
+    expect(await findLoginState(store.db, unusedExpired.state)).toBeUndefined();
+    expect(await findLoginState(store.db, consumedOld.state)).toBeUndefined();
+    // A consumed state stays (so a replayed nonce is named as such) until the cut-off passes it.
+    expect(await findLoginState(store.db, consumedExpired.state)).toBeDefined();
+    expect(await findLoginState(store.db, unusedLive.state)).toBeDefined();
 
-    expect(await deleteExpiredLoginStates(store.db, cutoff)).toBe(0);
-    expect(await deleteExpiredLoginStates(store.db, cutoff + 1)).toBe(1);
-    expect(await findLoginState(store.db, edge.state)).toBeUndefined();
-    expect(await findLoginState(store.db, fresh.state)).toBeDefined();
+    expect(await deleteExpiredLoginStates(store.db, START, retentionCutoff)).toBe(0);
+    expect(await deleteExpiredLoginStates(store.db, START, START)).toBe(1);
+    expect(await findLoginState(store.db, consumedExpired.state)).toBeUndefined();
+    expect(await findLoginState(store.db, unusedLive.state)).toBeDefined();
   });
 
   it('refuses a second state with the same nonce', async () => {

@@ -33,6 +33,8 @@ describe.each(DIALECTS)('LTI 1.3 launch, happy path (%s)', (dialect) => {
     expect(l.setCookie).toMatch(/HttpOnly/i);
     expect(l.setCookie).toMatch(/Secure/i);
     expect(l.setCookie).toMatch(/SameSite=None/i);
+    expect(l.setCookie).toMatch(/Partitioned/i);
+    expect(l.setCookie).toMatch(/^__Secure-/);
     const row = await h.store.db.selectFrom('login_states').selectAll().where('state', '=', l.state).executeTakeFirstOrThrow();
     expect(row.nonce).toBe(l.nonce);
     expect(row.platform_id).toBe(h.platformId);

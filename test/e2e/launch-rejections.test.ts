@@ -89,11 +89,11 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
       expect(h.platform.jwksHits - hits).toBe(1);
     });
 
-    it('answers 502 with a clear code when the platform JWKS cannot be fetched', async () => {
+    it('answers 424 (a 4xx, as every refused launch) with a clear code when the platform JWKS cannot be fetched', async () => {
       h.app.services.platformKeys.forget(h.platformId);
       h.platform.jwksUp = false;
       try {
-        await expectRefused(() => h.launch(), 'LTI_JWKS_UNAVAILABLE', 502);
+        await expectRefused(() => h.launch(), 'LTI_JWKS_UNAVAILABLE', 424);
       } finally {
         h.platform.jwksUp = true;
       }
@@ -108,13 +108,14 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
       await expectRefused(() => h.launch({ claims: { aud: 'someone-else' } }), 'LTI_INVALID_AUDIENCE', 401);
       await expectRefused(() => h.launch({ claims: { aud: ['a', 'b'], azp: 'a' } }), 'LTI_INVALID_AUDIENCE', 401);
     });
-    it('refuses several audiences without azp, or with an azp that is not the client id', async () => {
-      await expectRefused(() => h.launch({ claims: { aud: [h.platform.clientId, 'other'] } }), 'LTI_INVALID_AZP', 401);
-      await expectRefused(() => h.launch({ claims: { aud: [h.platform.clientId, 'other'], azp: 'other' } }), 'LTI_INVALID_AZP', 401);
+    it('refuses audiences other than this tool, and a wrong or missing azp', async () => {
+      await expectRefused(() => h.launch({ claims: { aud: [h.platform.clientId, 'other'], azp: h.platform.clientId } }), 'LTI_INVALID_AUDIENCE', 401);
+      await expectRefused(() => h.launch({ claims: { aud: [h.platform.clientId, h.platform.clientId] } }), 'LTI_INVALID_AZP', 401);
+      await expectRefused(() => h.launch({ claims: { azp: 'other' } }), 'LTI_INVALID_AZP', 401);
     });
-    it('accepts several audiences when azp is the client id', async () => {
-      const res = await h.launch({ claims: { aud: ['other', h.platform.clientId], azp: h.platform.clientId } });
-      expect(res.statusCode).toBe(200);
+    it('accepts aud as an array holding the client id, with or without azp', async () => {
+      expect((await h.launch({ claims: { aud: [h.platform.clientId] } })).statusCode).toBe(200);
+      expect((await h.launch({ claims: { aud: [h.platform.clientId], azp: h.platform.clientId } })).statusCode).toBe(200);
     });
     it('refuses an expired token', async () => {
       const now = Math.floor(h.clock.now() / 1000);
@@ -122,7 +123,11 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
     });
     it('allows a small clock skew on exp', async () => {
       const now = Math.floor(h.clock.now() / 1000);
-      expect((await h.launch({ claims: { iat: now - 600, exp: now - 10 } })).statusCode).toBe(200);
+      expect((await h.launch({ claims: { iat: now - 30, exp: now - 10 } })).statusCode).toBe(200);
+    });
+    it('refuses a token issued before its login started (an old token replayed)', async () => {
+      const now = Math.floor(h.clock.now() / 1000);
+      await expectRefused(() => h.launch({ claims: { iat: now - 3600, exp: now + 3600 } }), 'LTI_TOKEN_EXPIRED', 401);
     });
     it('refuses iat in the future beyond the skew', async () => {
       const now = Math.floor(h.clock.now() / 1000);
@@ -173,6 +178,13 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
       const cookieName = l.cookie.split('=')[0];
       await expectRefused(() => h.launch({ login: l, cookie: `${cookieName}=${other.state}` }), 'LTI_STATE_COOKIE_MISMATCH', 400);
     });
+    it('clears the state cookie even when the launch is refused', async () => {
+      const res = await h.launch({ nonce: 'wrong' });
+      expect(errorCode(res.body)).toBe('LTI_NONCE_MISMATCH');
+      const cleared = String(([] as string[]).concat(res.headers['set-cookie'] ?? [])[0] ?? '');
+      expect(cleared.split('=')[0]).toBe(res.login.cookie.split('=')[0]);
+      expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/);
+    });
     it('refuses a launch whose state cookie did not come back, and says why', async () => {
       const res = await expectRefused(() => h.launch({ cookie: null }), 'LTI_STATE_COOKIE_MISSING', 400);
       expect(res.body).toContain('third-party cookies');
@@ -212,6 +224,9 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
     ])('refuses a launch without %s', async (_name, claims) => {
       await expectRefused(() => h.launch({ claims }), 'LTI_MISSING_CLAIM', 400);
     });
+    it('refuses a target_link_uri other than the one sent with the login', async () => {
+      await expectRefused(() => h.launch({ claims: { [CLAIM.TARGET_LINK_URI]: `${TOOL_BASE_URL}/admin/anything` } }), 'LTI_INVALID_CLAIM', 400);
+    });
     it('refuses a target_link_uri that does not point at this tool', async () => {
       await expectRefused(() => h.launch({ claims: { [CLAIM.TARGET_LINK_URI]: 'https://evil.example/lti/launch' } }), 'LTI_INVALID_CLAIM', 400);
     });
@@ -241,6 +256,17 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
         400,
       );
       expect(res.body).toContain('login_required');
+      expect(res.body).not.toContain('The user is not logged in'); // free text goes to the log only
+    });
+    it('does not echo an unknown error code or its description (spoofed error pages)', async () => {
+      const res = await expectRefused(
+        () => h.launch({ form: { id_token: undefined, error: 'account_locked', error_description: 'Call +1 555 0100 to unlock your account' } }),
+        'LTI_PLATFORM_ERROR',
+        400,
+      );
+      expect(res.body).toContain('unknown_error');
+      expect(res.body).not.toContain('account_locked');
+      expect(res.body).not.toContain('555');
     });
     it('refuses an oversized launch body with 413', async () => {
       const res = await h.app.inject({
@@ -253,7 +279,12 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
       expect(errorCode(res.body)).toBe('PAYLOAD_TOO_LARGE');
     });
     it('escapes hostile text on error pages', async () => {
-      const res = await h.launch({ form: { id_token: undefined, error: '<script>alert(1)</script>' } });
+      const res = await h.app.inject({
+        method: 'GET',
+        url: '/lti/login',
+        query: { iss: '<script>alert(1)</script>', login_hint: 'x', target_link_uri: `${TOOL_BASE_URL}/lti/launch` },
+      });
+      expect(errorCode(res.body)).toBe('LTI_UNKNOWN_PLATFORM');
       expect(res.body).not.toContain('<script>alert(1)</script>');
       expect(res.body).toContain('&lt;script');
     });
@@ -309,6 +340,40 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
         await h.app.services.platforms.setStatus(h.platformId, 'active');
       }
     });
+  });
+});
+
+describe('login rate limit', () => {
+  it('answers 429 with RATE_LIMITED once an address exceeds its logins per minute', async () => {
+    const h = await createHarness('sqlite', { COURSEPORT_LOGIN_RATE_LIMIT: '3' });
+    try {
+      for (let i = 0; i < 3; i++) await h.login();
+      const res = await h.app.inject({ method: 'GET', url: '/lti/login', query: { iss: h.platform.issuer, login_hint: 'x', target_link_uri: `${TOOL_BASE_URL}/lti/launch` } });
+      expect(res.statusCode).toBe(429);
+      expect(errorCode(res.body)).toBe('RATE_LIMITED');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('never write launch tokens, login hints or id_tokens', async () => {
+    const h = await createHarness('sqlite');
+    try {
+      const res = await h.launch();
+      const token = /data-launch-token="([^"]+)"/.exec(res.body)?.[1] ?? '';
+      expect(token).not.toBe('');
+      await h.app.inject({ method: 'GET', url: `/lti/home?lt=${encodeURIComponent(token)}` });
+      const text = JSON.stringify(h.logs);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain(res.idToken);
+      expect(text).not.toContain('msg-hint-1');
+      expect(text).not.toContain(res.login.state);
+      expect(text).toContain('lt=REDACTED');
+    } finally {
+      await h.close();
+    }
   });
 });
 

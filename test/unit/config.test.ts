@@ -44,7 +44,7 @@ describe('loadConfig: defaults', () => {
     expect(c.logLevel).toBe('info');
     expect(c.tls).toBeUndefined();
     expect(c.trustProxy).toBe(false);
-    expect(c.lti).toEqual({ loginStateTtlMs: 600_000, clockSkewMs: 60_000, launchTokenTtlMs: 4 * 3600_000 });
+    expect(c.lti).toEqual({ loginStateTtlMs: 600_000, clockSkewMs: 60_000, launchTokenTtlMs: 4 * 3600_000, loginRateLimitPerMinute: 3000 });
     expect(c.http).toEqual({ timeoutMs: 10_000, maxResponseBytes: 5 * 1024 * 1024, blockPrivateNetwork: false });
     expect(c.jwks).toEqual({ cacheMaxAgeMs: 600_000, cooldownMs: 30_000 });
     expect(Object.isFrozen(c)).toBe(true);

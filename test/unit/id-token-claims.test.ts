@@ -65,17 +65,22 @@ describe('checkIssuerAndAudience', () => {
     expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER }, EXPECTED), 'LTI_INVALID_AUDIENCE');
   });
 
+  it('refuses audiences besides the client id, whatever azp says (OIDC Core 3.1.3.7: untrusted audiences)', () => {
+    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID, 'other'] }, EXPECTED), 'LTI_INVALID_AUDIENCE');
+    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: ['other', CLIENT_ID], azp: CLIENT_ID }, EXPECTED), 'LTI_INVALID_AUDIENCE');
+  });
+
   it('refuses several audiences without azp', () => {
-    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID, 'other'] }, EXPECTED), 'LTI_INVALID_AZP');
+    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID, CLIENT_ID] }, EXPECTED), 'LTI_INVALID_AZP');
   });
 
-  it('refuses an azp that is not the client id, with one or several audiences', () => {
-    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID, 'other'], azp: 'other' }, EXPECTED), 'LTI_INVALID_AZP');
+  it('refuses an azp that is not the client id', () => {
     expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: CLIENT_ID, azp: 'other' }, EXPECTED), 'LTI_INVALID_AZP');
+    expectLtiError(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID], azp: 'other' }, EXPECTED), 'LTI_INVALID_AZP');
   });
 
-  it('accepts several audiences when azp is the client id', () => {
-    expect(() => checkIssuerAndAudience({ iss: ISSUER, aud: ['other', CLIENT_ID], azp: CLIENT_ID }, EXPECTED)).not.toThrow();
+  it('accepts an azp equal to the client id', () => {
+    expect(() => checkIssuerAndAudience({ iss: ISSUER, aud: [CLIENT_ID], azp: CLIENT_ID }, EXPECTED)).not.toThrow();
   });
 });
 

@@ -218,6 +218,8 @@ describe('isPublicAddress', () => {
     ['fe80::1', false],
     ['fc00::1', false],
     ['::ffff:127.0.0.1', false],
+    ['::7f00:1', false], // IPv4-compatible (deprecated) form of 127.0.0.1
+    ['::a00:1', false],
     ['::ffff:10.0.0.1', false],
     ['::ffff:8.8.8.8', true],
     ['8.8.8.8', true],

@@ -18,35 +18,53 @@ export interface LtiRouteDeps {
   readonly clock: Clock;
   readonly secureCookies: boolean;
   readonly loginStateTtlMs: number;
+  /** Logins per client address and minute; 0 turns the limit off. */
+  readonly loginRateLimitPerMinute: number;
 }
 
-const STATE_COOKIE_PREFIX = 'cp_lti_state_';
-/** The cookie name carries part of the state so that parallel launches in several tabs do not collide. */
-const stateCookieName = (state: string) => `${STATE_COOKIE_PREFIX}${state.slice(0, 24)}`;
+/**
+ * The state cookie. Its name carries part of the state so that parallel launches in several
+ * tabs do not collide; over https it is `__Secure-` prefixed (no other site or port can plant
+ * it), `SameSite=None` (it must survive the platform's cross-site form post) and
+ * `Partitioned` (CHIPS: browsers that block third-party cookies still keep it for the LMS
+ * frame). Over plain http browsers refuse SameSite=None, so it is Lax (same-site LMS only).
+ */
+function stateCookie(secure: boolean, ttlMs: number) {
+  const prefix = secure ? '__Secure-cp_lti_state_' : 'cp_lti_state_';
+  const options = {
+    path: '/lti/',
+    httpOnly: true,
+    secure,
+    sameSite: secure ? ('none' as const) : ('lax' as const),
+    ...(secure ? { partitioned: true } : {}),
+  };
+  return {
+    name: (state: string) => `${prefix}${state.slice(0, 24)}`,
+    setOptions: { ...options, maxAge: Math.floor(ttlMs / 1000) },
+    clearOptions: options,
+  };
+}
 
 export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
+  const cookie = stateCookie(deps.secureCookies, deps.loginStateTtlMs);
   const login = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = (request.method === 'POST' ? request.body : request.query) as Record<string, unknown> | undefined;
     const result = await deps.launches.startLogin(params ?? {});
-    reply.setCookie(stateCookieName(result.state), result.state, {
-      path: '/lti/',
-      httpOnly: true,
-      // A framed launch completes with a cross-site form POST: only SameSite=None cookies
-      // come back, and browsers accept those only with Secure (https).
-      secure: deps.secureCookies,
-      sameSite: deps.secureCookies ? 'none' : 'lax',
-      maxAge: Math.floor(deps.loginStateTtlMs / 1000),
-    });
+    reply.setCookie(cookie.name(result.state), result.state, cookie.setOptions);
     request.log.info({ platform: result.platform.id, issuer: result.platform.issuer }, 'LTI login started');
     return reply.header('cache-control', 'no-store').redirect(result.redirectUrl, 302);
   };
-  app.get('/lti/login', login);
-  app.post('/lti/login', login);
+  // Every login stores a state row: a per-address limit keeps a flood from filling the table.
+  const loginOptions = deps.loginRateLimitPerMinute > 0 ? { config: { rateLimit: { max: deps.loginRateLimitPerMinute, timeWindow: 60_000 } } } : {};
+  app.get('/lti/login', loginOptions, login);
+  app.post('/lti/login', loginOptions, login);
 
   app.post('/lti/launch', { bodyLimit: 256 * 1024 }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const state = typeof body.state === 'string' ? body.state : undefined;
-    const cookieState = state ? request.cookies[stateCookieName(state)] : undefined;
+    const cookieState = state ? request.cookies[cookie.name(state)] : undefined;
+    // The cookie has done its job whether or not the launch validates.
+    if (cookieState !== undefined && state) reply.clearCookie(cookie.name(state), cookie.clearOptions);
     const result = await deps.launches.completeLaunch({
       idToken: body.id_token,
       state: body.state,
@@ -54,7 +72,6 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       platformError: body.error,
       platformErrorDescription: body.error_description,
     });
-    if (state) reply.clearCookie(stateCookieName(state), { path: '/lti/', secure: deps.secureCookies, sameSite: deps.secureCookies ? 'none' : 'lax' });
     request.log.info(
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
