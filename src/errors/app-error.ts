@@ -54,6 +54,21 @@ export const ERROR_CATALOGUE = {
   DEPLOYMENT_EXISTS: { status: 409, title: 'Deployment already registered' },
   KEY_NOT_FOUND: { status: 404, title: 'Key not found' },
   KEY_DECRYPTION_FAILED: { status: 500, title: 'Key decryption failed' },
+  // SCORM packages
+  PACKAGE_NOT_ZIP: { status: 400, title: 'Not a ZIP archive' },
+  PACKAGE_UNSAFE_ENTRY: { status: 400, title: 'Unsafe archive entry' },
+  PACKAGE_TOO_MANY_ENTRIES: { status: 400, title: 'Too many files in the archive' },
+  PACKAGE_TOO_LARGE: { status: 413, title: 'Package too large' },
+  PACKAGE_COMPRESSION_RATIO: { status: 400, title: 'Suspicious compression ratio' },
+  PACKAGE_NO_MANIFEST: { status: 400, title: 'No imsmanifest.xml' },
+  PACKAGE_INVALID_MANIFEST: { status: 400, title: 'Invalid manifest' },
+  PACKAGE_MISSING_FILE: { status: 400, title: 'Manifest references a missing file' },
+  PACKAGE_UNSUPPORTED: { status: 400, title: 'Unsupported package' },
+  PACKAGE_NOT_FOUND: { status: 404, title: 'Package not found' },
+  // SCORM runtime
+  CMI_INVALID: { status: 400, title: 'Invalid SCORM data' },
+  CMI_STALE_COMMIT: { status: 409, title: 'Stale commit' },
+  CONTENT_TOKEN_INVALID: { status: 403, title: 'Content link invalid or expired' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
