@@ -11,6 +11,12 @@ import { apiRoutes } from './http/routes/api.js';
 import { healthRoutes } from './http/routes/health.js';
 import { jwksRoutes } from './http/routes/jwks.js';
 import { ltiRoutes } from './http/routes/lti.js';
+import { playRoutes } from './http/routes/play.js';
+import { LocalContentStore } from './content/content-store.js';
+import { PackageService } from './scorm/package-service.js';
+import { RuntimeService } from './scorm/runtime-service.js';
+import { AppError } from './errors/app-error.js';
+import { join } from 'node:path';
 import { deriveKey } from './keys/secret-box.js';
 import { ToolKeyService } from './keys/tool-keys.js';
 import { LaunchService } from './lti/launch-service.js';
@@ -31,6 +37,11 @@ export interface Services {
   readonly adminTokens: AdminTokenService;
   readonly launches: LaunchService;
   readonly launchTokens: LaunchTokens;
+  readonly playTokens: LaunchTokens;
+  readonly contentTokens: LaunchTokens;
+  readonly content: LocalContentStore;
+  readonly packages: PackageService;
+  readonly runtime: RuntimeService;
   readonly fetch: SafeFetch;
 }
 
@@ -71,6 +82,12 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       blockPrivateNetwork: config.http.blockPrivateNetwork,
       userAgent: USER_AGENT,
     });
+  const content = new LocalContentStore(join(config.dataDir, 'content'));
+  const packages = new PackageService(store.db, content, clock, {
+    maxEntries: config.packages.maxEntries,
+    maxTotalBytes: config.packages.maxTotalBytes,
+    maxCompressionRatio: config.packages.maxCompressionRatio,
+  });
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
   return {
     fetch,
@@ -85,6 +102,14 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       launchTtlMs: config.lti.launchTokenTtlMs,
     }),
     launchTokens: new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs),
+    playTokens: new LaunchTokens(deriveKey(config.secret, 'play-token'), config.lti.launchTokenTtlMs),
+    contentTokens: new LaunchTokens(deriveKey(config.secret, 'content-token'), config.lti.launchTokenTtlMs, {
+      invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
+      expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
+    }),
+    content,
+    packages,
+    runtime: new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion }),
   };
 }
 
@@ -156,10 +181,20 @@ export async function build(options: BuildOptions): Promise<App> {
 
   healthRoutes(app, store);
   jwksRoutes(app, services.toolKeys);
+  const play = {
+    db: store.db,
+    runtime: services.runtime,
+    playTokens: services.playTokens,
+    contentTokens: services.contentTokens,
+    content: services.content,
+    clock,
+  };
+  playRoutes(app, play);
   ltiRoutes(app, {
     db: store.db,
     launches: services.launches,
     launchTokens: services.launchTokens,
+    play,
     clock,
     secureCookies: https,
     loginStateTtlMs: config.lti.loginStateTtlMs,
@@ -167,7 +202,7 @@ export async function build(options: BuildOptions): Promise<App> {
   });
   await app.register(
     async (scope) => {
-      await apiRoutes(scope, services);
+      await apiRoutes(scope, { ...services, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },
     { prefix: '/api/v1' },
   );

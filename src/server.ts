@@ -22,6 +22,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   const app = await build({ config, store, ...(https ? { https } : {}) });
   if (applied.length) app.log.info({ applied }, 'database migrations applied');
   await app.services.toolKeys.ensureCurrentKey();
+  await app.services.content.clearStaging();
   await app.listen({ host: config.host, port: config.port });
 
   const cleanup = setInterval(() => {

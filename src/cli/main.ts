@@ -6,6 +6,7 @@ import { migrateToLatest, openStore } from '../store/database.js';
 import { registerAdminCommands } from './admin.js';
 import { loadDotEnv, output } from './context.js';
 import { registerKeyCommands } from './keys.js';
+import { registerPackageCommands } from './package.js';
 import { registerPlatformCommands } from './platform.js';
 
 export function buildProgram(): Command {
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
 
   registerPlatformCommands(program);
   registerKeyCommands(program);
+  registerPackageCommands(program);
   registerAdminCommands(program);
   return program;
 }

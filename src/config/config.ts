@@ -31,6 +31,17 @@ export interface Config {
     /** Refuse outgoing requests to loopback/private/link-local addresses. */
     readonly blockPrivateNetwork: boolean;
   };
+  readonly packages: {
+    readonly maxEntries: number;
+    readonly maxTotalBytes: number;
+    readonly maxCompressionRatio: number;
+    /** Largest upload accepted by POST /api/v1/packages. */
+    readonly maxUploadBytes: number;
+  };
+  readonly player: {
+    /** Whether a learner may start a new attempt once the previous one is completed. */
+    readonly newAttemptAfterCompletion: boolean;
+  };
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
     readonly cooldownMs: number;
@@ -143,6 +154,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       timeoutMs: intVar(env, 'COURSEPORT_HTTP_TIMEOUT_MS', 10_000, problems, 100, 120_000),
       maxResponseBytes: intVar(env, 'COURSEPORT_HTTP_MAX_RESPONSE_BYTES', 5 * 1024 * 1024, problems, 1024, 1024 ** 3),
       blockPrivateNetwork,
+    },
+    packages: {
+      maxEntries: intVar(env, 'COURSEPORT_PACKAGE_MAX_ENTRIES', 20_000, problems, 1, 1_000_000),
+      maxTotalBytes: intVar(env, 'COURSEPORT_PACKAGE_MAX_BYTES', 2 * 1024 ** 3, problems, 1024, 64 * 1024 ** 3),
+      maxCompressionRatio: intVar(env, 'COURSEPORT_PACKAGE_MAX_RATIO', 200, problems, 2, 100_000),
+      maxUploadBytes: intVar(env, 'COURSEPORT_UPLOAD_MAX_BYTES', 2 * 1024 ** 3, problems, 1024, 64 * 1024 ** 3),
+    },
+    player: {
+      newAttemptAfterCompletion: boolVar(env, 'COURSEPORT_NEW_ATTEMPT_AFTER_COMPLETION', false, problems),
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.

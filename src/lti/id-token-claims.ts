@@ -37,6 +37,8 @@ export interface ValidatedLaunchClaims {
   readonly familyName: string | undefined;
   readonly email: string | undefined;
   readonly picture: string | undefined;
+  /** Custom parameters the LMS sends with this link (string values only). */
+  readonly custom: Readonly<Record<string, string>>;
   readonly raw: JWTPayload;
 }
 
@@ -163,7 +165,16 @@ export function checkMessageClaims(payload: JWTPayload): Omit<ValidatedLaunchCla
     familyName: optString(payload.family_name),
     email: optString(payload.email),
     picture: optString(payload.picture),
+    custom: customParameters(payload[CLAIM.CUSTOM]),
   };
+}
+
+/** LTI custom parameters: an object of strings; other values are dropped, not guessed at. */
+function customParameters(value: unknown): Record<string, string> {
+  if (!isObject(value)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string' && k.length <= 255 && v.length <= 4096) out[k] = v;
+  return out;
 }
 
 function requireString(payload: JWTPayload, claim: string, maxLength: number): string {

@@ -37,6 +37,9 @@ export interface LaunchInput {
   readonly platformErrorDescription: unknown;
 }
 
+/** Work done inside the launch transaction by features built on the launch (e.g. the player). */
+export type LaunchExtension<T> = (trx: Kysely<Database>, launch: Omit<LaunchResult, 'launchId'>) => Promise<T>;
+
 export interface LaunchResult {
   readonly launchId: string;
   readonly platform: Platform;
@@ -87,7 +90,7 @@ export class LaunchService {
     return { redirectUrl, state, platform };
   }
 
-  async completeLaunch(input: LaunchInput): Promise<LaunchResult> {
+  async completeLaunch<T = undefined>(input: LaunchInput, extension?: LaunchExtension<T>): Promise<LaunchResult & { extension: T | undefined }> {
     checkPlatformError(input);
     const { idToken, state } = requireFormFields(input);
     const untrusted = decodeUntrusted(idToken);
@@ -161,6 +164,8 @@ export class LaunchService {
             now,
           )
         : null;
+      const launch = { platform, deployment, claims, userId, contextId, resourceLinkId };
+      const extensionResult = extension ? await extension(trx, launch) : undefined;
       const launchId = newId('lch');
       await insertLaunch(trx, {
         id: launchId,
@@ -175,7 +180,7 @@ export class LaunchService {
         created_at: now,
         expires_at: now + this.options.launchTtlMs,
       });
-      return { launchId, platform, deployment, claims, userId, contextId, resourceLinkId };
+      return { launchId, ...launch, extension: extensionResult };
     });
   }
 

@@ -6,10 +6,24 @@ import { AppError } from '../errors/app-error.js';
  * carried in URLs and forms instead of a cookie (third-party cookies are often blocked).
  * Format: base64url(launchId) "." expiry (base36 seconds) "." HMAC-SHA256, truncated to 128 bits.
  */
+export interface TokenErrors {
+  readonly invalid: () => AppError;
+  readonly expired: () => AppError;
+}
+
+const LAUNCH_ERRORS: TokenErrors = {
+  invalid: () =>
+    new AppError('LAUNCH_TOKEN_INVALID', 'This link is not a valid Courseport launch link.', { hint: 'Open the activity again from your course in the LMS.' }),
+  expired: () =>
+    new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', { hint: 'Open the activity again from your course in the LMS.' }),
+};
+
+/** The same scheme for other purposes (player, content): each with its own key and errors. */
 export class LaunchTokens {
   constructor(
     private readonly key: Buffer,
     private readonly ttlMs: number,
+    private readonly errors: TokenErrors = LAUNCH_ERRORS,
   ) {}
 
   issue(launchId: string, now: number): string {
@@ -21,15 +35,11 @@ export class LaunchTokens {
   verify(token: string | undefined, now: number): string {
     const parts = typeof token === 'string' && token.length < 512 ? token.split('.') : [];
     const [id, exp, mac] = parts;
-    if (parts.length !== 3 || !id || !exp || !mac) throw invalid();
+    if (parts.length !== 3 || !id || !exp || !mac) throw this.errors.invalid();
     const expected = Buffer.from(this.mac(`${id}.${exp}`));
     const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalid();
-    if (parseInt(exp, 36) * 1000 <= now) {
-      throw new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', {
-        hint: 'Open the activity again from your course in the LMS.',
-      });
-    }
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw this.errors.invalid();
+    if (parseInt(exp, 36) * 1000 <= now) throw this.errors.expired();
     return Buffer.from(id, 'base64url').toString('utf8');
   }
 
@@ -38,8 +48,3 @@ export class LaunchTokens {
   }
 }
 
-function invalid(): AppError {
-  return new AppError('LAUNCH_TOKEN_INVALID', 'This link is not a valid Courseport launch link.', {
-    hint: 'Open the activity again from your course in the LMS.',
-  });
-}

@@ -3,7 +3,7 @@ import type { ContextTable, Database, Launch, ResourceLinkTable, UserTable } fro
 
 type UserFields = Omit<UserTable, 'id' | 'created_at' | 'updated_at'>;
 type ContextFields = Omit<ContextTable, 'id' | 'created_at' | 'updated_at'>;
-type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated_at'>;
+type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated_at' | 'package_id'>;
 
 /** Insert or refresh a user by (platform, sub); returns its id. Personal fields follow the newest launch. */
 export async function upsertUser(db: Kysely<Database>, id: string, fields: UserFields, now: number): Promise<string> {

@@ -81,7 +81,82 @@ export interface ResourceLinkTable {
   resource_link_id: string;
   title: string | null;
   description: string | null;
+  /** The package this link plays (custom parameter package_id or a deep linking binding). */
+  package_id: string | null;
   created_at: number;
+  updated_at: number;
+}
+
+export interface PackageTable {
+  id: string;
+  title: string;
+  description: string | null;
+  latest_version_id: string | null;
+  status: 'active' | 'archived';
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PackageVersionTable {
+  id: string;
+  package_id: string;
+  version: number;
+  scorm_version: string;
+  title: string;
+  /** The parsed manifest (JSON): organizations, items, SCO rules. */
+  manifest: string;
+  storage_key: string;
+  file_count: number;
+  total_bytes: number;
+  sco_count: number;
+  /** 1 when the package reports a score (mastery score or scaled passing score). */
+  scored: number;
+  source_name: string | null;
+  created_at: number;
+}
+
+export type Completion = 'not attempted' | 'incomplete' | 'completed';
+export type Success = 'passed' | 'failed' | 'unknown';
+
+export interface AttemptTable {
+  id: string;
+  user_id: string;
+  resource_link_id: string;
+  package_version_id: string;
+  number: number;
+  completion: Completion;
+  success: Success;
+  score_scaled: number | null;
+  score_raw: number | null;
+  score_min: number | null;
+  score_max: number | null;
+  total_time_ms: number;
+  current_sco: string | null;
+  started_at: number;
+  last_access_at: number;
+  completed_at: number | null;
+}
+
+export interface ScoRuntimeTable {
+  attempt_id: string;
+  sco_id: string;
+  /** The SCO's CMI data as a flat JSON object of element → value. */
+  cmi: string;
+  /** Number of the latest session (one per SCO load). */
+  session_no: number;
+  /** (commit_session, commit_seq) of the newest accepted commit: older ones never overwrite it. */
+  commit_session: number;
+  commit_seq: number;
+  /** The latest session whose session time was added to total_time_ms. */
+  timed_session: number;
+  total_time_ms: number;
+  completion: string;
+  success: string;
+  score_scaled: number | null;
+  score_raw: number | null;
+  score_min: number | null;
+  score_max: number | null;
+  suspended: number;
   updated_at: number;
 }
 
@@ -119,6 +194,10 @@ export interface Database {
   resource_links: ResourceLinkTable;
   launches: LaunchTable;
   admin_tokens: AdminTokenTable;
+  packages: PackageTable;
+  package_versions: PackageVersionTable;
+  attempts: AttemptTable;
+  sco_runtime: ScoRuntimeTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -129,5 +208,9 @@ export type ToolKey = Selectable<ToolKeyTable>;
 export type LoginState = Selectable<LoginStateTable>;
 export type Launch = Selectable<LaunchTable>;
 export type AdminToken = Selectable<AdminTokenTable>;
+export type Package = Selectable<PackageTable>;
+export type PackageVersion = Selectable<PackageVersionTable>;
+export type Attempt = Selectable<AttemptTable>;
+export type ScoRuntime = Selectable<ScoRuntimeTable>;
 // Generated is re-exported for tables that gain identity columns later.
 export type { Generated };

@@ -10,9 +10,24 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:6px 16px;margin:0}dt{c
 .error h1{color:var(--bad)}code{background:#eef1f5;padding:1px 5px;border-radius:4px;font-size:.92em}
 .hint{border-left:3px solid var(--accent);padding:6px 12px;background:#f0f5fd;margin:16px 0}
 .muted{color:var(--muted);font-size:.9em}
+body.player{height:100vh;display:flex;flex-direction:column;overflow:hidden;background:#fff}
+.player-bar{display:flex;gap:12px;align-items:center;padding:6px 12px;border-bottom:1px solid var(--line);background:var(--bg)}
+.player-title{flex:0 1 auto;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.player-nav{margin-left:auto;display:flex;gap:6px}
+.player-body{flex:1;display:flex;min-height:0}
+.player-body iframe{flex:1;border:0;width:100%;height:100%}
+.toc{width:260px;overflow:auto;border-right:1px solid var(--line);background:var(--bg)}
+.toc ol{list-style:none;margin:0;padding:8px}
+.toc-item{display:block;width:100%;text-align:left;border:0;background:none;padding:5px 6px;border-radius:4px;cursor:pointer;font:inherit}
+.toc-item[aria-current=true]{background:#dde8f8;font-weight:600}
+.toc-item::before{content:"○ ";color:var(--muted)}
+.toc-item[data-status=incomplete]::before{content:"◐ "}
+.toc-item[data-status=completed]::before,.toc-item[data-status=passed]::before{content:"● ";color:#1d7a3a}
+.toc-item[data-status=failed]::before{content:"● ";color:var(--bad)}
+button{font:inherit}
 `;
 
-export function Layout(props: { title: string; children?: Children }): JSX.Element {
+export function Layout(props: { title: string; bodyClass?: string; children?: Children }): JSX.Element {
   return (
     <>
       {'<!doctype html>'}
@@ -24,9 +39,13 @@ export function Layout(props: { title: string; children?: Children }): JSX.Eleme
           <title safe>{`${props.title} · Courseport`}</title>
           <style>{STYLE}</style>
         </head>
-        <body>
-          <main>{props.children}</main>
-        </body>
+        {props.bodyClass ? (
+          <body class={props.bodyClass}>{props.children}</body>
+        ) : (
+          <body>
+            <main>{props.children}</main>
+          </body>
+        )}
       </html>
     </>
   );

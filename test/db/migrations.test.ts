@@ -42,11 +42,11 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
     return s;
   }
 
-  it('applies 0001-initial once, and is ready only afterwards', async () => {
+  it('applies every migration once, and is ready only afterwards', async () => {
     const store = await fresh();
     expect(await isReady(store)).toBe(false);
-    expect(await migrateToLatest(store)).toEqual({ applied: ['0001-initial'] });
-    expect(LATEST_MIGRATION).toBe('0001-initial');
+    expect(await migrateToLatest(store)).toEqual({ applied: ['0001-initial', '0002-scorm'] });
+    expect(LATEST_MIGRATION).toBe('0002-scorm');
     expect(await isReady(store)).toBe(true);
     expect(await migrateToLatest(store)).toEqual({ applied: [] });
     expect(await isReady(store)).toBe(true);
@@ -56,9 +56,9 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
   // any shared PostgreSQL server have) must each get their own migration tables.
   it('migrates a database while another, already migrated one exists beside it', async () => {
     const first = await fresh();
-    expect(await migrateToLatest(first)).toEqual({ applied: ['0001-initial'] });
+    expect(await migrateToLatest(first)).toEqual({ applied: ['0001-initial', '0002-scorm'] });
     const second = await fresh();
-    expect(await migrateToLatest(second)).toEqual({ applied: ['0001-initial'] });
+    expect(await migrateToLatest(second)).toEqual({ applied: ['0001-initial', '0002-scorm'] });
     expect(await isReady(second)).toBe(true);
     expect((await second.db.introspection.getTables()).some((t) => t.name === 'platforms')).toBe(true);
   });

@@ -183,6 +183,12 @@ describe('checkMessageClaims', () => {
     return p;
   }
 
+  it('keeps string custom parameters and drops other values', () => {
+    const result = checkMessageClaims(resourceLinkPayload({ [CLAIM.CUSTOM]: { package_id: 'pkg_1', n: 5, nested: { a: 'b' }, empty: '' } }));
+    expect(result.custom).toEqual({ package_id: 'pkg_1', empty: '' });
+    expect(checkMessageClaims(resourceLinkPayload({ [CLAIM.CUSTOM]: 'package_id=1' })).custom).toEqual({});
+  });
+
   it('returns the typed fields of a valid resource link launch', () => {
     const result = checkMessageClaims(resourceLinkPayload());
     expect(result).toEqual({
@@ -199,6 +205,7 @@ describe('checkMessageClaims', () => {
       familyName: 'Lovelace',
       email: 'ada@example.edu',
       picture: 'https://lms.example.edu/ada.png',
+      custom: {},
     });
   });
 

@@ -28,7 +28,9 @@ export function toAppError(err: unknown): AppError {
 function wantsHtml(request: FastifyRequest): boolean {
   const path = request.url;
   if (path.startsWith('/api/') || path.startsWith('/.well-known/') || path.startsWith('/healthz') || path.startsWith('/readyz')) return false;
-  if (path.startsWith('/lti/') || path.startsWith('/play/') || path.startsWith('/admin')) return true;
+  // The player's runtime calls (/play/<token>/sco/…, /play/<token>/attempt) are read by scripts.
+  if (path.startsWith('/play/')) return path.split('?')[0]!.split('/').length <= 3;
+  if (path.startsWith('/lti/') || path.startsWith('/admin')) return true;
   return (request.headers.accept ?? '').includes('text/html');
 }
 

@@ -6,8 +6,9 @@ import type { PlatformKeys } from '../../lti/platform-keys.js';
 import type { AdminTokenService } from '../../services/admin-tokens.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
 import { toolKeyJson } from '../../services/tool-keys-view.js';
+import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends PackageApiDeps {
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
@@ -81,6 +82,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     const d = await deps.platforms.addDeployment(request.params.id, request.body.deploymentId, request.body.name);
     return reply.code(201).send(deploymentJson(d));
   });
+
+  await packageApiRoutes(app, deps);
 
   api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
 

@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { roleKinds } from '../../lti/claims.js';
+import { MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
+import { renderPlayer, type PlayRouteDeps } from './play.js';
 import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchService } from '../../lti/launch-service.js';
 import type { LaunchTokens } from '../../lti/launch-token.js';
@@ -15,6 +16,7 @@ export interface LtiRouteDeps {
   readonly db: Kysely<Database>;
   readonly launches: LaunchService;
   readonly launchTokens: LaunchTokens;
+  readonly play: PlayRouteDeps;
   readonly clock: Clock;
   readonly secureCookies: boolean;
   readonly loginStateTtlMs: number;
@@ -65,17 +67,25 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     const cookieState = state ? request.cookies[cookie.name(state)] : undefined;
     // The cookie has done its job whether or not the launch validates.
     if (cookieState !== undefined && state) reply.clearCookie(cookie.name(state), cookie.clearOptions);
-    const result = await deps.launches.completeLaunch({
-      idToken: body.id_token,
-      state: body.state,
-      cookieState,
-      platformError: body.error,
-      platformErrorDescription: body.error_description,
-    });
+    const result = await deps.launches.completeLaunch(
+      {
+        idToken: body.id_token,
+        state: body.state,
+        cookieState,
+        platformError: body.error,
+        platformErrorDescription: body.error_description,
+      },
+      // A resource link bound to a package plays it: binding and attempt are part of the launch transaction.
+      async (trx, launch) =>
+        launch.resourceLinkId && launch.claims.messageType === MESSAGE_TYPE.RESOURCE_LINK
+          ? deps.play.runtime.openAttempt(trx, { resourceLinkId: launch.resourceLinkId, userId: launch.userId, customPackageId: launch.claims.custom.package_id })
+          : undefined,
+    );
     request.log.info(
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
     );
+    if (result.extension) return renderPlayer(deps.play, reply, result.extension.id);
     const token = deps.launchTokens.issue(result.launchId, deps.clock.now());
     const { claims } = result;
     // Rendered from the validated launch in hand: no second read of what was just written.

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-scorm.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-scorm': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

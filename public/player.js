@@ -1,0 +1,139 @@
+/* Courseport SCORM player: one scorm-again runtime per SCO session, committed to
+ * /play/<token>/sco/<id>/commit; no cookies (the token is in every URL). */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('player-config').textContent);
+  var frame = document.getElementById('sco-frame');
+  var current = null; // { id, api, terminated }
+  var switching = false;
+
+  function scoById(id) {
+    for (var i = 0; i < cfg.scos.length; i++) if (cfg.scos[i].id === id) return cfg.scos[i];
+    return null;
+  }
+  function indexOf(id) {
+    for (var i = 0; i < cfg.scos.length; i++) if (cfg.scos[i].id === id) return i;
+    return -1;
+  }
+
+  function markCurrent(id) {
+    var items = document.querySelectorAll('.toc-item');
+    for (var i = 0; i < items.length; i++) items[i].setAttribute('aria-current', items[i].getAttribute('data-sco') === id ? 'true' : 'false');
+    var prev = document.getElementById('prev-sco');
+    var next = document.getElementById('next-sco');
+    var idx = indexOf(id);
+    if (prev) prev.disabled = idx <= 0;
+    if (next) next.disabled = idx < 0 || idx >= cfg.scos.length - 1;
+  }
+
+  function refreshStatus() {
+    fetch(cfg.api + '/attempt', { cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (view) {
+        if (!view) return;
+        var label = document.querySelector('[data-attempt-status]');
+        if (label) label.textContent = 'Attempt ' + view.number + ' · ' + view.label;
+        var items = document.querySelectorAll('.toc-item');
+        for (var i = 0; i < items.length; i++) {
+          var s = view.scos[items[i].getAttribute('data-sco')];
+          if (s) items[i].setAttribute('data-status', s.success !== 'unknown' ? s.success : s.completion);
+        }
+      })
+      .catch(function () { /* status display only */ });
+  }
+
+  function finish(session) {
+    if (!session || session.terminated) return;
+    session.terminated = true;
+    try {
+      if (cfg.family === '1.2') session.api.LMSFinish('');
+      else session.api.Terminate('');
+    } catch (e) { /* already finished */ }
+  }
+
+  function unloadCurrent() {
+    var session = current;
+    if (!session) return Promise.resolve();
+    current = null;
+    return new Promise(function (resolve) {
+      var done = false;
+      function end() {
+        if (done) return;
+        done = true;
+        // A SCO that never called LMSFinish/Terminate still gets its data committed.
+        finish(session);
+        resolve();
+      }
+      session.onTerminated = end;
+      frame.src = 'about:blank';
+      setTimeout(end, 1500);
+    });
+  }
+
+  function load(id) {
+    var sco = scoById(id);
+    if (!sco || switching) return;
+    switching = true;
+    unloadCurrent()
+      .then(function () {
+        return fetch(cfg.api + '/sco/' + encodeURIComponent(id), { method: 'POST', cache: 'no-store' });
+      })
+      .then(function (r) {
+        if (!r.ok) throw new Error('load failed: ' + r.status);
+        return r.json();
+      })
+      .then(function (data) {
+        var settings = {
+          lmsCommitUrl: cfg.api + '/sco/' + encodeURIComponent(id) + '/commit?session=' + data.session,
+          dataCommitFormat: 'flattened',
+          includeCommitSequence: true,
+          terminateCommitPayloadField: 'terminate',
+          autocommit: false,
+          autoCompleteLessonStatus: true,
+          logLevel: 5,
+        };
+        var api = cfg.family === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
+        api.loadFromFlattenedJSON(data.cmi);
+        var session = { id: id, api: api, terminated: false, onTerminated: null };
+        api.on(cfg.family === '1.2' ? 'LMSFinish' : 'Terminate', function () {
+          session.terminated = true;
+          setTimeout(refreshStatus, 50);
+          if (session.onTerminated) session.onTerminated();
+        });
+        api.on(cfg.family === '1.2' ? 'LMSCommit' : 'Commit', function () { setTimeout(refreshStatus, 50); });
+        if (cfg.family === '1.2') window.API = api;
+        else window.API_1484_11 = api;
+        current = session;
+        markCurrent(id);
+        frame.src = cfg.contentBase + sco.launchUrl;
+      })
+      .catch(function (e) {
+        frame.srcdoc = '<p style="font:15px system-ui;padding:20px">This part of the course could not be opened (' + String(e.message).replace(/[<&]/g, '') + '). Reload the page to try again.</p>';
+      })
+      .then(function () { switching = false; });
+  }
+
+  document.addEventListener('click', function (ev) {
+    var t = ev.target;
+    if (!(t instanceof Element)) return;
+    var item = t.closest('.toc-item');
+    if (item) return load(item.getAttribute('data-sco'));
+    if (t.id === 'prev-sco' || t.id === 'next-sco') {
+      var idx = indexOf(current ? current.id : cfg.start) + (t.id === 'next-sco' ? 1 : -1);
+      if (idx >= 0 && idx < cfg.scos.length) load(cfg.scos[idx].id);
+    }
+    if (t.id === 'new-attempt') {
+      t.disabled = true;
+      unloadCurrent()
+        .then(function () { return fetch(cfg.api + '/attempts', { method: 'POST' }); })
+        .then(function (r) { return r.json(); })
+        .then(function (next) { if (next.playUrl) window.location.replace(next.playUrl); });
+    }
+  });
+
+  // Leaving the page: SCOs that handle beforeunload have finished already; for the others
+  // the runtime's terminate commit goes out now, as a beacon (text/plain, token in the URL).
+  window.addEventListener('pagehide', function () { finish(current); });
+
+  load(cfg.start);
+})();

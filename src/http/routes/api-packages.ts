@@ -1,0 +1,74 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
+import type { PackageService } from '../../scorm/package-service.js';
+import { packageJson, versionJson } from '../../scorm/package-view.js';
+import { randomToken } from '../../util/ids.js';
+
+export interface PackageApiDeps {
+  readonly packages: PackageService;
+  readonly uploadDir: string;
+  readonly maxUploadBytes: number;
+}
+
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const UploadQuery = Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
+
+/**
+ * Package upload (multipart, field `file`), streamed to a temporary file and imported from
+ * there — never held in memory. The title may come as a form field before the file or as
+ * the `title` query parameter.
+ */
+export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDeps): Promise<void> {
+  await app.register(multipart, { limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 10, fieldSize: 4096, parts: 12 } });
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  const receive = async (request: FastifyRequest, packageId: string | undefined, queryTitle: string | undefined) => {
+    if (!request.isMultipart()) throw new AppError('BAD_REQUEST', 'Upload the package as multipart/form-data with a `file` field.');
+    const part = await request.file();
+    if (!part) throw new AppError('BAD_REQUEST', 'The upload has no file.');
+    await mkdir(deps.uploadDir, { recursive: true });
+    const tmp = join(deps.uploadDir, `upload-${randomToken(9)}.zip`);
+    try {
+      try {
+        await pipeline(part.file, createWriteStream(tmp, { flags: 'wx' }));
+      } catch (err) {
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          throw new AppError('PACKAGE_TOO_LARGE', `The upload is larger than ${deps.maxUploadBytes} bytes (COURSEPORT_UPLOAD_MAX_BYTES).`);
+        }
+        throw err;
+      }
+      const field = part.fields.title;
+      const fieldTitle = field && !Array.isArray(field) && field.type === 'field' && typeof field.value === 'string' ? field.value : undefined;
+      const result = await deps.packages.importPackage(tmp, { title: fieldTitle ?? queryTitle, packageId, sourceName: part.filename }, (p) => {
+        if (p.phase !== 'extract') request.log.info({ phase: p.phase }, 'package import');
+      });
+      request.log.info({ package: result.package.id, version: result.version.id, files: result.version.file_count }, 'package imported');
+      return result;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  };
+
+  api.post('/packages', { schema: { querystring: UploadQuery } }, async (request, reply) => {
+    const result = await receive(request, undefined, request.query.title);
+    return reply.code(201).header('location', `/api/v1/packages/${result.package.id}`).send({ ...packageJson(result.package), version: versionJson(result.version) });
+  });
+
+  api.post('/packages/:id/versions', { schema: { params: IdParams, querystring: UploadQuery } }, async (request, reply) => {
+    const result = await receive(request, request.params.id, request.query.title);
+    return reply.code(201).send({ ...packageJson(result.package), version: versionJson(result.version) });
+  });
+
+  api.get('/packages', async () => ({ packages: (await deps.packages.list()).map(packageJson) }));
+
+  api.get('/packages/:id', { schema: { params: IdParams } }, async (request) => {
+    const { package: pkg, versions } = await deps.packages.get(request.params.id);
+    return { ...packageJson(pkg), versions: versions.map(versionJson) };
+  });
+}

@@ -1,0 +1,163 @@
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import send from '@fastify/send';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { ContentStore } from '../../content/content-store.js';
+import { AppError } from '../../errors/app-error.js';
+import type { LaunchTokens } from '../../lti/launch-token.js';
+import { familyOf, type Learner, type RuntimeService } from '../../scorm/runtime-service.js';
+import { scoEntries } from '../../scorm/player-view.js';
+import { listScoRuntime } from '../../store/attempt.repository.js';
+import type { Database } from '../../store/tables.js';
+import type { Clock } from '../../util/clock.js';
+import { PlayerPage, statusLabel } from '../../web/player-page.js';
+
+export interface PlayRouteDeps {
+  readonly db: Kysely<Database>;
+  readonly runtime: RuntimeService;
+  readonly playTokens: LaunchTokens;
+  readonly contentTokens: LaunchTokens;
+  readonly content: ContentStore & { localRoot(key: string): string };
+  readonly clock: Clock;
+}
+
+const PUBLIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../public');
+const SCORM_AGAIN_DIR = dirname(createRequire(import.meta.url).resolve('scorm-again'));
+const STATIC_FILES: Record<string, string> = {
+  'player.js': join(PUBLIC_DIR, 'player.js'),
+  'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
+};
+
+/** Renders the player for an attempt (after a launch, or when the player page is reloaded). */
+export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string): Promise<FastifyReply> {
+  const { attempt, version, manifest } = await deps.runtime.attemptWithVersion(attemptId);
+  const user = await deps.db.selectFrom('users').select(['name', 'sub']).where('id', '=', attempt.user_id).executeTakeFirstOrThrow();
+  const runtime = new Map((await listScoRuntime(deps.db, attemptId)).map((r) => [r.sco_id, r]));
+  const now = deps.clock.now();
+  const playToken = deps.playTokens.issue(attempt.id, now);
+  const entries = scoEntries(manifest);
+  const firstOpen = entries.find((e) => runtime.get(e.item.identifier)?.completion !== 'completed');
+  const start = attempt.current_sco && entries.some((e) => e.item.identifier === attempt.current_sco) ? attempt.current_sco : (firstOpen ?? entries[0])?.item.identifier;
+  if (!start) throw new AppError('PACKAGE_UNSUPPORTED', 'This package has nothing to launch.');
+  const html = PlayerPage({
+    title: version.title,
+    learnerName: user.name ?? user.sub,
+    attemptNumber: attempt.number,
+    completion: attempt.completion,
+    success: attempt.success,
+    canStartNewAttempt: deps.runtime.canStartNewAttempt(attempt),
+    config: {
+      family: familyOf(manifest),
+      api: `/play/${playToken}`,
+      contentBase: `/content/${deps.contentTokens.issue(version.id, now)}/`,
+      start,
+      scos: entries.map(({ item, depth }) => ({
+        id: item.identifier,
+        title: item.title,
+        launchUrl: item.launchUrl ?? '',
+        depth,
+        completion: runtime.get(item.identifier)?.completion ?? 'not attempted',
+        success: runtime.get(item.identifier)?.success ?? 'unknown',
+      })),
+    },
+  });
+  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
+  const attemptOf = (request: FastifyRequest) => deps.playTokens.verify((request.params as { token?: string }).token, deps.clock.now());
+
+  const learnerOf = async (attemptId: string): Promise<Learner> => {
+    const row = await deps.db
+      .selectFrom('attempts as a')
+      .innerJoin('users as u', 'u.id', 'a.user_id')
+      .select(['u.id as id', 'u.sub as sub', 'u.name as name', 'u.given_name as givenName', 'u.family_name as familyName'])
+      .where('a.id', '=', attemptId)
+      .executeTakeFirst();
+    if (!row) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.');
+    return row;
+  };
+
+  app.get('/play/:token', async (request, reply) => renderPlayer(deps, reply, attemptOf(request)));
+
+  app.get('/play/:token/attempt', async (request, reply) => {
+    const view = await deps.runtime.view(attemptOf(request));
+    return reply.header('cache-control', 'no-store').send({ ...view, label: statusLabel(view.completion, view.success) });
+  });
+
+  app.post('/play/:token/attempts', async (request, reply) => {
+    const next = await deps.runtime.startNewAttempt(attemptOf(request));
+    return reply.code(201).send({ attempt: next.id, playUrl: `/play/${deps.playTokens.issue(next.id, deps.clock.now())}` });
+  });
+
+  app.post('/play/:token/sco/:sco', async (request, reply) => {
+    const attemptId = attemptOf(request);
+    const { sco } = request.params as { sco: string };
+    const load = await deps.runtime.loadSco(attemptId, sco, await learnerOf(attemptId));
+    return reply.header('cache-control', 'no-store').send(load);
+  });
+
+  app.register(async (scope) => {
+    // sendBeacon posts text/plain; the body is the same JSON as a regular commit.
+    scope.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+    scope.post('/play/:token/sco/:sco/commit', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
+      const attemptId = attemptOf(request);
+      const { sco } = request.params as { sco: string };
+      const session = Number((request.query as { session?: string }).session);
+      let body: unknown = request.body;
+      if (typeof body === 'string') {
+        try {
+          body = JSON.parse(body);
+        } catch {
+          throw new AppError('CMI_INVALID', 'The commit body is not JSON.');
+        }
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError('CMI_INVALID', 'The commit must be a JSON object.');
+      const { commitSequence, terminate, ...values } = body as Record<string, unknown>;
+      const seq = Number(commitSequence);
+      if (!Number.isInteger(session) || !Number.isInteger(seq) || seq < 0) {
+        throw new AppError('CMI_INVALID', 'The commit needs a session (query) and a commitSequence.');
+      }
+      const view = await deps.runtime.commit(attemptId, sco, { session, seq, terminate: terminate === true || terminate === 'true', values });
+      return reply.header('cache-control', 'no-store').send({ result: true, errorCode: 0, attempt: view });
+    });
+  });
+
+  app.get('/content/:token/*', async (request, reply) => {
+    const { token } = request.params as { token: string; '*': string };
+    let versionId: string;
+    try {
+      versionId = deps.contentTokens.verify(token, deps.clock.now());
+    } catch {
+      throw new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid or has expired.', { hint: 'Reload the activity from the LMS.' });
+    }
+    const path = request.url.slice(`/content/${token}`.length).split('?')[0] ?? '/';
+    return sendFile(request, reply, deps.content.localRoot(versionId), path, { maxAgeMs: 3600_000, packageContent: true });
+  });
+
+  app.get('/static/:file', async (request, reply) => {
+    const file = STATIC_FILES[(request.params as { file: string }).file];
+    if (!file) throw new AppError('NOT_FOUND', 'No such static file.');
+    return sendFile(request, reply, dirname(file), `/${file.slice(dirname(file).length + 1)}`, { maxAgeMs: 300_000, packageContent: false });
+  });
+}
+
+/**
+ * Serves one file with @fastify/send: MIME type, ETag, Last-Modified, Range and
+ * conditional requests; directories and dot-segments answer 404 (no listings).
+ */
+async function sendFile(request: FastifyRequest, reply: FastifyReply, root: string, urlPath: string, options: { maxAgeMs: number; packageContent: boolean }) {
+  const result = await send(request.raw, urlPath, { root, index: false, dotfiles: 'allow', etag: true, lastModified: true, maxAge: options.maxAgeMs, acceptRanges: true });
+  if (result.type === 'error' || result.type === 'directory' || result.statusCode >= 400) {
+    if ('stream' in result && result.stream && typeof (result.stream as { destroy?: () => void }).destroy === 'function') (result.stream as { destroy: () => void }).destroy();
+    throw new AppError('NOT_FOUND', 'No such file in this package.');
+  }
+  reply.code(result.statusCode);
+  for (const [k, v] of Object.entries(result.headers)) if (v !== undefined) reply.header(k, v);
+  reply.header('cache-control', `private, max-age=${Math.floor(options.maxAgeMs / 1000)}`);
+  // Package pages run their own inline scripts: our page CSP does not apply to them.
+  if (options.packageContent) reply.removeHeader('content-security-policy');
+  return reply.send(result.stream);
+}

@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { Database, Package, PackageVersion } from './tables.js';
+
+export async function insertPackage(db: Kysely<Database>, p: Package): Promise<void> {
+  await db.insertInto('packages').values(p).execute();
+}
+
+export async function findPackage(db: Kysely<Database>, id: string): Promise<Package | undefined> {
+  return db.selectFrom('packages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listPackages(db: Kysely<Database>): Promise<Package[]> {
+  return db.selectFrom('packages').selectAll().orderBy('created_at', 'desc').orderBy('id').execute();
+}
+
+export async function insertPackageVersion(db: Kysely<Database>, v: PackageVersion): Promise<void> {
+  await db.insertInto('package_versions').values(v).execute();
+}
+
+export async function setLatestVersion(db: Kysely<Database>, packageId: string, versionId: string, title: string, now: number): Promise<void> {
+  await db.updateTable('packages').set({ latest_version_id: versionId, title, updated_at: now }).where('id', '=', packageId).execute();
+}
+
+export async function findPackageVersion(db: Kysely<Database>, id: string): Promise<PackageVersion | undefined> {
+  return db.selectFrom('package_versions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listPackageVersions(db: Kysely<Database>, packageId: string): Promise<PackageVersion[]> {
+  return db.selectFrom('package_versions').selectAll().where('package_id', '=', packageId).orderBy('version', 'desc').execute();
+}
+
+export async function maxVersionNumber(db: Kysely<Database>, packageId: string): Promise<number> {
+  const row = await db
+    .selectFrom('package_versions')
+    .select((eb) => eb.fn.max<number>('version').as('v'))
+    .where('package_id', '=', packageId)
+    .executeTakeFirst();
+  return Number(row?.v ?? 0);
+}

@@ -1,0 +1,106 @@
+import { Layout } from './layout.js';
+
+export interface PlayerSco {
+  readonly id: string;
+  readonly title: string;
+  readonly launchUrl: string;
+  readonly depth: number;
+  readonly completion: string;
+  readonly success: string;
+}
+
+export interface PlayerConfig {
+  readonly family: '1.2' | '2004';
+  /** Base of the runtime API: /play/<play token>. */
+  readonly api: string;
+  /** Base of the package files: /content/<content token>/. */
+  readonly contentBase: string;
+  readonly start: string;
+  readonly scos: readonly PlayerSco[];
+}
+
+export interface PlayerPageProps {
+  readonly title: string;
+  readonly learnerName: string;
+  readonly attemptNumber: number;
+  readonly completion: string;
+  readonly success: string;
+  readonly canStartNewAttempt: boolean;
+  readonly config: PlayerConfig;
+}
+
+/** JSON for a <script type="application/json"> block: nothing in it can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  'not attempted': 'Not started',
+  incomplete: 'In progress',
+  completed: 'Completed',
+  passed: 'Passed',
+  failed: 'Failed',
+};
+
+export function statusLabel(completion: string, success: string): string {
+  return STATUS_LABEL[success] ?? STATUS_LABEL[completion] ?? completion;
+}
+
+/** The SCORM player inside the LMS frame: table of contents, the SCO frame, the runtime. */
+export function PlayerPage(p: PlayerPageProps): JSX.Element {
+  const multi = p.config.scos.length > 1;
+  return (
+    <Layout title={p.title} bodyClass="player">
+      <header class="player-bar">
+        <strong class="player-title" safe>
+          {p.title}
+        </strong>
+        <span class="muted" data-attempt-status safe>
+          {`Attempt ${p.attemptNumber} · ${statusLabel(p.completion, p.success)}`}
+        </span>
+        {multi ? (
+          <span class="player-nav">
+            <button type="button" id="prev-sco">
+              ← Previous
+            </button>
+            <button type="button" id="next-sco">
+              Next →
+            </button>
+          </span>
+        ) : (
+          ''
+        )}
+        {p.canStartNewAttempt ? (
+          <button type="button" id="new-attempt">
+            Start a new attempt
+          </button>
+        ) : (
+          ''
+        )}
+      </header>
+      <div class={multi ? 'player-body with-toc' : 'player-body'}>
+        {multi ? (
+          <nav class="toc" aria-label="Table of contents">
+            <ol>
+              {p.config.scos.map((s) => (
+                <li style={`padding-left:${s.depth * 12}px`}>
+                  <button type="button" class="toc-item" data-sco={s.id} data-status={s.success !== 'unknown' ? s.success : s.completion} safe>
+                    {s.title}
+                  </button>
+                </li>
+              ))}
+            </ol>
+          </nav>
+        ) : (
+          ''
+        )}
+        <iframe id="sco-frame" name="sco" title="Course content" allow="fullscreen; autoplay"></iframe>
+      </div>
+      <script type="application/json" id="player-config">
+        {scriptJson(p.config)}
+      </script>
+      <script src="/static/scorm-again.min.js"></script>
+      <script src="/static/player.js"></script>
+    </Layout>
+  );
+}

@@ -1,0 +1,220 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLAIM } from '../../src/lti/claims.js';
+import { DIALECTS } from '../helpers/dialects.js';
+import { GOLF_12, GOLF_12_MULTI } from '../helpers/fixtures.js';
+import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
+import { multipartBody } from '../helpers/multipart.js';
+
+interface PlayerConfig {
+  family: string;
+  api: string;
+  contentBase: string;
+  start: string;
+  scos: { id: string; title: string; launchUrl: string }[];
+}
+
+export function playerConfig(res: LightMyRequestResponse): PlayerConfig {
+  const json = /<script type="application\/json" id="player-config">(.*?)<\/script>/s.exec(res.body)?.[1];
+  if (!json) throw new Error(`no player in: ${res.body.slice(0, 300)}`);
+  return JSON.parse(json) as PlayerConfig;
+}
+
+describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)', (dialect) => {
+  let h: Harness;
+  let token: string;
+  const auth = () => ({ authorization: `Bearer ${token}` });
+  const upload = (file: Buffer, filename = 'course.zip', fields: Record<string, string> = {}, url = '/api/v1/packages') => {
+    const body = multipartBody(fields, { name: 'file', filename, content: file });
+    return h.app.inject({ method: 'POST', url, payload: body.payload, headers: { ...body.headers, ...auth() } });
+  };
+  const contentDirs = () => {
+    const root = join(h.config.dataDir, 'content');
+    const list = (d: string) => {
+      try {
+        return readdirSync(join(root, d));
+      } catch {
+        return [];
+      }
+    };
+    return { packages: list('packages'), staging: list('staging') };
+  };
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    token = (await h.app.services.adminTokens.create('test')).token;
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('imports a SCORM 1.2 package uploaded through the API, streamed to disk', async () => {
+    const res = await upload(readFileSync(GOLF_12), 'golf.zip', { title: 'Golf Explained' });
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(body.title).toBe('Golf Explained');
+    expect(body.version).toMatchObject({ version: 1, scormVersion: '1.2', scoCount: 1, sourceName: 'golf.zip' });
+    expect(body.version.fileCount).toBeGreaterThan(30);
+    expect(contentDirs().packages).toContain(body.version.id);
+    expect(contentDirs().staging).toEqual([]);
+    const list = await h.app.inject({ method: 'GET', url: '/api/v1/packages', headers: auth() });
+    expect(list.json().packages.map((p: { id: string }) => p.id)).toContain(body.id);
+  });
+
+  it('refuses hostile or broken uploads with a clear code and stores nothing', async () => {
+    const before = contentDirs();
+    const count = async () => (await h.app.inject({ method: 'GET', url: '/api/v1/packages', headers: auth() })).json().packages.length;
+    const n = await count();
+    const notZip = await upload(Buffer.from('this is not a zip file at all'));
+    expect(notZip.statusCode).toBe(400);
+    expect(notZip.json().error).toBe('PACKAGE_NOT_ZIP');
+    const noFile = await h.app.inject({ method: 'POST', url: '/api/v1/packages', payload: { title: 'x' }, headers: auth() });
+    expect(noFile.statusCode).toBe(400);
+    expect(await count()).toBe(n);
+    expect(contentDirs()).toEqual(before);
+  });
+
+  it('needs a token to upload', async () => {
+    const body = multipartBody({}, { name: 'file', filename: 'x.zip', content: readFileSync(GOLF_12) });
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/packages', payload: body.payload, headers: body.headers });
+    expect(res.statusCode).toBe(401);
+  });
+
+  describe('played from the LMS', () => {
+    let packageId: string;
+    let config: PlayerConfig;
+
+    beforeAll(async () => {
+      const imported = await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf 1.2' });
+      packageId = imported.package.id;
+      const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: packageId }, [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      expect(res.statusCode, res.body.slice(0, 400)).toBe(200);
+      config = playerConfig(res);
+    });
+
+    it('opens the player for a resource link whose custom package_id names a package, and binds the link', async () => {
+      expect(config.family).toBe('1.2');
+      expect(config.scos).toEqual([expect.objectContaining({ id: 'item_1', launchUrl: 'shared/launchpage.html' })]);
+      expect(config.start).toBe('item_1');
+      const rl = await h.store.db.selectFrom('resource_links').selectAll().where('resource_link_id', '=', 'rl-golf').executeTakeFirstOrThrow();
+      expect(rl.package_id).toBe(packageId);
+      // A later launch without the custom parameter still plays the bound package.
+      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      expect(playerConfig(again).scos[0]?.id).toBe('item_1');
+    });
+
+    it('serves package files only with a valid content token, with MIME type, ETag and Range', async () => {
+      const url = `${config.contentBase}shared/launchpage.html`;
+      const res = await h.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toContain('text/html');
+      expect(res.headers['content-security-policy']).toBeUndefined();
+      const etag = String(res.headers.etag);
+      expect(etag).toBeTruthy();
+      expect((await h.app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+      const range = await h.app.inject({ method: 'GET', url, headers: { range: 'bytes=0-9' } });
+      expect(range.statusCode).toBe(206);
+      expect(range.body).toHaveLength(10);
+      const img = await h.app.inject({ method: 'GET', url: `${config.contentBase}Etiquette/course.jpg` });
+      expect(img.headers['content-type']).toBe('image/jpeg');
+
+      const tampered = config.contentBase.replace(/\/content\/([^/]+)\//, (_m, t: string) => `/content/${t.slice(0, -2)}zz/`);
+      expect((await h.app.inject({ method: 'GET', url: `${tampered}shared/launchpage.html` })).statusCode).toBe(403);
+      expect((await h.app.inject({ method: 'GET', url: '/content/nothing/shared/launchpage.html' })).statusCode).toBe(403);
+      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/` })).statusCode).toBe(404);
+      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/nope.html` })).statusCode).toBe(404);
+      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}..%2f..%2f..%2fsecret` })).statusCode).toBe(404);
+    });
+
+    it('runs the SCORM runtime: load, commit, stale and invalid commits, terminate, resume', async () => {
+      const load = await h.app.inject({ method: 'POST', url: `${config.api}/sco/item_1` });
+      expect(load.statusCode, load.body).toBe(200);
+      const first = load.json() as { session: number; cmi: Record<string, string> };
+      expect(first.cmi['cmi.core.student_id']).toBe('learner-1');
+      expect(first.cmi['cmi.core.student_name']).toBe('Lovelace, Ada');
+      expect(first.cmi['cmi.core.entry']).toBe('ab-initio');
+      expect(first.cmi['cmi.core.credit']).toBe('credit');
+      const commit = (seq: number, values: Record<string, unknown>, opts: { session?: number; terminate?: boolean; beacon?: boolean } = {}) =>
+        h.app.inject({
+          method: 'POST',
+          url: `${config.api}/sco/item_1/commit?session=${opts.session ?? first.session}`,
+          payload: JSON.stringify({ ...values, commitSequence: seq, ...(opts.terminate ? { terminate: true } : {}) }),
+          headers: { 'content-type': opts.beacon ? 'text/plain;charset=UTF-8' : 'application/json' },
+        });
+
+      const c1 = await commit(1, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': '3', 'cmi.objectives': {} });
+      expect(c1.statusCode, c1.body).toBe(200);
+      expect(c1.json()).toMatchObject({ result: true, errorCode: 0 });
+      expect(c1.json().attempt.completion).toBe('incomplete');
+
+      const stale = await commit(1, { 'cmi.core.lesson_location': '1' });
+      expect(stale.statusCode).toBe(409);
+      expect(stale.json().error).toBe('CMI_STALE_COMMIT');
+
+      const invalid = await commit(2, { 'cmi.core.lesson_status': 'done-ish' });
+      expect(invalid.statusCode).toBe(400);
+      expect(invalid.json().error).toBe('CMI_INVALID');
+
+      const fin = await commit(3, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': '5', 'cmi.core.exit': 'suspend', 'cmi.core.session_time': '00:01:30', 'cmi.suspend_data': 'p=5' }, { terminate: true, beacon: true });
+      expect(fin.statusCode, fin.body).toBe(200);
+      expect(fin.json().attempt.totalTimeMs).toBe(90_000);
+
+      const resume = await h.app.inject({ method: 'POST', url: `${config.api}/sco/item_1` });
+      const second = resume.json() as { session: number; cmi: Record<string, string> };
+      expect(second.session).toBe(first.session + 1);
+      expect(second.cmi['cmi.core.entry']).toBe('resume');
+      expect(second.cmi['cmi.core.lesson_location']).toBe('5');
+      expect(second.cmi['cmi.suspend_data']).toBe('p=5');
+      expect(second.cmi['cmi.core.total_time']).toBe('0000:01:30.00');
+
+      // A late beacon from the first session never overwrites the second session's data.
+      expect((await commit(99, { 'cmi.core.lesson_location': '0' })).statusCode).toBe(409);
+
+      const done = await commit(1, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '85', 'cmi.core.score.max': '100', 'cmi.core.score.min': '0', 'cmi.core.session_time': '00:00:30', 'cmi.core.exit': '' }, { session: second.session, terminate: true });
+      expect(done.statusCode, done.body).toBe(200);
+      const attempt = await h.store.db.selectFrom('attempts').selectAll().where('id', '=', done.json().attempt.id).executeTakeFirstOrThrow();
+      expect(attempt).toMatchObject({ completion: 'completed', success: 'passed', score_raw: 85, total_time_ms: 120_000 });
+      expect(attempt.score_scaled).toBeCloseTo(0.85);
+      expect(attempt.completed_at).not.toBeNull();
+    });
+
+    it('keeps existing attempts on their version when the package is re-imported', async () => {
+      const before = await h.store.db.selectFrom('attempts').selectAll().execute();
+      const v2 = await h.app.services.packages.importPackage(GOLF_12, { packageId });
+      expect(v2.version.version).toBe(2);
+      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      expect(again.statusCode).toBe(200);
+      const after = await h.store.db.selectFrom('attempts').selectAll().execute();
+      expect(after.map((a) => a.package_version_id).sort()).toEqual(before.map((a) => a.package_version_id).sort());
+      // A learner who never started plays the new version.
+      const other = await h.launch({ claims: { sub: 'learner-2', [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      expect(other.statusCode).toBe(200);
+      const theirs = await h.store.db
+        .selectFrom('attempts as a')
+        .innerJoin('users as u', 'u.id', 'a.user_id')
+        .select('a.package_version_id')
+        .where('u.sub', '=', 'learner-2')
+        .executeTakeFirstOrThrow();
+      expect(theirs.package_version_id).toBe(v2.version.id);
+    });
+
+    it('refuses a launch naming an unknown package and records nothing', async () => {
+      const launches = async () => (await h.store.db.selectFrom('launches').selectAll().execute()).length;
+      const n = await launches();
+      const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: 'pkg_missing' } } });
+      expect(res.statusCode).toBe(404);
+      expect(errorCode(res.body)).toBe('PACKAGE_NOT_FOUND');
+      expect(await launches()).toBe(n);
+    });
+  });
+
+  it('lists every SCO of a multi-SCO package in the player, in manifest order', async () => {
+    const imported = await h.app.services.packages.importPackage(GOLF_12_MULTI);
+    const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-multi' } } });
+    const cfg = playerConfig(res);
+    expect(cfg.scos).toHaveLength(18);
+    expect(res.body).toContain('class="toc"');
+  });
+});
