@@ -168,7 +168,7 @@ export class SimulatedPlatform {
     if (url.pathname === '/course' && this.tool) {
       // A course page that embeds the tool in an iframe, as LMSs do.
       res.writeHead(200, { 'content-type': 'text/html' }).end(
-        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch" style="width:900px;height:600px"></iframe>`,
+        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch${escapeAttr(url.search)}" style="width:1000px;height:700px"></iframe>`,
       );
       return;
     }
@@ -178,7 +178,8 @@ export class SimulatedPlatform {
         iss: this.issuer,
         login_hint: url.searchParams.get('user') ?? 'learner-1',
         target_link_uri: this.tool.targetLinkUri,
-        lti_message_hint: 'rl-1',
+        // The hint names the link (and the package it plays) so the auth endpoint can mint the launch.
+        lti_message_hint: Buffer.from(JSON.stringify({ link: url.searchParams.get('link') ?? 'rl-1', package: url.searchParams.get('package') ?? undefined })).toString('base64url'),
         client_id: this.clientId,
         lti_deployment_id: this.deploymentId,
       };
@@ -208,13 +209,26 @@ export class SimulatedPlatform {
       }
       const redirectUri = q.get('redirect_uri')!;
       const target = new URL('/lti/launch', redirectUri).toString();
-      const idToken = await this.mint(this.resourceLinkClaims(q.get('nonce')!, target, q.get('login_hint') ?? 'learner-1'));
+      const claims = this.resourceLinkClaims(q.get('nonce')!, target, q.get('login_hint') ?? 'learner-1');
+      const hint = decodeHint(q.get('lti_message_hint'));
+      if (hint.link) claims[CLAIM.RESOURCE_LINK] = { id: hint.link, title: 'Golf Explained' };
+      if (hint.package) claims[CLAIM.CUSTOM] = { package_id: hint.package };
+      const idToken = await this.mint(claims);
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<!doctype html><form method="post" action="${escapeAttr(redirectUri)}"><input type="hidden" name="id_token" value="${escapeAttr(idToken)}"><input type="hidden" name="state" value="${escapeAttr(q.get('state')!)}"></form><script>document.forms[0].submit()</script>`,
       );
       return;
     }
     res.writeHead(404).end();
+  }
+}
+
+function decodeHint(hint: string | null): { link?: string; package?: string } {
+  if (!hint) return {};
+  try {
+    return JSON.parse(Buffer.from(hint, 'base64url').toString('utf8')) as { link?: string; package?: string };
+  } catch {
+    return {};
   }
 }
 
