@@ -1,22 +1,52 @@
 /**
- * npm run bench: builds Courseport and measures it on this machine. Numbers are reported,
- * never asserted; docs/performance.md records them with the machine they came from.
+ * npm run bench [-- launch runtime content import]: builds Courseport and measures it on
+ * this machine. Numbers are reported, never asserted; docs/performance.md records them.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import type { LoadResult } from './common.js';
+import { runContentBench } from './content.js';
+import { runImportBench } from './import.js';
 import { runLaunchBench } from './launch.js';
+import { runRuntimeBench } from './runtime.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const importMiB = Number(process.env.BENCH_IMPORT_MIB ?? 1024);
+const selected = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['launch', 'runtime', 'content', 'import']);
+const load = { concurrency, durationMs: seconds * 1000, warmupMs: 2000 };
+let failed = false;
+
+const ms = (n: number) => n.toFixed(1);
+function report(title: string, target: string, r: LoadResult, unit: string): void {
+  console.log('');
+  console.log(title);
+  console.log(`  ${unit}/s${' '.repeat(Math.max(1, 17 - unit.length))}${r.perSecond.toFixed(0)}   (${target})`);
+  console.log(`  latency p50/p95/p99 ${ms(r.p50)} / ${ms(r.p95)} / ${ms(r.p99)} ms, max ${ms(r.max)} ms`);
+  console.log(`  server CPU per op  ${r.serverCpuMsPerOp.toFixed(2)} ms`);
+  console.log(`  ${unit} ${r.ops}, errors ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}`);
+  if (r.errors > 0) failed = true;
+}
 
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-console.log(`Courseport benchmarks · node ${process.version} · ${cpus().length} cores · ${cpus()[0]?.model ?? ''}`);
+console.log(`Courseport benchmarks · node ${process.version} · ${cpus().length} cores · ${cpus()[0]?.model ?? ''} · ${concurrency} concurrent clients, ${seconds} s each`);
 
-const launch = await runLaunchBench({ concurrency, durationMs: seconds * 1000, warmupMs: 2000 });
-console.log('');
-console.log(`Launch handshake (login → platform auth → launch), SQLite, ${concurrency} concurrent users, ${seconds} s`);
-console.log(`  launches/s         ${launch.perSecond.toFixed(0)}   (target ≥ 600)`);
-console.log(`  latency p50/p95/p99 ${launch.p50.toFixed(1)} / ${launch.p95.toFixed(1)} / ${launch.p99.toFixed(1)} ms   (target p99 < 100 ms), max ${launch.max.toFixed(1)} ms`);
-console.log(`  server CPU/launch  ${launch.serverCpuMsPerLaunch.toFixed(2)} ms`);
-console.log(`  launches ${launch.launches}, errors ${launch.errors}${launch.firstError ? ` (first: ${launch.firstError})` : ''}`);
-if (launch.errors > 0) process.exitCode = 1;
+if (selected.has('launch')) {
+  report('Launch handshake (login → platform auth → launch), SQLite', 'target ≥ 600, p99 < 100 ms', await runLaunchBench(load), 'launches');
+}
+if (selected.has('runtime')) {
+  report('SCORM runtime commits (HTTP, validated, rolled up), SQLite', 'target ≥ 2000', await runRuntimeBench(load), 'commits');
+}
+if (selected.has('content')) {
+  const c = await runContentBench(load);
+  report('Package files from /content/<token>/…', 'Courseport', c.courseport, 'requests');
+  report('The same files from @fastify/static', 'reference', c.fastifyStatic, 'requests');
+  console.log(`  ratio Courseport / @fastify/static: ${c.ratio.toFixed(2)}   (target ≥ 0.8)`);
+}
+if (selected.has('import')) {
+  const r = await runImportBench(importMiB);
+  console.log('');
+  console.log(`Import of a ${r.packageMiB} MiB package (CLI, its own process)`);
+  console.log(`  time ${r.seconds.toFixed(1)} s (${r.miBPerSecond.toFixed(0)} MiB/s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB   (target < 150 MiB)`);
+}
+if (failed) process.exitCode = 1;

@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -144,7 +144,8 @@ export async function build(options: BuildOptions): Promise<App> {
     genReqId: () => crypto.randomUUID(),
   });
 
-  await app.register(helmet, {
+  // Security headers: the helmet middleware is built once (the Fastify wrapper rebuilds it per request).
+  const securityHeaders = helmet({
     // LTI pages live inside LMS iframes; the frame-ancestors list is tightened per platform later.
     frameguard: false,
     crossOriginEmbedderPolicy: false,
@@ -162,6 +163,9 @@ export async function build(options: BuildOptions): Promise<App> {
         objectSrc: ["'none'"],
       },
     },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
   });
   await app.register(cookie);
   await app.register(rateLimit, { global: false });

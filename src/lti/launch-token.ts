@@ -31,8 +31,23 @@ export class LaunchTokens {
     return `${body}.${this.mac(body)}`;
   }
 
-  /** Returns the launch id, or throws LAUNCH_TOKEN_INVALID / LAUNCH_TOKEN_EXPIRED. */
+  /** Tokens already verified, with their subject and expiry: a page's many requests pay for one HMAC. */
+  private readonly verified = new Map<string, { subject: string; expiresAt: number }>();
+
+  /** Returns the subject (e.g. the launch id), or throws the invalid / expired error. */
   verify(token: string | undefined, now: number): string {
+    const known = token === undefined ? undefined : this.verified.get(token);
+    if (known) {
+      if (known.expiresAt <= now) throw this.errors.expired();
+      return known.subject;
+    }
+    const subject = this.verifyUncached(token, now);
+    if (this.verified.size >= 10_000) this.verified.clear();
+    this.verified.set(token as string, { subject, expiresAt: parseInt((token as string).split('.')[1] ?? '0', 36) * 1000 });
+    return subject;
+  }
+
+  private verifyUncached(token: string | undefined, now: number): string {
     const parts = typeof token === 'string' && token.length < 512 ? token.split('.') : [];
     const [id, exp, mac] = parts;
     if (parts.length !== 3 || !id || !exp || !mac) throw this.errors.invalid();

@@ -51,7 +51,8 @@ const VERSION_INSERT_TRIES = 3;
  * discards the staging directory, so a refused package leaves nothing stored.
  */
 export class PackageService {
-  private readonly manifests = new Map<string, Manifest>();
+  /** Package versions never change once imported, so they are safe to cache in any process. */
+  private readonly versions = new Map<string, { version: PackageVersion; manifest: Manifest }>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -140,21 +141,16 @@ export class PackageService {
     return { package: pkg, versions: await listPackageVersions(this.db, id) };
   }
 
-  async getVersion(id: string): Promise<PackageVersion> {
-    const v = await findPackageVersion(this.db, id);
-    if (!v) throw new AppError('PACKAGE_NOT_FOUND', `No package version with id ${id}.`);
-    return v;
-  }
-
-  /** The parsed manifest of a version; versions never change, so it is cached. */
-  manifestOf(version: PackageVersion): Manifest {
-    let m = this.manifests.get(version.id);
-    if (!m) {
-      m = JSON.parse(version.manifest) as Manifest;
-      if (this.manifests.size > 500) this.manifests.clear();
-      this.manifests.set(version.id, m);
-    }
-    return m;
+  /** A version with its parsed manifest, read once per process. */
+  async version(id: string): Promise<{ version: PackageVersion; manifest: Manifest }> {
+    const cached = this.versions.get(id);
+    if (cached) return cached;
+    const version = await findPackageVersion(this.db, id);
+    if (!version) throw new AppError('PACKAGE_NOT_FOUND', `No package version with id ${id}.`);
+    const entry = { version, manifest: JSON.parse(version.manifest) as Manifest };
+    if (this.versions.size >= 500) this.versions.delete(this.versions.keys().next().value as string);
+    this.versions.set(id, entry);
+    return entry;
   }
 }
 

@@ -9,11 +9,13 @@ import {
   insertAttempt,
   insertScoRuntime,
   listScoRuntime,
+  listScoStatus,
   updateAttempt,
+  type ScoStatusRow,
   updateScoRuntime,
 } from '../store/attempt.repository.js';
 import { findPackage, findPackageVersion } from '../store/package.repository.js';
-import type { Attempt, Database, PackageVersion, ScoRuntime } from '../store/tables.js';
+import type { Attempt, Database, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
 import { evaluateSco, validateCmi, type ScoState, type ScormFamily } from './cmi.js';
@@ -121,9 +123,7 @@ export class RuntimeService {
 
   async attemptWithVersion(attemptId: string): Promise<{ attempt: Attempt; version: PackageVersion; manifest: Manifest }> {
     const attempt = await this.requireAttempt(this.db, attemptId);
-    const version = await findPackageVersion(this.db, attempt.package_version_id);
-    if (!version) throw new AppError('PACKAGE_NOT_FOUND', 'The package of this attempt no longer exists.');
-    return { attempt, version, manifest: this.packages.manifestOf(version) };
+    return { attempt, ...(await this.packages.version(attempt.package_version_id)) };
   }
 
   /** A SCO is about to be delivered: opens a new session and returns its starting data. */
@@ -173,7 +173,7 @@ export class RuntimeService {
 
   /** One commit from the runtime (LMSCommit/Commit, LMSFinish/Terminate, or the pagehide beacon). */
   async commit(attemptId: string, scoId: string, input: CommitInput): Promise<AttemptView> {
-    const { manifest } = await this.attemptWithVersion(attemptId);
+    const { attempt, manifest } = await this.attemptWithVersion(attemptId);
     const item = findSco(manifest, scoId);
     const family = familyOf(manifest);
     const values = validateCmi(family, stripContainers(input.values));
@@ -194,27 +194,31 @@ export class RuntimeService {
       const sessionTime = family === '1.2' ? cmi['cmi.core.session_time'] : cmi['cmi.session_time'];
       const countTime = input.terminate && row.timed_session < input.session;
       const total = countTime ? addSessionTime(row.total_time_ms, sessionTime, family) : row.total_time_ms;
-      await updateScoRuntime(trx, attemptId, scoId, {
-        cmi: JSON.stringify(cmi),
-        commit_session: input.session,
-        commit_seq: input.seq,
-        timed_session: countTime ? input.session : row.timed_session,
-        total_time_ms: total,
+      const status: ScoStatusRow = {
+        sco_id: scoId,
         completion: state.completion,
         success: state.success,
         score_scaled: state.scoreScaled ?? null,
         score_raw: state.scoreRaw ?? null,
         score_min: state.scoreMin ?? null,
         score_max: state.scoreMax ?? null,
+        total_time_ms: total,
         suspended: state.suspended ? 1 : 0,
+      };
+      await updateScoRuntime(trx, attemptId, scoId, {
+        ...status,
+        cmi: JSON.stringify(cmi),
+        commit_session: input.session,
+        commit_seq: input.seq,
+        timed_session: countTime ? input.session : row.timed_session,
         updated_at: now,
       });
-      const rows = (await listScoRuntime(trx, attemptId)).map((r) => (r.sco_id === scoId ? { ...r, completion: state.completion, success: state.success, score_scaled: state.scoreScaled ?? null, score_raw: state.scoreRaw ?? null, score_min: state.scoreMin ?? null, score_max: state.scoreMax ?? null, total_time_ms: total } : r));
-      return this.rollup(trx, attemptId, manifest, rows, now);
+      const rows = (await listScoStatus(trx, attemptId)).map((r) => (r.sco_id === scoId ? status : r));
+      return this.rollup(trx, attempt, manifest, rows, now);
     });
   }
 
-  private async rollup(trx: Kysely<Database>, attemptId: string, manifest: Manifest, rows: ScoRuntime[], now: number): Promise<AttemptView> {
+  private async rollup(trx: Kysely<Database>, attempt: Attempt, manifest: Manifest, rows: ScoStatusRow[], now: number): Promise<AttemptView> {
     const byId = new Map(rows.map((r) => [r.sco_id, r]));
     const rolled = rollupAttempt(
       manifest.scos.map((sco) => {
@@ -222,7 +226,6 @@ export class RuntimeService {
         return { state: r ? scoStateOf(r) : undefined, scored: sco.masteryScore !== undefined || sco.scaledPassingScore !== undefined || r?.score_scaled != null };
       }),
     );
-    const attempt = await this.requireAttempt(trx, attemptId);
     const totalTimeMs = rows.reduce((sum, r) => sum + r.total_time_ms, 0);
     const changes = {
       completion: rolled.completion,
@@ -235,7 +238,7 @@ export class RuntimeService {
       last_access_at: now,
       completed_at: attempt.completed_at ?? (rolled.completion === 'completed' ? now : null),
     };
-    await updateAttempt(trx, attemptId, changes);
+    await updateAttempt(trx, attempt.id, changes);
     return {
       id: attempt.id,
       number: attempt.number,
@@ -310,7 +313,7 @@ function rulesOf(item: ManifestItem) {
   };
 }
 
-function scoStateOf(r: ScoRuntime): ScoState {
+function scoStateOf(r: ScoStatusRow): ScoState {
   return {
     completion: r.completion as ScoState['completion'],
     success: r.success as ScoState['success'],

@@ -32,6 +32,17 @@ export async function listScoRuntime(db: Kysely<Database>, attemptId: string): P
   return db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).execute();
 }
 
+export type ScoStatusRow = Pick<ScoRuntime, 'sco_id' | 'completion' | 'success' | 'score_scaled' | 'score_raw' | 'score_min' | 'score_max' | 'total_time_ms' | 'suspended'>;
+
+/** The per-SCO status columns of an attempt (not the CMI data), for the rollup. */
+export async function listScoStatus(db: Kysely<Database>, attemptId: string): Promise<ScoStatusRow[]> {
+  return db
+    .selectFrom('sco_runtime')
+    .select(['sco_id', 'completion', 'success', 'score_scaled', 'score_raw', 'score_min', 'score_max', 'total_time_ms', 'suspended'])
+    .where('attempt_id', '=', attemptId)
+    .execute();
+}
+
 export async function insertScoRuntime(db: Kysely<Database>, row: ScoRuntime): Promise<void> {
   await db.insertInto('sco_runtime').values(row).execute();
 }

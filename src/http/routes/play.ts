@@ -158,6 +158,6 @@ async function sendFile(request: FastifyRequest, reply: FastifyReply, root: stri
   for (const [k, v] of Object.entries(result.headers)) if (v !== undefined) reply.header(k, v);
   reply.header('cache-control', `private, max-age=${Math.floor(options.maxAgeMs / 1000)}`);
   // Package pages run their own inline scripts: our page CSP does not apply to them.
-  if (options.packageContent) reply.removeHeader('content-security-policy');
+  if (options.packageContent) reply.raw.removeHeader('content-security-policy');
   return reply.send(result.stream);
 }
