@@ -1,4 +1,7 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLF_12 } from '../helpers/fixtures.js';
 import { build } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openStore } from '../../src/store/database.js';
@@ -206,6 +209,42 @@ describe.each(DIALECTS)('courseport CLI (%s)', (dialect) => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
+  let ws: CliWorkspace;
+  beforeAll(async () => {
+    ws = await createCliWorkspace(dialect);
+  });
+  afterAll(async () => {
+    await ws.dispose();
+  });
+
+  it('imports a package, lists and shows it; refuses a broken archive with one line and stores nothing', async () => {
+    const imported = await runCli(ws, ['package', 'import', GOLF_12, '--title', 'Golf from the CLI', '--json']);
+    expectOk(imported);
+    const p = parseJson<{ id: string; title: string; version: { version: number; scormVersion: string; scoCount: number } }>(imported);
+    expect(p.id).toMatch(/^pkg_/);
+    expect(p.title).toBe('Golf from the CLI');
+    expect(p.version).toMatchObject({ version: 1, scormVersion: '1.2', scoCount: 1 });
+
+    const notZip = join(ws.dataDir, 'not-a-package.zip');
+    writeFileSync(notZip, 'plain text, not a zip archive');
+    const [list, show, bad, again] = await Promise.all([
+      runCli(ws, ['package', 'list', '--json']),
+      runCli(ws, ['package', 'show', p.id, '--json']),
+      runCli(ws, ['package', 'import', notZip, '--json']),
+      runCli(ws, ['package', 'import', GOLF_12, '--package', 'pkg_nope', '--json']),
+    ]);
+    expectOk(list);
+    expect(parseJson<{ id: string }[]>(list).map((x) => x.id)).toEqual([p.id]);
+    expectOk(show);
+    expect(parseJson<{ versions: unknown[] }>(show).versions).toHaveLength(1);
+    expectOneLineFailure(bad, 'PACKAGE_NOT_ZIP');
+    expectOneLineFailure(again, 'PACKAGE_NOT_FOUND');
+    expect(readdirSync(join(ws.dataDir, 'content', 'packages'))).toHaveLength(1);
+    expect(readdirSync(join(ws.dataDir, 'content', 'staging'))).toEqual([]);
   });
 });
 
