@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, opendir, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
 import { crc32 } from 'node:zlib';
@@ -448,31 +449,41 @@ async function writeFile(
   let crc = 0;
   try {
     const source = await zip.openReadStreamPromise(entry);
+    const meter = (chunk: Buffer): void => {
+      entryBytes += chunk.length;
+      counters.bytesDone += chunk.length;
+      if (entryBytes > planned.size) {
+        throw new AppError('PACKAGE_TOO_LARGE', `The entry ${quote(name)} unpacks to more than the ${planned.size} bytes its header declares; the archive is damaged or crafted.`, {
+          details: { entry: shown(name), declaredBytes: planned.size, actualBytesAtLeast: entryBytes },
+        });
+      }
+      if (counters.bytesDone > limits.maxTotalBytes) {
+        throw new AppError('PACKAGE_TOO_LARGE', `The package unpacks to more than ${formatBytes(limits.maxTotalBytes)}, the limit for one package.`, {
+          details: { entry: shown(name), limit: limits.maxTotalBytes },
+        });
+      }
+      if (entryBytes > RATIO_CHECK_MIN_BYTES && entryBytes / planned.compressedSize > limits.maxCompressionRatio) {
+        throw compressionRatio(entryBytes / planned.compressedSize, limits.maxCompressionRatio, name);
+      }
+      crc = crc32(chunk, crc);
+      if (planned.isManifest) manifestChunks.push(chunk); // at most MAX_MANIFEST_BYTES: checked in the survey and above
+      if (counters.bytesDone - counters.bytesAtLastReport >= PROGRESS_EVERY_BYTES) report();
+    };
     await pipeline(
       source,
-      async function* meter(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-        for await (const chunk of chunks) {
-          entryBytes += chunk.length;
-          counters.bytesDone += chunk.length;
-          if (entryBytes > planned.size) {
-            throw new AppError('PACKAGE_TOO_LARGE', `The entry ${quote(name)} unpacks to more than the ${planned.size} bytes its header declares; the archive is damaged or crafted.`, {
-              details: { entry: shown(name), declaredBytes: planned.size, actualBytesAtLeast: entryBytes },
-            });
+      // A plain Transform rather than an async generator: measurably less garbage per chunk,
+      // hence a lower RSS peak on packages with thousands of files.
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          try {
+            meter(chunk);
+          } catch (err) {
+            callback(err as Error);
+            return;
           }
-          if (counters.bytesDone > limits.maxTotalBytes) {
-            throw new AppError('PACKAGE_TOO_LARGE', `The package unpacks to more than ${formatBytes(limits.maxTotalBytes)}, the limit for one package.`, {
-              details: { entry: shown(name), limit: limits.maxTotalBytes },
-            });
-          }
-          if (entryBytes > RATIO_CHECK_MIN_BYTES && entryBytes / planned.compressedSize > limits.maxCompressionRatio) {
-            throw compressionRatio(entryBytes / planned.compressedSize, limits.maxCompressionRatio, name);
-          }
-          crc = crc32(chunk, crc);
-          if (planned.isManifest) manifestChunks.push(chunk); // at most MAX_MANIFEST_BYTES: checked in the survey and above
-          if (counters.bytesDone - counters.bytesAtLastReport >= PROGRESS_EVERY_BYTES) report();
-          yield chunk;
-        }
-      },
+          callback(null, chunk);
+        },
+      }),
       // 'wx': never overwrite or follow anything already there.
       createWriteStream(target, { flags: 'wx' }),
     );

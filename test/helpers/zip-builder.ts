@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { crc32, deflateRawSync } from 'node:zlib';
 import yazl from 'yazl';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Builds ZIP archives for tests. Ordinary archives go through yazl; hostile ones (names,
@@ -157,3 +162,30 @@ export async function writeRawZip(path: string, entries: readonly RawEntry[]): P
 /** A minimal manifest, enough for extraction (which does not parse it). */
 export const MINIMAL_MANIFEST =
   '<?xml version="1.0" encoding="UTF-8"?>\n<manifest identifier="test" version="1.0"><organizations/><resources/></manifest>\n';
+
+/**
+ * Writes `imsmanifest.xml` plus one `bytes`-long random entry (stored, like most media), built in a
+ * child process so that building it does not inflate the RSS of the test process that then
+ * measures the memory of extracting it.
+ */
+export async function buildLargeZipOutOfProcess(path: string, bytes: number, entryName = 'video.mp4'): Promise<string> {
+  const script = `
+    import yazl from 'yazl';
+    import { createWriteStream } from 'node:fs';
+    import { randomBytes } from 'node:crypto';
+    import { Readable } from 'node:stream';
+    import { pipeline } from 'node:stream/promises';
+    const [path, size, entryName, manifest] = process.argv.slice(1);
+    const total = Number(size);
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(Buffer.from(manifest), 'imsmanifest.xml');
+    async function* chunks() { for (let done = 0; done < total; done += 262144) yield randomBytes(Math.min(262144, total - done)); }
+    zip.addReadStream(Readable.from(chunks()), entryName, { compress: false });
+    zip.end();
+    await pipeline(zip.outputStream, createWriteStream(path));
+  `;
+  await execFileAsync(process.execPath, ['--input-type=module', '-e', script, path, String(bytes), entryName, MINIMAL_MANIFEST], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  });
+  return path;
+}
