@@ -38,7 +38,7 @@ function randomStream(bytes: number): Readable {
       const n = Math.min(left, MiB);
       left -= n;
       const chunk = Buffer.from(block.subarray(0, n));
-      chunk.writeUInt32LE((left >>> 0) ^ 0x9e3779b9, 0);
+      chunk.writeUInt32LE(((left >>> 0) ^ 0x9e3779b9) >>> 0, 0);
       this.push(chunk);
     },
   });

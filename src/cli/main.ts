@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
-import { startServer } from '../server.js';
 import { migrateToLatest, openStore } from '../store/database.js';
 import { registerAdminCommands } from './admin.js';
 import { loadDotEnv, output } from './context.js';
@@ -18,6 +17,8 @@ export function buildProgram(): Command {
     .command('serve')
     .description('serve Courseport over HTTP(S); configuration comes from the environment')
     .action(async () => {
+      // The HTTP stack is loaded only to serve: the other commands stay light.
+      const { startServer } = await import('../server.js');
       const server = await startServer(loadConfig());
       const stop = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down');

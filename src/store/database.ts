@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgTypes from 'pg';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import type { Database } from './tables.js';
 
@@ -14,8 +15,16 @@ export interface Store {
   close(): Promise<void>;
 }
 
-// int8 (bigint) columns hold millisecond timestamps and counters: safe as JS numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+/** pg is loaded only when a PostgreSQL URL is used: the CLI on SQLite stays small. */
+let pgModule: typeof pgTypes | undefined;
+function loadPg(): typeof pgTypes {
+  if (!pgModule) {
+    pgModule = createRequire(import.meta.url)('pg') as typeof pgTypes;
+    // int8 (bigint) columns hold millisecond timestamps and counters: safe as JS numbers.
+    pgModule.types.setTypeParser(pgModule.types.builtins.INT8, (v: string) => Number(v));
+  }
+  return pgModule;
+}
 
 export interface OpenOptions {
   /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
@@ -35,6 +44,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.pgPoolSize ?? 10,

@@ -1,7 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
 
 /**
  * The one way Courseport makes outgoing HTTP requests: a timeout, a cap on the response
@@ -72,10 +73,17 @@ function guardedLookup(
 }
 
 export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(): Promise<void> } {
-  const dispatcher: Dispatcher = new Agent({
-    connect: options.blockPrivateNetwork ? { lookup: guardedLookup } : {},
-    keepAliveTimeout: 10_000,
-  });
+  // undici is loaded on the first request: commands that never fetch stay small.
+  let undici: typeof Undici | undefined;
+  let dispatcher: Undici.Dispatcher | undefined;
+  const client = () => {
+    undici ??= createRequire(import.meta.url)('undici') as typeof Undici;
+    dispatcher ??= new undici.Agent({
+      connect: options.blockPrivateNetwork ? { lookup: guardedLookup } : {},
+      keepAliveTimeout: 10_000,
+    });
+    return { fetch: undici.fetch, dispatcher };
+  };
 
   const safeFetch = async (input: string | URL, init: SafeFetchInit = {}): Promise<Response> => {
     let url: URL;
@@ -96,6 +104,7 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
     const headers: Record<string, string> = { 'user-agent': options.userAgent, ...init.headers };
     const limit = init.maxResponseBytes ?? options.maxResponseBytes;
     try {
+      const { fetch: undiciFetch, dispatcher } = client();
       const res = await undiciFetch(url, {
         method: init.method ?? 'GET',
         headers,
@@ -136,7 +145,7 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
       throw new OutgoingRequestError(`request to ${url.origin} failed: ${code ?? (err as Error).message}`, 'network', { cause: err });
     }
   };
-  return Object.assign(safeFetch, { close: () => dispatcher.close() });
+  return Object.assign(safeFetch, { close: async () => dispatcher?.close() });
 }
 
 function findCode(err: unknown): string | undefined {
