@@ -218,3 +218,52 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
     expect(res.body).toContain('class="toc"');
   });
 });
+
+describe('new attempts after completion', () => {
+  async function completedAttempt(h: Harness): Promise<PlayerConfig> {
+    const imported = await h.app.services.packages.importPackage(GOLF_12);
+    const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-again' } } });
+    const cfg = playerConfig(res);
+    const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
+    const done = await h.app.inject({
+      method: 'POST',
+      url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+      payload: { 'cmi.core.lesson_status': 'completed', 'cmi.core.session_time': '00:00:05', commitSequence: 1, terminate: true },
+    });
+    expect(done.json().attempt.completion).toBe('completed');
+    return cfg;
+  }
+
+  it('lets a learner start attempt 2 once attempt 1 is completed, when allowed', async () => {
+    const h = await createHarness('sqlite', { COURSEPORT_NEW_ATTEMPT_AFTER_COMPLETION: 'true' });
+    try {
+      const cfg = await completedAttempt(h);
+      const page = await h.app.inject({ method: 'GET', url: cfg.api });
+      expect(page.body).toContain('id="new-attempt"');
+      const next = await h.app.inject({ method: 'POST', url: `${cfg.api}/attempts` });
+      expect(next.statusCode, next.body).toBe(201);
+      const player = await h.app.inject({ method: 'GET', url: next.json().playUrl });
+      expect(player.statusCode).toBe(200);
+      expect(player.body).toContain('Attempt 2 · Not started');
+      // The old attempt's runtime is closed to a second "new attempt" from a stale page.
+      expect((await h.app.inject({ method: 'POST', url: `${cfg.api}/attempts` })).statusCode).toBe(409);
+      const numbers = (await h.store.db.selectFrom('attempts').select('number').orderBy('number').execute()).map((r) => r.number);
+      expect(numbers).toEqual([1, 2]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('keeps one attempt when new attempts are not allowed (the default)', async () => {
+    const h = await createHarness('sqlite');
+    try {
+      const cfg = await completedAttempt(h);
+      expect((await h.app.inject({ method: 'GET', url: cfg.api })).body).not.toContain('id="new-attempt"');
+      const next = await h.app.inject({ method: 'POST', url: `${cfg.api}/attempts` });
+      expect(next.statusCode).toBe(400);
+      expect((await h.store.db.selectFrom('attempts').select('number').execute()).length).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
