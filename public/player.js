@@ -92,12 +92,24 @@
           autoCompleteLessonStatus: true,
           logLevel: 5,
         };
-        var api = cfg.family === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
+        var api;
+        if (cfg.family === '2004') {
+          // scorm-again's flattened commit carries cmi.* only: add the SCO's navigation request,
+          // which the server stores and evaluates (suspendAll counts as suspended).
+          settings.requestHandler = function (params) {
+            var nav = api && api.adl && api.adl.nav ? api.adl.nav.request : '';
+            if (nav && nav !== '_none_' && params && typeof params === 'object' && !Array.isArray(params)) params['adl.nav.request'] = nav;
+            return params;
+          };
+        }
+        api = cfg.family === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
         api.loadFromFlattenedJSON(data.cmi);
         var session = { id: id, api: api, terminated: false, onTerminated: null };
         api.on(cfg.family === '1.2' ? 'LMSFinish' : 'Terminate', function () {
           session.terminated = true;
+          // The terminate commit is a beacon: look again once it has surely arrived.
           setTimeout(refreshStatus, 50);
+          setTimeout(refreshStatus, 1000);
           if (session.onTerminated) session.onTerminated();
         });
         api.on(cfg.family === '1.2' ? 'LMSCommit' : 'Commit', function () { setTimeout(refreshStatus, 50); });

@@ -58,6 +58,8 @@ export interface ManifestItem {
   completionThreshold?: CompletionThreshold;
   /** 2004 primary objective `imsss:minNormalizedMeasure` when `satisfiedByMeasure="true"`. */
   scaledPassingScore?: number;
+  /** 2004 objective ids (`objectiveID` of the primary and other objectives), given to the SCO as cmi.objectives.n.id. */
+  objectiveIds?: string[];
   children: ManifestItem[];
 }
 
@@ -676,6 +678,18 @@ function parseScaledPassingScore(item: XmlElement, ctx: ItemContext): number | u
   return inRange(parseDecimal(measure.text), -1, 1);
 }
 
+/** SCORM 2004 RTE 4.2.17: the LMS initialises cmi.objectives with the objective ids the item declares. */
+function parseObjectiveIds(item: XmlElement, ctx: ItemContext): string[] {
+  const objectives = sequencingChild(item, 'objectives', ctx);
+  if (objectives === undefined) return [];
+  const ids: string[] = [];
+  for (const el of [...children(objectives, 'imsss', 'primaryObjective'), ...children(objectives, 'imsss', 'objective')]) {
+    const id = nonEmpty(attr(el, 'objectiveID'));
+    if (id !== undefined && !ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
 function parseItem(el: XmlElement, ctx: ItemContext): ManifestItem {
   const identifier = nonEmpty(attr(el, 'identifier'));
   if (identifier === undefined) {
@@ -732,6 +746,8 @@ function parseItem(el: XmlElement, ctx: ItemContext): ManifestItem {
     if (duration !== undefined) item.maxTimeAllowed = duration;
     const passing = parseScaledPassingScore(el, ctx);
     if (passing !== undefined) item.scaledPassingScore = passing;
+    const objectiveIds = parseObjectiveIds(el, ctx);
+    if (objectiveIds.length > 0) item.objectiveIds = objectiveIds;
   }
 
   item.children = children(el, 'cp', 'item').map((c) => parseItem(c, ctx));

@@ -338,6 +338,14 @@ function stripContainers(values: unknown): Record<string, unknown> {
   return out;
 }
 
+/** SCORM 2004 RTE 4.2.17: objectives the manifest declares exist for the SCO from its first launch on. */
+function addDeclaredObjectives(cmi: Record<string, string>, ids: readonly string[]): void {
+  const known = new Set<string>();
+  let count = 0;
+  while (cmi[`cmi.objectives.${count}.id`] !== undefined) known.add(cmi[`cmi.objectives.${count++}.id`]!);
+  for (const id of ids) if (!known.has(id)) cmi[`cmi.objectives.${count++}.id`] = id;
+}
+
 /** What the LMS hands a SCO at start: the learner's saved data and the LMS-provided elements. */
 export function initialCmi(
   family: ScormFamily,
@@ -377,6 +385,7 @@ export function initialCmi(
     if (item.completionThreshold !== undefined) cmi['cmi.completion_threshold'] = String(item.completionThreshold.minProgressMeasure);
     if (item.maxTimeAllowed !== undefined) cmi['cmi.max_time_allowed'] = item.maxTimeAllowed;
     if (item.timeLimitAction !== undefined) cmi['cmi.time_limit_action'] = item.timeLimitAction;
+    addDeclaredObjectives(cmi, item.objectiveIds ?? []);
   }
   return cmi;
 }

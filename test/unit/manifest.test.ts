@@ -175,6 +175,8 @@ describe('parseManifest on the Rustici golf packages', () => {
     });
     expect(advanced.scos[0]?.completionThreshold).toBeUndefined();
     expect(advanced.scored).toBe(true);
+    // RTE 4.2.17: the LMS gives the SCO the objective ids the item declares.
+    expect(advanced.scos[0]?.objectiveIds).toEqual(expect.arrayContaining(['obj_playing', 'obj_etiquette', 'obj_handicapping', 'obj_havingfun']));
   });
 });
 
