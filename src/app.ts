@@ -12,6 +12,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { jwksRoutes } from './http/routes/jwks.js';
 import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
+import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -127,7 +128,10 @@ export async function build(options: BuildOptions): Promise<App> {
     clock,
   };
   playRoutes(app, play);
+  const deepLinking = { db: store.db, pickerTokens: services.pickerTokens, toolKeys: services.toolKeys, clock, baseUrl: config.baseUrl };
+  deepLinkingRoutes(app, deepLinking);
   ltiRoutes(app, {
+    deepLinking,
     db: store.db,
     launches: services.launches,
     launchTokens: services.launchTokens,

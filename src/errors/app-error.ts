@@ -44,6 +44,10 @@ export const ERROR_CATALOGUE = {
   LTI_UNSUPPORTED_MESSAGE_TYPE: { status: 400, title: 'Unsupported message type' },
   LTI_MISSING_CLAIM: { status: 400, title: 'Missing claim' },
   LTI_INVALID_CLAIM: { status: 400, title: 'Invalid claim' },
+  // deep linking
+  LTI_DEEP_LINKING_FORBIDDEN: { status: 403, title: 'Only instructors can choose content' },
+  LTI_DEEP_LINKING_UNSUPPORTED: { status: 400, title: 'Nothing Courseport can return' },
+  DEEP_LINKING_INVALID_SELECTION: { status: 400, title: 'Invalid selection' },
   // in-frame session after a launch
   LAUNCH_TOKEN_INVALID: { status: 401, title: 'Invalid launch link' },
   LAUNCH_TOKEN_EXPIRED: { status: 401, title: 'Launch link expired' },

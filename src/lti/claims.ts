@@ -19,6 +19,10 @@ export const CLAIM = {
   DEEP_LINKING_SETTINGS: 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings',
   DEEP_LINKING_CONTENT_ITEMS: 'https://purl.imsglobal.org/spec/lti-dl/claim/content_items',
   DEEP_LINKING_DATA: 'https://purl.imsglobal.org/spec/lti-dl/claim/data',
+  DEEP_LINKING_MSG: 'https://purl.imsglobal.org/spec/lti-dl/claim/msg',
+  DEEP_LINKING_LOG: 'https://purl.imsglobal.org/spec/lti-dl/claim/log',
+  DEEP_LINKING_ERROR_MSG: 'https://purl.imsglobal.org/spec/lti-dl/claim/errormsg',
+  DEEP_LINKING_ERROR_LOG: 'https://purl.imsglobal.org/spec/lti-dl/claim/errorlog',
 } as const;
 
 export const MESSAGE_TYPE = {
@@ -49,6 +53,11 @@ export const ROLE = {
   SYSTEM_ADMINISTRATOR: `${ROLE_BASE}system/person#Administrator`,
   TEST_USER: `${ROLE_BASE}system/person#TestUser`,
 } as const;
+
+/** Who may choose content through deep linking (LTI roles, long or short forms). */
+export function canChooseContent(roles: readonly string[]): boolean {
+  return roleKinds(roles).some((k) => k === 'administrator' || k === 'instructor' || k === 'content-developer');
+}
 
 export type RoleKind = 'learner' | 'instructor' | 'teaching-assistant' | 'content-developer' | 'administrator' | 'mentor' | 'other';
 

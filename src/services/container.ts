@@ -31,6 +31,7 @@ export interface Services {
   readonly launchTokens: LaunchTokens;
   readonly playTokens: LaunchTokens;
   readonly contentTokens: LaunchTokens;
+  readonly pickerTokens: LaunchTokens;
   readonly content: LocalContentStore;
   readonly packages: PackageService;
   readonly runtime: RuntimeService;
@@ -72,6 +73,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
       expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
     }),
+    pickerTokens: new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs),
     content,
     packages,
     runtime: new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion }),

@@ -37,3 +37,25 @@ export async function maxVersionNumber(db: Kysely<Database>, packageId: string):
     .executeTakeFirst();
   return Number(row?.v ?? 0);
 }
+
+export interface CatalogueEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string | null;
+  readonly scormVersion: string;
+  readonly scored: boolean;
+  readonly scoCount: number;
+}
+
+/** Active packages with their latest version, by title: what instructors may choose from. */
+export async function listCatalogue(db: Kysely<Database>): Promise<CatalogueEntry[]> {
+  const rows = await db
+    .selectFrom('packages as p')
+    .innerJoin('package_versions as v', 'v.id', 'p.latest_version_id')
+    .select(['p.id as id', 'p.title as title', 'p.description as description', 'v.scorm_version as scormVersion', 'v.scored as scored', 'v.sco_count as scoCount'])
+    .where('p.status', '=', 'active')
+    .orderBy('p.title')
+    .orderBy('p.id')
+    .execute();
+  return rows.map((r) => ({ ...r, scored: r.scored === 1 }));
+}

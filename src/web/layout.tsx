@@ -25,6 +25,10 @@ body.player{height:100vh;display:flex;flex-direction:column;overflow:hidden;back
 .toc-item[data-status=completed]::before,.toc-item[data-status=passed]::before{content:"● ";color:#1d7a3a}
 .toc-item[data-status=failed]::before{content:"● ";color:var(--bad)}
 button{font:inherit}
+.picker-search{display:flex;gap:8px;margin:12px 0}.picker-search input{flex:1;padding:6px 8px;font:inherit}
+.picker-list{list-style:none;padding:0;margin:0}.picker-list li{border-top:1px solid var(--line);padding:8px 0}
+.picker-list label{display:flex;gap:10px;align-items:flex-start;cursor:pointer}.picker-item{display:flex;flex-direction:column}
+.picker-actions{display:flex;gap:8px;margin-top:16px}
 `;
 
 export function Layout(props: { title: string; bodyClass?: string; children?: Children }): JSX.Element {

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM, MESSAGE_TYPE } from '../../src/lti/claims.js';
+import { CLAIM, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
@@ -230,15 +230,10 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
     it('refuses a target_link_uri that does not point at this tool', async () => {
       await expectRefused(() => h.launch({ claims: { [CLAIM.TARGET_LINK_URI]: 'https://evil.example/lti/launch' } }), 'LTI_INVALID_CLAIM', 400);
     });
-    it('accepts a deep linking request with its settings claim', async () => {
-      const res = await h.launch({
-        claims: {
-          [CLAIM.MESSAGE_TYPE]: MESSAGE_TYPE.DEEP_LINKING,
-          [CLAIM.RESOURCE_LINK]: undefined,
-          [CLAIM.DEEP_LINKING_SETTINGS]: { deep_link_return_url: `${h.platform.origin}/deep-link-return`, accept_types: ['ltiResourceLink'] },
-        },
-      });
+    it('accepts a deep linking request with its settings claim from an instructor', async () => {
+      const res = await h.launch({ claims: { ...h.platform.deepLinkingClaims(), [CLAIM.ROLES]: [ROLE.CONTEXT_INSTRUCTOR] } });
       expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      expect(res.body).toContain('Choose content from Courseport');
     });
   });
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
 import type { PlatformInput } from '../../src/services/platforms.js';
 
@@ -52,7 +52,10 @@ export class SimulatedPlatform {
   }
 
   /** The tool this LMS launches (for its course page), set by tests that drive a browser. */
-  tool: { loginUrl: string; targetLinkUri: string } | undefined;
+  tool: { loginUrl: string; targetLinkUri: string; jwksUrl?: string } | undefined;
+  /** Deep linking responses received at /deep-link-return, verified against the tool's JWKS. */
+  readonly deepLinkResponses: { header: Record<string, unknown>; payload: JWTPayload }[] = [];
+  readonly deepLinkErrors: string[] = [];
 
   static async start(options: { clientId?: string; deploymentId?: string; issuer?: string; hostname?: string } = {}): Promise<SimulatedPlatform> {
     const key = await SimulatedPlatform.generateKey();
@@ -134,6 +137,22 @@ export class SimulatedPlatform {
     };
   }
 
+  /** Claims that turn a launch into an LtiDeepLinkingRequest returning to this LMS. */
+  deepLinkingClaims(options: { multiple?: boolean; acceptTypes?: string[]; acceptLineItem?: boolean; data?: unknown } = {}): Record<string, unknown> {
+    return {
+      [CLAIM.MESSAGE_TYPE]: MESSAGE_TYPE.DEEP_LINKING,
+      [CLAIM.RESOURCE_LINK]: undefined,
+      [CLAIM.DEEP_LINKING_SETTINGS]: {
+        deep_link_return_url: `${this.origin}/deep-link-return`,
+        accept_types: options.acceptTypes ?? ['ltiResourceLink', 'link'],
+        accept_presentation_document_targets: ['iframe', 'window'],
+        accept_multiple: options.multiple ?? true,
+        ...(options.acceptLineItem === false ? { accept_lineitem: false } : {}),
+        data: options.data ?? 'csrf-opaque-7f3a',
+      },
+    };
+  }
+
   async mint(base: Record<string, unknown>, options: MintOptions = {}): Promise<string> {
     const now = options.nowSec ?? this.nowSec();
     const payload: Record<string, unknown> = { iat: now, exp: now + (options.lifetimeSec ?? 300), ...base };
@@ -179,7 +198,15 @@ export class SimulatedPlatform {
         login_hint: url.searchParams.get('user') ?? 'learner-1',
         target_link_uri: this.tool.targetLinkUri,
         // The hint names the link (and the package it plays) so the auth endpoint can mint the launch.
-        lti_message_hint: Buffer.from(JSON.stringify({ link: url.searchParams.get('link') ?? 'rl-1', package: url.searchParams.get('package') ?? undefined })).toString('base64url'),
+        lti_message_hint: Buffer.from(
+          JSON.stringify({
+            link: url.searchParams.get('link') ?? 'rl-1',
+            package: url.searchParams.get('package') ?? undefined,
+            deepLink: url.searchParams.get('deeplink') === '1',
+            multiple: url.searchParams.get('multiple') !== '0',
+            role: url.searchParams.get('role') ?? undefined,
+          }),
+        ).toString('base64url'),
         client_id: this.clientId,
         lti_deployment_id: this.deploymentId,
       };
@@ -188,6 +215,26 @@ export class SimulatedPlatform {
           .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeAttr(v)}">`)
           .join('')}</form><script>document.forms[0].submit()</script>`,
       );
+      return;
+    }
+    if (url.pathname === '/deep-link-return' && req.method === 'POST') {
+      // The platform side of Deep Linking 2.0: verify the tool's signed response with the tool's JWKS.
+      const body = new URLSearchParams(await readBody(req));
+      const jwt = body.get('JWT') ?? '';
+      try {
+        if (!this.tool?.jwksUrl) throw new Error('no tool JWKS URL configured');
+        const { payload, protectedHeader } = await jwtVerify(jwt, createRemoteJWKSet(new URL(this.tool.jwksUrl)), {
+          issuer: this.clientId,
+          audience: this.issuer,
+          algorithms: ['RS256'],
+        });
+        this.deepLinkResponses.push({ header: protectedHeader as Record<string, unknown>, payload });
+        const items = (payload[CLAIM.DEEP_LINKING_CONTENT_ITEMS] as { title?: string }[] | undefined) ?? [];
+        res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><h1 id="dl-result">Received ${items.length} item(s)</h1><ul>${items.map((i) => `<li>${escapeAttr(i.title ?? '')}</li>`).join('')}</ul>`);
+      } catch (err) {
+        this.deepLinkErrors.push((err as Error).message);
+        res.writeHead(400, { 'content-type': 'text/html' }).end(`<!doctype html><h1 id="dl-result">Invalid Link</h1>`);
+      }
       return;
     }
     if (url.pathname === '/auth') {
@@ -213,6 +260,8 @@ export class SimulatedPlatform {
       const hint = decodeHint(q.get('lti_message_hint'));
       if (hint.link) claims[CLAIM.RESOURCE_LINK] = { id: hint.link, title: 'Golf Explained' };
       if (hint.package) claims[CLAIM.CUSTOM] = { package_id: hint.package };
+      if (hint.role === 'instructor') claims[CLAIM.ROLES] = [ROLE.CONTEXT_INSTRUCTOR];
+      if (hint.deepLink) Object.assign(claims, this.deepLinkingClaims({ multiple: hint.multiple !== false }));
       const idToken = await this.mint(claims);
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<!doctype html><form method="post" action="${escapeAttr(redirectUri)}"><input type="hidden" name="id_token" value="${escapeAttr(idToken)}"><input type="hidden" name="state" value="${escapeAttr(q.get('state')!)}"></form><script>document.forms[0].submit()</script>`,
@@ -223,10 +272,28 @@ export class SimulatedPlatform {
   }
 }
 
-function decodeHint(hint: string | null): { link?: string; package?: string } {
+interface LaunchHint {
+  link?: string;
+  package?: string;
+  deepLink?: boolean;
+  multiple?: boolean;
+  role?: string;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function decodeHint(hint: string | null): LaunchHint {
   if (!hint) return {};
   try {
-    return JSON.parse(Buffer.from(hint, 'base64url').toString('utf8')) as { link?: string; package?: string };
+    return JSON.parse(Buffer.from(hint, 'base64url').toString('utf8')) as LaunchHint;
   } catch {
     return {};
   }

@@ -1,6 +1,9 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
+import { canChooseContent, MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
+import { checkCanAnswer, parseDeepLinkingSettings } from '../../lti/deep-linking.js';
+import { LtiError } from '../../errors/app-error.js';
+import { renderPicker, type DeepLinkingDeps } from './deep-linking.js';
 import { renderPlayer, type PlayRouteDeps } from './play.js';
 import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchService } from '../../lti/launch-service.js';
@@ -17,6 +20,7 @@ export interface LtiRouteDeps {
   readonly launches: LaunchService;
   readonly launchTokens: LaunchTokens;
   readonly play: PlayRouteDeps;
+  readonly deepLinking: DeepLinkingDeps;
   readonly clock: Clock;
   readonly secureCookies: boolean;
   readonly loginStateTtlMs: number;
@@ -75,17 +79,32 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
         platformError: body.error,
         platformErrorDescription: body.error_description,
       },
-      // A resource link bound to a package plays it: binding and attempt are part of the launch transaction.
-      async (trx, launch) =>
-        launch.resourceLinkId && launch.claims.messageType === MESSAGE_TYPE.RESOURCE_LINK
-          ? deps.play.runtime.openAttempt(trx, { resourceLinkId: launch.resourceLinkId, userId: launch.userId, customPackageId: launch.claims.custom.package_id })
-          : undefined,
+      // Inside the launch transaction, so that a refusal records nothing: a resource link bound to a
+      // package opens its attempt; a deep linking request must come from someone who may choose content.
+      async (trx, launch) => {
+        if (launch.claims.messageType === MESSAGE_TYPE.DEEP_LINKING) {
+          if (!canChooseContent(launch.claims.roles)) {
+            throw new LtiError('LTI_DEEP_LINKING_FORBIDDEN', 'Only instructors, content developers and administrators can choose content for a course.', {
+              hint: 'Ask your instructor to add the content.',
+            });
+          }
+          checkCanAnswer(parseDeepLinkingSettings(launch.claims.raw));
+          return { kind: 'pick' as const };
+        }
+        const attempt = launch.resourceLinkId
+          ? await deps.play.runtime.openAttempt(trx, { resourceLinkId: launch.resourceLinkId, userId: launch.userId, customPackageId: launch.claims.custom.package_id })
+          : undefined;
+        return attempt ? { kind: 'play' as const, attemptId: attempt.id } : undefined;
+      },
     );
     request.log.info(
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
     );
-    if (result.extension) return renderPlayer(deps.play, reply, result.extension.id);
+    if (result.extension?.kind === 'play') return renderPlayer(deps.play, reply, result.extension.attemptId);
+    if (result.extension?.kind === 'pick') {
+      return renderPicker(deps.deepLinking, reply, result.launchId, deps.deepLinking.pickerTokens.issue(result.launchId, deps.clock.now()));
+    }
     const token = deps.launchTokens.issue(result.launchId, deps.clock.now());
     const { claims } = result;
     // Rendered from the validated launch in hand: no second read of what was just written.

@@ -27,6 +27,8 @@ const PUBLIC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../pu
 const SCORM_AGAIN_DIR = dirname(createRequire(import.meta.url).resolve('scorm-again'));
 const STATIC_FILES: Record<string, string> = {
   'player.js': join(PUBLIC_DIR, 'player.js'),
+  'picker.js': join(PUBLIC_DIR, 'picker.js'),
+  'autosubmit.js': join(PUBLIC_DIR, 'autosubmit.js'),
   'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
 };
 
