@@ -8,7 +8,6 @@ import {
   findScoRuntime,
   insertAttempt,
   insertScoRuntime,
-  listScoRuntime,
   listScoStatus,
   updateAttempt,
   type ScoStatusRow,
@@ -239,31 +238,12 @@ export class RuntimeService {
       completed_at: attempt.completed_at ?? (rolled.completion === 'completed' ? now : null),
     };
     await updateAttempt(trx, attempt.id, changes);
-    return {
-      id: attempt.id,
-      number: attempt.number,
-      completion: changes.completion,
-      success: changes.success,
-      scoreScaled: changes.score_scaled,
-      scoreRaw: changes.score_raw,
-      totalTimeMs,
-      scos: Object.fromEntries(rows.map((r) => [r.sco_id, { completion: r.completion, success: r.success, scoreScaled: r.score_scaled }])),
-    };
+    return attemptView({ ...attempt, ...changes }, rows);
   }
 
   async view(attemptId: string): Promise<AttemptView> {
     const attempt = await this.requireAttempt(this.db, attemptId);
-    const rows = await listScoRuntime(this.db, attemptId);
-    return {
-      id: attempt.id,
-      number: attempt.number,
-      completion: attempt.completion,
-      success: attempt.success,
-      scoreScaled: attempt.score_scaled,
-      scoreRaw: attempt.score_raw,
-      totalTimeMs: attempt.total_time_ms,
-      scos: Object.fromEntries(rows.map((r) => [r.sco_id, { completion: r.completion, success: r.success, scoreScaled: r.score_scaled }])),
-    };
+    return attemptView(attempt, await listScoStatus(this.db, attemptId));
   }
 
   private async createAttempt(trx: Kysely<Database>, resourceLinkId: string, userId: string, packageId: string, number: number): Promise<Attempt> {
@@ -297,6 +277,19 @@ export class RuntimeService {
     if (!a) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
     return a;
   }
+}
+
+function attemptView(attempt: Attempt, rows: readonly ScoStatusRow[]): AttemptView {
+  return {
+    id: attempt.id,
+    number: attempt.number,
+    completion: attempt.completion,
+    success: attempt.success,
+    scoreScaled: attempt.score_scaled,
+    scoreRaw: attempt.score_raw,
+    totalTimeMs: attempt.total_time_ms,
+    scos: Object.fromEntries(rows.map((r) => [r.sco_id, { completion: r.completion, success: r.success, scoreScaled: r.score_scaled }])),
+  };
 }
 
 export function findSco(manifest: Manifest, scoId: string): ManifestItem {
