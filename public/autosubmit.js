@@ -2,5 +2,10 @@
 (function () {
   'use strict';
   var form = document.getElementById('return-form');
-  if (form) form.submit();
+  if (!form) return;
+  form.addEventListener('submit', function () {
+    var button = form.querySelector('button');
+    if (button) setTimeout(function () { button.disabled = true; }, 0);
+  });
+  form.requestSubmit ? form.requestSubmit() : form.submit();
 })();

@@ -36,7 +36,11 @@ export interface BuildOptions {
 /** Query parameters that carry bearer-like values: never written to the log. */
 const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
 
-export function redactUrl(url: string): string {
+/** Paths whose next segment is a bearer token (player, package files, content picker). */
+const TOKEN_PATH = /^(\/(?:play|content|lti\/deep-link)\/)[^/?]+/;
+
+export function redactUrl(rawUrl: string): string {
+  const url = rawUrl.replace(TOKEN_PATH, '$1REDACTED');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));

@@ -41,6 +41,8 @@ export interface Config {
   readonly player: {
     /** Whether a learner may start a new attempt once the previous one is completed. */
     readonly newAttemptAfterCompletion: boolean;
+    /** Lifetime of the player's and package files' tokens: a learner's session in one tab. */
+    readonly tokenTtlMs: number;
   };
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     player: {
       newAttemptAfterCompletion: boolVar(env, 'COURSEPORT_NEW_ATTEMPT_AFTER_COMPLETION', false, problems),
+      tokenTtlMs: intVar(env, 'COURSEPORT_PLAYER_TOKEN_TTL_SECONDS', 12 * 3600, problems, 300, 7 * 86400) * 1000,
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.

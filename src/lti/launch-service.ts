@@ -179,6 +179,7 @@ export class LaunchService {
         claims: JSON.stringify(payload),
         created_at: now,
         expires_at: now + this.options.launchTtlMs,
+        responded_at: null,
       });
       return { launchId, ...launch, extension: extensionResult };
     });

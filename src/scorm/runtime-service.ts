@@ -95,6 +95,10 @@ export class RuntimeService {
     if (!packageId) return undefined;
     const latest = await findLatestAttempt(trx, input.resourceLinkId, input.userId);
     if (latest) {
+      // The link now plays another package (content chosen again, custom parameter edited):
+      // the learner starts a new attempt on it; the old attempt keeps its data.
+      const version = await findPackageVersion(trx, latest.package_version_id);
+      if (version && version.package_id !== packageId) return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, latest.number + 1);
       await updateAttempt(trx, latest.id, { last_access_at: now });
       return { ...latest, last_access_at: now };
     }
@@ -110,9 +114,10 @@ export class RuntimeService {
       if (!this.options.newAttemptAfterCompletion || current.completion !== 'completed') {
         throw new AppError('VALIDATION_FAILED', 'A new attempt can start only after this one is completed, when the administrator allows it.');
       }
-      const version = await findPackageVersion(trx, current.package_version_id);
-      if (!version) throw new AppError('PACKAGE_NOT_FOUND', 'The package of this attempt no longer exists.');
-      return this.createAttempt(trx, current.resource_link_id, current.user_id, version.package_id, current.number + 1);
+      // The next attempt plays what the link is bound to now.
+      const packageId = await findResourceLinkPackageId(trx, current.resource_link_id);
+      if (!packageId) throw new AppError('PACKAGE_NOT_FOUND', 'This activity no longer plays a package.');
+      return this.createAttempt(trx, current.resource_link_id, current.user_id, packageId, current.number + 1);
     });
   }
 
@@ -268,7 +273,12 @@ export class RuntimeService {
       last_access_at: now,
       completed_at: null,
     };
-    await insertAttempt(trx, attempt);
+    // Two first launches at once: the unique (link, user, number) decides, the loser reads the winner's.
+    if (!(await insertAttempt(trx, attempt))) {
+      const existing = await findLatestAttempt(trx, resourceLinkId, userId);
+      if (!existing) throw new AppError('INTERNAL', 'The attempt could not be created.');
+      return existing;
+    }
     return attempt;
   }
 

@@ -68,8 +68,8 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       launchTtlMs: config.lti.launchTokenTtlMs,
     }),
     launchTokens: new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs),
-    playTokens: new LaunchTokens(deriveKey(config.secret, 'play-token'), config.lti.launchTokenTtlMs),
-    contentTokens: new LaunchTokens(deriveKey(config.secret, 'content-token'), config.lti.launchTokenTtlMs, {
+    playTokens: new LaunchTokens(deriveKey(config.secret, 'play-token'), config.player.tokenTtlMs),
+    contentTokens: new LaunchTokens(deriveKey(config.secret, 'content-token'), config.player.tokenTtlMs, {
       invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
       expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
     }),

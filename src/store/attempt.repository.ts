@@ -16,8 +16,14 @@ export async function findAttempt(db: Kysely<Database>, id: string): Promise<Att
   return db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertAttempt(db: Kysely<Database>, attempt: Attempt): Promise<void> {
-  await db.insertInto('attempts').values(attempt).execute();
+/** Inserts unless (link, user, number) exists already; false when another insert got there first. */
+export async function insertAttempt(db: Kysely<Database>, attempt: Attempt): Promise<boolean> {
+  const r = await db
+    .insertInto('attempts')
+    .values(attempt)
+    .onConflict((oc) => oc.columns(['resource_link_id', 'user_id', 'number']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
 export async function updateAttempt(db: Kysely<Database>, id: string, changes: Partial<Omit<Attempt, 'id'>>): Promise<void> {

@@ -173,6 +173,8 @@ export interface LaunchTable {
   claims: string;
   created_at: number;
   expires_at: number;
+  /** When a deep linking request was answered (each is answered once). */
+  responded_at: number | null;
 }
 
 export interface AdminTokenTable {

@@ -31,7 +31,7 @@ button{font:inherit}
 .picker-actions{display:flex;gap:8px;margin-top:16px}
 `;
 
-export function Layout(props: { title: string; bodyClass?: string; children?: Children }): JSX.Element {
+export function Layout(props: { title: string; bodyClass?: string; referrer?: string; children?: Children }): JSX.Element {
   return (
     <>
       {'<!doctype html>'}
@@ -39,7 +39,7 @@ export function Layout(props: { title: string; bodyClass?: string; children?: Ch
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="referrer" content="no-referrer" />
+          <meta name="referrer" content={props.referrer ?? 'no-referrer'} />
           <title safe>{`${props.title} · Courseport`}</title>
           <style>{STYLE}</style>
         </head>

@@ -72,7 +72,8 @@ export function PickerPage(p: PickerPageProps): JSX.Element {
 /** Hands the signed response to the LMS: an auto-submitting form, with a button when scripts are blocked. */
 export function ReturnToPlatformPage(p: { returnUrl: string; jwt: string; summary: string }): JSX.Element {
   return (
-    <Layout title="Returning to the LMS">
+    // The LMS may check the Origin of this POST: with no-referrer browsers would send "null".
+    <Layout title="Returning to the LMS" referrer="strict-origin">
       <div class="card">
         <h1>Returning to your LMS…</h1>
         <p safe>{p.summary}</p>

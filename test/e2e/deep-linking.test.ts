@@ -100,6 +100,16 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
     expect(items[1]).not.toHaveProperty('lineItem');
   });
 
+  it('answers each request once: a double submit is refused instead of duplicating the items', async () => {
+    const token = pickerToken(await deepLink());
+    const first = await choose(token, `package=${golf12}`);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['referrer-policy']).toBe('strict-origin');
+    const second = await choose(token, `package=${golf12}`);
+    expect(second.statusCode).toBe(409);
+    expect(errorCode(second.body)).toBe('DEEP_LINKING_ALREADY_ANSWERED');
+  });
+
   it('leaves out line items when the platform says accept_lineitem=false', async () => {
     const token = pickerToken(await deepLink({}, { acceptLineItem: false }));
     const { payload } = await verify(returnForm(await choose(token, `package=${golf2004}`)).jwt);

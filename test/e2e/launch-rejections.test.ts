@@ -353,6 +353,14 @@ describe('login rate limit', () => {
 });
 
 describe('logs', () => {
+  it('never write the bearer tokens in player, content and picker paths', async () => {
+    const { redactUrl } = await import('../../src/app.js');
+    expect(redactUrl('/play/abc.def.ghi/sco/item_1/commit?session=2')).toBe('/play/REDACTED/sco/item_1/commit?session=2');
+    expect(redactUrl('/content/abc.def.ghi/shared/launchpage.html')).toBe('/content/REDACTED/shared/launchpage.html');
+    expect(redactUrl('/lti/deep-link/abc.def.ghi?q=golf')).toBe('/lti/deep-link/REDACTED?q=golf');
+    expect(redactUrl('/lti/home?lt=secret&x=1')).toBe('/lti/home?lt=REDACTED&x=1');
+  });
+
   it('never write launch tokens, login hints or id_tokens', async () => {
     const h = await createHarness('sqlite');
     try {

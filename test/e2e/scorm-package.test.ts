@@ -200,6 +200,24 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
       expect(theirs.package_version_id).toBe(v2.version.id);
     });
 
+    it('starts a new attempt on the new package when the link is bound to another one', async () => {
+      const other = await h.app.services.packages.importPackage(GOLF_12_MULTI);
+      const res = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' }, [CLAIM.CUSTOM]: { package_id: other.package.id } } });
+      expect(playerConfig(res).scos).toHaveLength(18);
+      const mine = await h.store.db
+        .selectFrom('attempts as a')
+        .innerJoin('users as u', 'u.id', 'a.user_id')
+        .innerJoin('package_versions as v', 'v.id', 'a.package_version_id')
+        .select(['a.number', 'v.package_id'])
+        .where('u.sub', '=', 'learner-1')
+        .orderBy('a.number')
+        .execute();
+      expect(mine.map((a) => a.package_id)).toEqual([packageId, other.package.id]);
+      // Binding back replays the old package in yet another attempt; nothing of the old ones is lost.
+      const back = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' }, [CLAIM.CUSTOM]: { package_id: packageId } } });
+      expect(playerConfig(back).scos).toHaveLength(1);
+    });
+
     it('refuses a launch naming an unknown package and records nothing', async () => {
       const launches = async () => (await h.store.db.selectFrom('launches').selectAll().execute()).length;
       const n = await launches();

@@ -62,7 +62,8 @@ export function deepLinkingRoutes(app: FastifyInstance, deps: DeepLinkingDeps): 
 
   app.post('/lti/deep-link/:token', async (request, reply) => {
     const { token } = request.params as { token: string };
-    const launch = await launchOf(deps, launchIdOf(token));
+    const launchId = launchIdOf(token);
+    const launch = await launchOf(deps, launchId);
     if (launch.status !== 'active') throw new AppError('LTI_PLATFORM_DISABLED', 'Launches from this LMS are disabled in Courseport.');
     const body = (request.body ?? {}) as Record<string, unknown>;
     const cancel = body.action === 'cancel';
@@ -91,9 +92,16 @@ export function deepLinkingRoutes(app: FastifyInstance, deps: DeepLinkingDeps): 
       .setIssuedAt(nowSec)
       .setExpirationTime(nowSec + RESPONSE_TTL_SECONDS)
       .sign(key.key);
-    request.log.info({ items: chosen.map((c) => c.id), cancel, returnUrl: launch.settings.returnUrl }, 'deep linking response');
+    // One answer per request (marked only once it is ready to go): a double submit would make the LMS create the items twice.
+    const answered = await deps.db.updateTable('launches').set({ responded_at: deps.clock.now() }).where('id', '=', launchId).where('responded_at', 'is', null).executeTakeFirst();
+    if (Number(answered.numUpdatedRows) !== 1) {
+      throw new AppError('DEEP_LINKING_ALREADY_ANSWERED', 'This selection has already been sent to your LMS.', { hint: 'Open the content selection again from the LMS to add more.' });
+    }
+    // The return URL may carry an LMS session key: only its origin is logged.
+    request.log.info({ items: chosen.map((c) => c.id), cancel, returnTo: new URL(launch.settings.returnUrl).origin }, 'deep linking response');
     return reply
       .header('cache-control', 'no-store')
+      .header('referrer-policy', 'strict-origin')
       .type('text/html; charset=utf-8')
       .send(ReturnToPlatformPage({ returnUrl: launch.settings.returnUrl, jwt, summary: message }));
   });

@@ -111,6 +111,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('claims', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    // When a deep linking launch was answered: a request is answered once.
+    .addColumn('responded_at', 'bigint')
     .execute();
   await db.schema.createIndex('launches_expires_idx').on('launches').column('expires_at').execute();
 
