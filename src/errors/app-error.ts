@@ -59,6 +59,8 @@ export const ERROR_CATALOGUE = {
   DEPLOYMENT_EXISTS: { status: 409, title: 'Deployment already registered' },
   KEY_NOT_FOUND: { status: 404, title: 'Key not found' },
   KEY_DECRYPTION_FAILED: { status: 500, title: 'Key decryption failed' },
+  // LTI Advantage services (OAuth 2 client credentials)
+  SERVICE_TOKEN_FAILED: { status: 502, title: 'The LMS refused a service token' },
   // SCORM packages
   PACKAGE_NOT_ZIP: { status: 400, title: 'Not a ZIP archive' },
   PACKAGE_UNSAFE_ENTRY: { status: 400, title: 'Unsafe archive entry' },

@@ -7,6 +7,7 @@ import { ToolKeyService } from '../keys/tool-keys.js';
 import { LaunchService } from '../lti/launch-service.js';
 import { LaunchTokens } from '../lti/launch-token.js';
 import { PlatformKeys } from '../lti/platform-keys.js';
+import { ServiceTokens } from '../oauth/service-tokens.js';
 import { PackageService } from '../scorm/package-service.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
 import type { Store } from '../store/database.js';
@@ -24,6 +25,7 @@ export const USER_AGENT = 'Courseport/0.1 (LTI 1.3 tool; +https://github.com/cou
 
 export interface Services {
   readonly toolKeys: ToolKeyService;
+  readonly serviceTokens: ServiceTokens;
   readonly platformKeys: PlatformKeys;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
@@ -55,10 +57,12 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     maxCompressionRatio: config.packages.maxCompressionRatio,
   });
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
+  const toolKeys = new ToolKeyService(store.db, config.secret, clock);
   return {
     fetch,
     platformKeys,
-    toolKeys: new ToolKeyService(store.db, config.secret, clock),
+    toolKeys,
+    serviceTokens: new ServiceTokens(toolKeys, fetch, clock),
     platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
     adminTokens: new AdminTokenService(store.db, clock),
     launches: new LaunchService(store.db, platformKeys, clock, {
