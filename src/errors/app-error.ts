@@ -61,6 +61,7 @@ export const ERROR_CATALOGUE = {
   KEY_DECRYPTION_FAILED: { status: 500, title: 'Key decryption failed' },
   // LTI Advantage services (OAuth 2 client credentials)
   SERVICE_TOKEN_FAILED: { status: 502, title: 'The LMS refused a service token' },
+  SERVICE_CALL_FAILED: { status: 502, title: 'An LMS service call failed' },
   // SCORM packages
   PACKAGE_NOT_ZIP: { status: 400, title: 'Not a ZIP archive' },
   PACKAGE_UNSAFE_ENTRY: { status: 400, title: 'Unsafe archive entry' },

@@ -7,6 +7,7 @@ import { ToolKeyService } from '../keys/tool-keys.js';
 import { LaunchService } from '../lti/launch-service.js';
 import { LaunchTokens } from '../lti/launch-token.js';
 import { PlatformKeys } from '../lti/platform-keys.js';
+import { AgsClient } from '../lti/ags.js';
 import { ServiceTokens } from '../oauth/service-tokens.js';
 import { PackageService } from '../scorm/package-service.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
@@ -26,6 +27,7 @@ export const USER_AGENT = 'Courseport/0.1 (LTI 1.3 tool; +https://github.com/cou
 export interface Services {
   readonly toolKeys: ToolKeyService;
   readonly serviceTokens: ServiceTokens;
+  readonly ags: AgsClient;
   readonly platformKeys: PlatformKeys;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
@@ -58,11 +60,13 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   });
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
   const toolKeys = new ToolKeyService(store.db, config.secret, clock);
+  const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
   return {
     fetch,
     platformKeys,
     toolKeys,
-    serviceTokens: new ServiceTokens(toolKeys, fetch, clock),
+    serviceTokens,
+    ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
     platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
     adminTokens: new AdminTokenService(store.db, clock),
     launches: new LaunchService(store.db, platformKeys, clock, {

@@ -14,8 +14,26 @@ export interface IssuedToken {
  * assertion against the tool's real JWKS (signature, iss = sub = client id, aud, exp,
  * jti never reused), over real HTTP on loopback. AGS and NRPS endpoints join it later.
  */
+export interface StoredLineItem {
+  id: string;
+  scoreMaximum: number;
+  label: string;
+  resourceId?: string;
+  resourceLinkId?: string;
+  tag?: string;
+}
+
 export class SimulatedServices {
   readonly issued: IssuedToken[] = [];
+  /** Line items by their URL; scores received per line item URL, in arrival order. */
+  readonly lineItems = new Map<string, StoredLineItem>();
+  readonly scores = new Map<string, Record<string, unknown>[]>();
+  /** Gradebook results the LMS reports (as if a teacher graded by hand), by line item URL and user. */
+  readonly results = new Map<string, Map<string, number>>();
+  /** Answer the next score posts with this status (and Retry-After, in seconds). */
+  failScores: { status: number; retryAfter?: number; count: number } | undefined;
+  /** Line items per page of the container (to exercise Link: rel="next"). */
+  pageSize = 2;
   readonly refusals: string[] = [];
   /** Answer the next token requests with this status and error instead (fault injection). */
   failNext: { status: number; error: string; count: number } | undefined;
@@ -44,11 +62,98 @@ export class SimulatedServices {
     return `${this.origin}/token`;
   }
 
+  /** The line item container of the simulated course (what the AGS claim's `lineitems` names). */
+  get lineItemsUrl(): string {
+    return `${this.origin}/courses/42/lineitems`;
+  }
+
+  /** Adds a line item as the LMS would (deep linking, or a teacher); its URL carries a query like Moodle's. */
+  addLineItem(item: Omit<StoredLineItem, 'id'>): StoredLineItem {
+    const id = `${this.origin}/courses/42/lineitems/${this.lineItems.size + 1}/lineitem?type_id=3`;
+    const stored = { id, ...item };
+    this.lineItems.set(id, stored);
+    return stored;
+  }
+
+  private tokenAllows(req: IncomingMessage, scope: string): boolean {
+    const auth = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = this.issued.find((t) => t.accessToken === auth);
+    return token !== undefined && token.scope.split(' ').includes(scope);
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+  }
+
+  /** AGS 2.0 platform side: media types, scopes, paging, Moodle-style URLs with a query. */
+  private async handleAgs(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const container = url.pathname === '/courses/42/lineitems';
+    const sub = /^\/courses\/42\/lineitems\/(\d+)\/lineitem(\/scores|\/results)?$/.exec(url.pathname);
+    const itemUrl = sub ? `${this.origin}/courses/42/lineitems/${sub[1]}/lineitem?type_id=${url.searchParams.get('type_id') ?? ''}` : '';
+    if (container && req.method === 'GET') {
+      if (!this.tokenAllows(req, LINEITEM_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'lineitem scope');
+      if (req.headers.accept !== 'application/vnd.ims.lis.v2.lineitemcontainer+json') return this.refuse(res, 406, 'not_acceptable', 'container accept');
+      const all = [...this.lineItems.values()].filter(
+        (i) =>
+          (!url.searchParams.get('resource_link_id') || i.resourceLinkId === url.searchParams.get('resource_link_id')) &&
+          (!url.searchParams.get('resource_id') || i.resourceId === url.searchParams.get('resource_id')) &&
+          (!url.searchParams.get('tag') || i.tag === url.searchParams.get('tag')),
+      );
+      const page = Number(url.searchParams.get('page') ?? '0');
+      const slice = all.slice(page * this.pageSize, (page + 1) * this.pageSize);
+      const headers: Record<string, string> = { 'content-type': 'application/vnd.ims.lis.v2.lineitemcontainer+json' };
+      if ((page + 1) * this.pageSize < all.length) {
+        const next = new URL(url);
+        next.searchParams.set('page', String(page + 1));
+        headers.link = `<${next.toString()}>; rel="next"`;
+      }
+      return void res.writeHead(200, headers).end(JSON.stringify(slice));
+    }
+    if (container && req.method === 'POST') {
+      if (!this.tokenAllows(req, LINEITEM_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'lineitem scope');
+      if (req.headers['content-type'] !== 'application/vnd.ims.lis.v2.lineitem+json') return this.refuse(res, 415, 'unsupported_media_type', 'lineitem content type');
+      const body = JSON.parse(await readBody(req)) as Omit<StoredLineItem, 'id'>;
+      if (!(body.scoreMaximum > 0) || !body.label) return this.refuse(res, 400, 'invalid_request', 'lineitem fields');
+      const created = this.addLineItem(body);
+      return void res.writeHead(201, { 'content-type': 'application/vnd.ims.lis.v2.lineitem+json' }).end(JSON.stringify(created));
+    }
+    if (sub && sub[2] === '/scores' && req.method === 'POST') {
+      if (!this.lineItems.has(itemUrl)) return this.refuse(res, 404, 'not_found', `no line item ${itemUrl}`);
+      if (!this.tokenAllows(req, SCORE_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'score scope');
+      if (req.headers['content-type'] !== 'application/vnd.ims.lis.v1.score+json') return this.refuse(res, 415, 'unsupported_media_type', 'score content type');
+      if (this.failScores && this.failScores.count > 0) {
+        this.failScores.count--;
+        const headers: Record<string, string> = this.failScores.retryAfter !== undefined ? { 'retry-after': String(this.failScores.retryAfter) } : {};
+        return void res.writeHead(this.failScores.status, headers).end('injected failure');
+      }
+      const score = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      if (typeof score.userId !== 'string' || typeof score.timestamp !== 'string' || !/\.\d{3}/.test(score.timestamp)) {
+        return this.refuse(res, 400, 'invalid_request', 'score userId/timestamp');
+      }
+      const list = this.scores.get(itemUrl) ?? [];
+      list.push(score);
+      this.scores.set(itemUrl, list);
+      if (typeof score.scoreGiven === 'number' && score.gradingProgress === 'FullyGraded') {
+        const results = this.results.get(itemUrl) ?? new Map<string, number>();
+        results.set(score.userId, score.scoreGiven);
+        this.results.set(itemUrl, results);
+      }
+      return void res.writeHead(204).end();
+    }
+    if (sub && sub[2] === '/results' && req.method === 'GET') {
+      if (!this.tokenAllows(req, RESULT_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'result scope');
+      if (req.headers.accept !== 'application/vnd.ims.lis.v2.resultcontainer+json') return this.refuse(res, 406, 'not_acceptable', 'result accept');
+      const item = this.lineItems.get(itemUrl);
+      const user = url.searchParams.get('user_id');
+      const rows = [...(this.results.get(itemUrl) ?? new Map<string, number>()).entries()]
+        .filter(([u]) => !user || u === user)
+        .map(([userId, resultScore]) => ({ id: `${itemUrl}/results/${userId}`, userId, resultScore, resultMaximum: item?.scoreMaximum ?? 100, scoreOf: itemUrl }));
+      return void res.writeHead(200, { 'content-type': 'application/vnd.ims.lis.v2.resultcontainer+json' }).end(JSON.stringify(rows));
+    }
+    return void res.writeHead(404).end();
   }
 
   private refuse(res: ServerResponse, status: number, error: string, why: string): void {
@@ -58,6 +163,7 @@ export class SimulatedServices {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
+    if (url.pathname.startsWith('/courses/42/lineitems')) return this.handleAgs(req, res, url);
     if (url.pathname !== '/token' || req.method !== 'POST') return void res.writeHead(404).end();
     if (!String(req.headers['user-agent'] ?? '').startsWith('Courseport/')) return this.refuse(res, 400, 'invalid_request', 'no User-Agent');
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return this.refuse(res, 400, 'invalid_request', 'content type');
@@ -90,6 +196,10 @@ export class SimulatedServices {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenLifetime, scope }));
   }
 }
+
+const LINEITEM_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem';
+const SCORE_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/score';
+const RESULT_SCOPE = 'https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly';
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
