@@ -1,11 +1,24 @@
 import { defineConfig } from 'vitest/config';
 
+const BROWSER_TESTS = 'test/e2e/*-browser.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['test/**/*.test.ts'], exclude: [BROWSER_TESTS], sequence: { groupOrder: 0 } },
+      },
+      {
+        // Chromium files run one at a time, after the rest: two browsers plus servers on two
+        // cores starve the cross-frame postMessage flows (seen as stalled navigations).
+        extends: true,
+        test: { name: 'browser', include: [BROWSER_TESTS], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

@@ -23,6 +23,7 @@ export interface BenchServer {
   readonly dataDir: string;
   readonly lms: SimulatedPlatform;
   readonly child: ChildProcess;
+  readonly env: Record<string, string>;
   /** Connection pools to the tool and the LMS (sized for the benchmark's concurrency). */
   readonly tool: Pool;
   readonly platform: Pool;
@@ -54,11 +55,15 @@ function benchEnv(dataDir: string, port: number, baseUrl: string): Record<string
  * Registers the simulated LMS (and runs `prepare`, e.g. package imports) directly on the
  * database, then starts `node dist/cli/main.js serve` on it.
  */
-export async function startBenchServer(concurrency: number, prepare?: (services: Services, store: Store) => Promise<void>): Promise<BenchServer> {
+export async function startBenchServer(
+  concurrency: number,
+  prepare?: (services: Services, store: Store, baseUrl: string) => Promise<void>,
+  extraEnv: Record<string, string> = {},
+): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'courseport-bench-'));
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  const env = benchEnv(dataDir, port, baseUrl);
+  const env = { ...benchEnv(dataDir, port, baseUrl), ...extraEnv };
   const lms = await SimulatedPlatform.start({ hostname: 'localhost' });
 
   const config = loadConfig(env);
@@ -66,7 +71,7 @@ export async function startBenchServer(concurrency: number, prepare?: (services:
   await migrateToLatest(store);
   const services = createServices(config, store, systemClock);
   await services.platforms.register(lms.registration());
-  await prepare?.(services, store);
+  await prepare?.(services, store, baseUrl);
   await (services.fetch as { close?: () => Promise<void> }).close?.();
   await store.close();
 
@@ -81,6 +86,7 @@ export async function startBenchServer(concurrency: number, prepare?: (services:
     dataDir,
     lms,
     child,
+    env,
     tool,
     platform,
     close: async () => {

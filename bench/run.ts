@@ -1,11 +1,12 @@
 /**
- * npm run bench [-- launch runtime content import]: builds Courseport and measures it on
+ * npm run bench [-- launch runtime content grades import]: builds Courseport and measures it on
  * this machine. Numbers are reported, never asserted; docs/performance.md records them.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import type { LoadResult } from './common.js';
 import { runContentBench } from './content.js';
+import { runGradeBench } from './grades.js';
 import { runImportBench } from './import.js';
 import { runLaunchBench } from './launch.js';
 import { runRuntimeBench } from './runtime.js';
@@ -13,7 +14,7 @@ import { runRuntimeBench } from './runtime.js';
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const importMiB = Number(process.env.BENCH_IMPORT_MIB ?? 1024);
-const selected = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['launch', 'runtime', 'content', 'import']);
+const selected = new Set(process.argv.slice(2).length ? process.argv.slice(2) : ['launch', 'runtime', 'content', 'grades', 'import']);
 const load = { concurrency, durationMs: seconds * 1000, warmupMs: 2000 };
 let failed = false;
 
@@ -42,6 +43,15 @@ if (selected.has('content')) {
   report('Package files from /content/<token>/…', 'Courseport', c.courseport, 'requests');
   report('The same files from @fastify/static', 'reference', c.fastifyStatic, 'requests');
   console.log(`  ratio Courseport / @fastify/static: ${c.ratio.toFixed(2)}   (target ≥ 0.8)`);
+}
+if (selected.has('grades')) {
+  const learners = Number(process.env.BENCH_GRADE_LEARNERS ?? 2000);
+  const g = await runGradeBench({ learners, concurrency });
+  console.log('');
+  console.log(`Grade delivery (outbox → AGS scores at the simulated LMS), ${learners} learners`);
+  console.log(`  scores/s           ${g.perSecond.toFixed(0)}   (target ≥ 500)`);
+  console.log(`  ${g.scores} scores in ${g.seconds.toFixed(2)} s, ${g.tokenRequests} token request(s), ${g.lineItems} line item(s) created, ${g.refusals} refusal(s)`);
+  if (g.scores !== learners || g.refusals > 0 || g.lineItems !== 1) failed = true;
 }
 if (selected.has('import')) {
   const r = await runImportBench(importMiB);

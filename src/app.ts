@@ -147,7 +147,7 @@ export async function build(options: BuildOptions): Promise<App> {
   });
   await app.register(
     async (scope) => {
-      await apiRoutes(scope, { ...services, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
+      await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },
     { prefix: '/api/v1' },
   );

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { build, type App } from './app.js';
 import type { Config } from './config/config.js';
 import { cleanupExpired } from './jobs/cleanup.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from './jobs/grade-worker.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { systemClock } from './util/clock.js';
 
@@ -24,6 +25,14 @@ export async function startServer(config: Config, print: (line: string) => void 
   await app.services.toolKeys.ensureCurrentKey();
   await app.services.content.clearStaging();
   await app.listen({ host: config.host, port: config.port });
+
+  const grades = new GradeWorker(store.db, store.dialect, app.services.ags, systemClock, app.log, {
+    ...DEFAULT_GRADE_WORKER,
+    pollMs: config.grades.pollMs,
+    maxAgeMs: config.grades.maxAgeMs,
+    leaseMs: config.grades.leaseMs,
+  });
+  grades.start();
 
   const cleanup = setInterval(() => {
     cleanupExpired(store.db, systemClock.now()).then(
@@ -51,6 +60,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   const close = () => {
     closing ??= (async () => {
       clearInterval(cleanup);
+      await grades.stop();
       await app.close();
       await store.close();
     })();

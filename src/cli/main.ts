@@ -5,6 +5,7 @@ import { migrateToLatest, openStore } from '../store/database.js';
 import { registerAdminCommands } from './admin.js';
 import { loadDotEnv, output } from './context.js';
 import { registerKeyCommands } from './keys.js';
+import { registerGradeCommands } from './grades.js';
 import { registerPackageCommands } from './package.js';
 import { registerPlatformCommands } from './platform.js';
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerPlatformCommands(program);
   registerKeyCommands(program);
   registerPackageCommands(program);
+  registerGradeCommands(program);
   registerAdminCommands(program);
   return program;
 }

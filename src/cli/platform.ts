@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { deploymentJson, platformJson, type PlatformWithDeployments } from '../services/platforms.js';
+import { deploymentJson, platformJson, type PlatformInput, type PlatformWithDeployments } from '../services/platforms.js';
 import { output, table, withContext } from './context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -35,8 +35,9 @@ export function registerPlatformCommands(program: Command): void {
     .option('--token-audience <aud>', 'audience for client assertions when not the token URL')
     .option('--deployment <id>', 'a deployment id (repeatable)', collect, [] as string[])
     .option('--name <name>', 'a display name')
+    .option('--grade-policy <policy>', 'when the LMS holds a grade Courseport did not send: overwrite, raise or preserve', 'overwrite')
     .option('--json', 'print JSON')
-    .action(async (o: { issuer: string; clientId: string; authUrl: string; tokenUrl: string; jwksUrl?: string; publicKeyFile?: string; tokenAudience?: string; deployment: string[]; name?: string; json?: boolean }) => {
+    .action(async (o: { gradePolicy?: string; issuer: string; clientId: string; authUrl: string; tokenUrl: string; jwksUrl?: string; publicKeyFile?: string; tokenAudience?: string; deployment: string[]; name?: string; json?: boolean }) => {
       await withContext(async ({ services }) => {
         const created = await services.platforms.register({
           issuer: o.issuer,
@@ -48,6 +49,7 @@ export function registerPlatformCommands(program: Command): void {
           tokenAudience: o.tokenAudience,
           deployments: o.deployment,
           name: o.name,
+          gradePolicy: o.gradePolicy as PlatformInput['gradePolicy'],
         });
         output(o, platformJson(created), () => [created.platform.id]);
       });

@@ -44,6 +44,14 @@ export interface Config {
     /** Lifetime of the player's and package files' tokens: a learner's session in one tab. */
     readonly tokenTtlMs: number;
   };
+  readonly grades: {
+    /** How often the delivery worker looks for due scores. */
+    readonly pollMs: number;
+    /** Scores still failing after this long are dead-lettered. */
+    readonly maxAgeMs: number;
+    /** How long a worker holds a claimed score; one that dies mid-delivery leaves it to others after this. */
+    readonly leaseMs: number;
+  };
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
     readonly cooldownMs: number;
@@ -166,6 +174,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     player: {
       newAttemptAfterCompletion: boolVar(env, 'COURSEPORT_NEW_ATTEMPT_AFTER_COMPLETION', false, problems),
       tokenTtlMs: intVar(env, 'COURSEPORT_PLAYER_TOKEN_TTL_SECONDS', 12 * 3600, problems, 300, 7 * 86400) * 1000,
+    },
+    grades: {
+      pollMs: intVar(env, 'COURSEPORT_GRADES_POLL_MS', 1000, problems, 50, 600_000),
+      maxAgeMs: intVar(env, 'COURSEPORT_GRADES_MAX_AGE_HOURS', 168, problems, 1, 24 * 365) * 3600_000,
+      leaseMs: intVar(env, 'COURSEPORT_GRADES_LEASE_SECONDS', 60, problems, 1, 3600) * 1000,
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.

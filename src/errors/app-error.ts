@@ -36,6 +36,8 @@ export const ERROR_CATALOGUE = {
   LTI_STATE_USED: { status: 400, title: 'Launch already used' },
   LTI_STATE_COOKIE_MISSING: { status: 400, title: 'Launch cookie missing' },
   LTI_STATE_COOKIE_MISMATCH: { status: 400, title: 'Launch cookie mismatch' },
+  LTI_STORAGE_VALUE_MISMATCH: { status: 401, title: 'Platform storage value mismatch' },
+  LTI_STORAGE_WRONG_ORIGIN: { status: 403, title: 'Platform storage answer from the wrong origin' },
   LTI_NONCE_MISSING: { status: 401, title: 'Missing nonce' },
   LTI_NONCE_MISMATCH: { status: 401, title: 'Nonce mismatch' },
   LTI_NONCE_USED: { status: 401, title: 'Nonce already used' },

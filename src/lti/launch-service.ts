@@ -12,7 +12,8 @@ import type { Database, Deployment, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
 import { checkIssuerAndAudience, checkMessageClaims, checkTimes, displayName, type ValidatedLaunchClaims } from './id-token-claims.js';
-import { buildAuthRedirect, parseLoginRequest, type Params } from './login.js';
+import { buildAuthRedirect, parseLoginRequest, resumeParams, type Params } from './login.js';
+import { checkStorageProof, platformStorageOrigin, storageKey } from './platform-storage.js';
 import { checkAlgorithm, decodeUntrusted, type PlatformKeys } from './platform-keys.js';
 
 export interface LaunchServiceOptions {
@@ -26,6 +27,29 @@ export interface LoginResult {
   readonly redirectUrl: string;
   readonly state: string;
   readonly platform: Platform;
+  /** Set when the login keeps its proof in platform storage (tier 2) before going on to redirectUrl. */
+  readonly storage: PlatformStorageStep | undefined;
+}
+
+export interface PlatformStorageStep {
+  /** `_parent` or the frame name the platform gave in `lti_storage_target`. */
+  readonly target: string;
+  /** The only origin that may answer (the registration's auth URL origin). */
+  readonly origin: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface LoginOptions {
+  /** The login re-runs in a top-level window (tier 3): platform storage is not used there. */
+  readonly topLevel?: boolean;
+}
+
+/** What a launch whose state cookie did not come back can still try. */
+export interface LaunchRecovery {
+  readonly storage: { readonly target: string; readonly origin: string; readonly key: string } | undefined;
+  /** The original login parameters, to re-run the login in a new window. */
+  readonly resumeParams: Record<string, string>;
 }
 
 export interface LaunchInput {
@@ -33,6 +57,11 @@ export interface LaunchInput {
   readonly state: unknown;
   /** The state the browser's cookie carries for this login, if the cookie came back. */
   readonly cookieState: string | undefined;
+  /**
+   * Instead of the cookie: the value the browser retrieved from platform storage (tier 2), checked
+   * against the one stored with the login. Only POST /lti/launch/verified sets it.
+   */
+  readonly storageValue?: string | undefined;
   readonly platformError: unknown;
   readonly platformErrorDescription: unknown;
 }
@@ -67,7 +96,7 @@ export class LaunchService {
     this.redirectUri = `${options.baseUrl}/lti/launch`;
   }
 
-  async startLogin(params: Params): Promise<LoginResult> {
+  async startLogin(params: Params, options: LoginOptions = {}): Promise<LoginResult> {
     const request = parseLoginRequest(params);
     const platform = await this.resolvePlatform(request.iss, request.clientId);
     if (request.deploymentId !== undefined && !(await findDeployment(this.db, platform.id, request.deploymentId))) {
@@ -77,6 +106,8 @@ export class LaunchService {
     const now = this.clock.now();
     const state = randomToken(32);
     const nonce = randomToken(32);
+    const storageTarget = options.topLevel ? undefined : request.storageTarget;
+    const storageValue = storageTarget ? randomToken(32) : undefined;
     await insertLoginState(this.db, {
       state,
       nonce,
@@ -85,9 +116,14 @@ export class LaunchService {
       created_at: now,
       expires_at: now + this.options.loginStateTtlMs,
       consumed_at: null,
+      storage_target: storageTarget ?? null,
+      storage_proof: storageValue ?? null,
+      resume_params: JSON.stringify(resumeParams(request)),
     });
     const redirectUrl = buildAuthRedirect({ authUrl: platform.auth_url, clientId: platform.client_id, redirectUri: this.redirectUri, state, nonce, request });
-    return { redirectUrl, state, platform };
+    const storage =
+      storageTarget && storageValue ? { target: storageTarget, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state), value: storageValue } : undefined;
+    return { redirectUrl, state, platform, storage };
   }
 
   async completeLaunch<T = undefined>(input: LaunchInput, extension?: LaunchExtension<T>): Promise<LaunchResult & { extension: T | undefined }> {
@@ -95,7 +131,7 @@ export class LaunchService {
     const { idToken, state } = requireFormFields(input);
     const untrusted = decodeUntrusted(idToken);
     checkAlgorithm(untrusted.alg);
-    const loginState = await this.checkState(state, input.cookieState);
+    const loginState = await this.checkState(state, input.cookieState, input.storageValue);
     const platform = await findPlatformById(this.db, loginState.platform_id);
     if (!platform) throw new LtiError('LTI_UNKNOWN_PLATFORM', 'The platform that started this login is no longer registered.');
     if (platform.status !== 'active') throw disabled(platform);
@@ -208,7 +244,22 @@ export class LaunchService {
     return platform;
   }
 
-  private async checkState(state: string, cookieState: string | undefined) {
+  /**
+   * For a launch refused with LTI_STATE_COOKIE_MISSING: what the browser can still try (platform
+   * storage, or the login again in a new window). Undefined when the state is not usable.
+   */
+  async launchRecovery(state: unknown): Promise<LaunchRecovery | undefined> {
+    if (typeof state !== 'string' || state.length === 0 || state.length > 128) return undefined;
+    const row = await findLoginState(this.db, state);
+    if (!row || row.consumed_at !== null || row.expires_at <= this.clock.now()) return undefined;
+    const platform = await findPlatformById(this.db, row.platform_id);
+    if (!platform) return undefined;
+    const storage =
+      row.storage_target && row.storage_proof ? { target: row.storage_target, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state) } : undefined;
+    return { storage, resumeParams: parseResumeParams(row.resume_params) };
+  }
+
+  private async checkState(state: string, cookieState: string | undefined, storageValue: string | undefined) {
     const row = await findLoginState(this.db, state);
     const now = this.clock.now();
     if (!row) {
@@ -220,10 +271,13 @@ export class LaunchService {
     if (row.expires_at <= now) {
       throw new LtiError('LTI_STATE_EXPIRED', 'The login took too long to complete and has expired.', { hint: 'Open the activity again from the LMS.' });
     }
+    if (cookieState === undefined && storageValue !== undefined) {
+      // Tier 2: the browser brought back, from the platform's storage, the value put there at login.
+      checkStorageProof(row.storage_proof, storageValue);
+      return row;
+    }
     if (cookieState === undefined) {
-      throw new LtiError('LTI_STATE_COOKIE_MISSING', 'Your browser did not send back the cookie Courseport set when the launch began.', {
-        hint: 'Your browser blocks cookies for sites embedded in the LMS (third-party cookies). Allow cookies for this site, or open the activity in a new window.',
-      });
+      throw stateCookieMissing();
     }
     if (cookieState !== state) {
       throw new LtiError('LTI_STATE_COOKIE_MISMATCH', 'This launch was started in another browser or tab than the one completing it.', {
@@ -315,6 +369,27 @@ function requireFormFields(input: LaunchInput): { idToken: string; state: string
     throw new LtiError('LTI_MISSING_STATE', 'The launch request carries no valid state parameter.');
   }
   return { idToken: input.idToken, state: input.state };
+}
+
+/** The tier-3 refusal: names the browser setting and the fix (the page adds "Open in a new window"). */
+export function stateCookieMissing(): LtiError {
+  return new LtiError('LTI_STATE_COOKIE_MISSING', 'Your browser did not send back the cookie Courseport set when the launch began, so it cannot tell that this launch is yours.', {
+    hint:
+      'Your browser blocks cookies for sites shown inside the LMS page (third-party cookies). Open the activity in a new window, or allow cookies for this site: ' +
+      'in Chrome or Edge, Settings → Privacy and security → Third-party cookies → "Sites allowed to use third-party cookies" → add this site; ' +
+      'in Safari, Settings → Privacy → turn off "Prevent cross-site tracking"; in Firefox, click the shield in the address bar and turn off Enhanced Tracking Protection for the LMS.',
+  });
+}
+
+function parseResumeParams(json: string | null | undefined): Record<string, string> {
+  if (!json) return {};
+  try {
+    const value = JSON.parse(json) as unknown;
+    if (typeof value !== 'object' || value === null) return {};
+    return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
 }
 
 function stateUsed(): LtiError {

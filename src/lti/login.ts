@@ -8,7 +8,19 @@ export interface LoginRequest {
   readonly ltiMessageHint: string | undefined;
   readonly clientId: string | undefined;
   readonly deploymentId: string | undefined;
+  /**
+   * LTI platform storage (1EdTech "Client Side postMessages" / "Platform Storage"): the frame
+   * that keeps values for the tool, `_parent` or a frame name. Undefined when not offered or
+   * when the value is not a plausible frame name.
+   */
+  readonly storageTarget?: string | undefined;
 }
+
+/** The login parameters kept to re-run the same login in a new window (LTI Core §5.1.1). */
+export const RESUMABLE_LOGIN_PARAMS = ['iss', 'login_hint', 'target_link_uri', 'lti_message_hint', 'client_id', 'lti_deployment_id'] as const;
+
+/** `_parent` or a frame name; anything else is ignored (platform storage is optional). */
+const STORAGE_TARGET = /^(?:_parent|[A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$/;
 
 export type Params = Readonly<Record<string, unknown>>;
 
@@ -30,7 +42,26 @@ export function parseLoginRequest(params: Params): LoginRequest {
     ltiMessageHint: param(params, 'lti_message_hint'),
     clientId: param(params, 'client_id'),
     deploymentId: param(params, 'lti_deployment_id'),
+    storageTarget: storageTarget(params),
   };
+}
+
+function storageTarget(params: Params): string | undefined {
+  const v = params.lti_storage_target;
+  return typeof v === 'string' && STORAGE_TARGET.test(v) ? v : undefined;
+}
+
+/** The parameters of a login, as sent, for a later form post to /lti/login. */
+export function resumeParams(request: LoginRequest): Record<string, string> {
+  const values: Record<(typeof RESUMABLE_LOGIN_PARAMS)[number], string | undefined> = {
+    iss: request.iss,
+    login_hint: request.loginHint,
+    target_link_uri: request.targetLinkUri,
+    lti_message_hint: request.ltiMessageHint,
+    client_id: request.clientId,
+    lti_deployment_id: request.deploymentId,
+  };
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 export interface AuthRedirect {

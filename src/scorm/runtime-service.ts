@@ -17,6 +17,7 @@ import { findPackage, findPackageVersion } from '../store/package.repository.js'
 import type { Attempt, Database, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
+import { enqueueScore, recordAgsEndpoint } from '../grades/grade-outbox.js';
 import { evaluateSco, validateCmi, type ScoState, type ScormFamily } from './cmi.js';
 import { formatIso8601Duration, formatScorm12Timespan } from './duration.js';
 import type { Manifest, ManifestItem } from './manifest.js';
@@ -80,8 +81,15 @@ export class RuntimeService {
    * custom parameter (the LMS is the source of truth, so a copied course follows it),
    * and finds or starts the learner's attempt. Undefined when the link plays no package.
    */
-  async openAttempt(trx: Kysely<Database>, input: { resourceLinkId: string; userId: string; customPackageId: string | undefined }): Promise<Attempt | undefined> {
+  async openAttempt(
+    trx: Kysely<Database>,
+    input: { resourceLinkId: string; userId: string; customPackageId: string | undefined; platformId?: string; agsClaim?: unknown },
+  ): Promise<Attempt | undefined> {
     const now = this.clock.now();
+    // Where this link's grades go (AGS endpoint claim), refreshed on every launch.
+    if (input.platformId && input.agsClaim !== undefined) {
+      await recordAgsEndpoint(trx, { resourceLinkId: input.resourceLinkId, platformId: input.platformId, claim: input.agsClaim, now });
+    }
     let packageId = await findResourceLinkPackageId(trx, input.resourceLinkId);
     if (input.customPackageId !== undefined && input.customPackageId !== packageId) {
       if (!(await findPackage(trx, input.customPackageId))) {
@@ -243,6 +251,8 @@ export class RuntimeService {
       completed_at: attempt.completed_at ?? (rolled.completion === 'completed' ? now : null),
     };
     await updateAttempt(trx, attempt.id, changes);
+    // The score for the gradebook is a row of the same transaction: it cannot be lost.
+    await enqueueScore(trx, attempt, { ...attempt, ...changes }, now);
     return attemptView({ ...attempt, ...changes }, rows);
   }
 

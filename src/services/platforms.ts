@@ -28,7 +28,11 @@ export interface PlatformInput {
   readonly tokenAudience?: string | undefined;
   readonly name?: string | undefined;
   readonly deployments?: readonly string[] | undefined;
+  /** When the LMS gradebook holds a grade Courseport did not send: overwrite it, only raise it, or leave it. */
+  readonly gradePolicy?: Platform['grade_policy'] | undefined;
 }
+
+export const GRADE_POLICIES: readonly Platform['grade_policy'][] = ['overwrite', 'raise', 'preserve'];
 
 export interface RegistrationPolicy {
   /** Production refuses platform URLs that are not https. */
@@ -62,6 +66,7 @@ export class PlatformService {
     for (const d of deploymentIds) if (!d || d.length > 255) problems.push(`deployment id ${JSON.stringify(d)} must be 1 to 255 characters`);
     const publicJwk = input.publicKey ? await parsePublicKey(input.publicKey, problems) : undefined;
     const name = input.name?.trim() || (issuer ? hostOf(issuer) : '');
+    if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
     if (problems.length) throw validationError(problems);
 
     if (await findPlatform(this.db, issuer, clientId)) {
@@ -79,6 +84,7 @@ export class PlatformService {
       jwks_url: jwksUrl ?? null,
       public_jwk: publicJwk ? JSON.stringify(publicJwk) : null,
       status: 'active',
+      grade_policy: input.gradePolicy ?? 'overwrite',
       created_at: t,
       updated_at: t,
     };
@@ -149,6 +155,7 @@ export function platformJson({ platform, deployments }: PlatformWithDeployments)
     jwksUrl: platform.jwks_url,
     hasStaticKey: platform.public_jwk !== null,
     status: platform.status,
+    gradePolicy: platform.grade_policy,
     createdAt: new Date(platform.created_at).toISOString(),
     updatedAt: new Date(platform.updated_at).toISOString(),
     deployments: deployments.map(deploymentJson),

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** Times are integer milliseconds since the epoch; JSON is stored as text. */
 export interface PlatformTable {
@@ -14,6 +14,8 @@ export interface PlatformTable {
   /** A static public key (JWK JSON) used instead of jwks_url. */
   public_jwk: string | null;
   status: 'active' | 'disabled';
+  /** What to do when the LMS gradebook holds a grade Courseport did not send. */
+  grade_policy: Generated<'overwrite' | 'raise' | 'preserve'>;
   created_at: number;
   updated_at: number;
 }
@@ -46,6 +48,12 @@ export interface LoginStateTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  /** The frame named by `lti_storage_target` when the login put its proof in platform storage. */
+  storage_target: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The random value put in platform storage (null: the login did not use platform storage). */
+  storage_proof: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The login parameters as JSON, to re-run the login in a new window. */
+  resume_params: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserTable {
@@ -186,6 +194,38 @@ export interface AdminTokenTable {
   revoked_at: number | null;
 }
 
+export interface LineItemTable {
+  resource_link_id: string;
+  platform_id: string;
+  /** The AGS claim's `lineitems` (container) URL. */
+  container_url: string | null;
+  /** The line item the grades go to, once known (from the claim, found or created). */
+  lineitem_url: string | null;
+  /** The AGS scopes the platform granted (JSON array). */
+  scopes: string;
+  updated_at: number;
+}
+
+export type OutboxState = 'pending' | 'sending' | 'sent' | 'skipped' | 'dead' | 'superseded';
+
+export interface GradeOutboxTable {
+  id: string;
+  attempt_id: string;
+  resource_link_id: string;
+  user_id: string;
+  platform_id: string;
+  /** The AGS Score to send (JSON), complete but for nothing: userId and timestamp are fixed at enqueue. */
+  score: string;
+  state: OutboxState;
+  tries: number;
+  next_try_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -200,6 +240,8 @@ export interface Database {
   package_versions: PackageVersionTable;
   attempts: AttemptTable;
   sco_runtime: ScoRuntimeTable;
+  line_items: LineItemTable;
+  grade_outbox: GradeOutboxTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -207,12 +249,16 @@ export type NewPlatform = Insertable<PlatformTable>;
 export type PlatformUpdate = Updateable<PlatformTable>;
 export type Deployment = Selectable<DeploymentTable>;
 export type ToolKey = Selectable<ToolKeyTable>;
-export type LoginState = Selectable<LoginStateTable>;
+/** A login state row; the platform-storage columns (migration 0003) may be left out when inserting. */
+export type LoginState = Omit<Selectable<LoginStateTable>, LoginStateOptional> & Partial<Pick<Selectable<LoginStateTable>, LoginStateOptional>>;
+type LoginStateOptional = 'storage_target' | 'storage_proof' | 'resume_params';
 export type Launch = Selectable<LaunchTable>;
 export type AdminToken = Selectable<AdminTokenTable>;
 export type Package = Selectable<PackageTable>;
 export type PackageVersion = Selectable<PackageVersionTable>;
 export type Attempt = Selectable<AttemptTable>;
 export type ScoRuntime = Selectable<ScoRuntimeTable>;
+export type LineItemRow = Selectable<LineItemTable>;
+export type GradeOutboxRow = Selectable<GradeOutboxTable>;
 // Generated is re-exported for tables that gain identity columns later.
 export type { Generated };

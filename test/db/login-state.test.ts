@@ -55,6 +55,9 @@ describe.each(DIALECTS)('login states (%s)', (dialect) => {
       created_at: createdAt,
       expires_at: createdAt + ttl,
       consumed_at: null,
+      storage_target: null,
+      storage_proof: null,
+      resume_params: null,
     };
     await insertLoginState(store.db, state);
     return state;

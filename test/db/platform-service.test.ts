@@ -301,7 +301,7 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       const registered = await service.register(input({ jwksUrl: undefined, publicKey: keys.pem, deployments: ['dep-1'], name: 'Moodle' }));
       const json = platformJson(registered);
       expect(Object.keys(json).sort()).toEqual(
-        ['id', 'name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'tokenAudience', 'jwksUrl', 'hasStaticKey', 'status', 'createdAt', 'updatedAt', 'deployments'].sort(),
+        ['id', 'name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'tokenAudience', 'jwksUrl', 'hasStaticKey', 'status', 'gradePolicy', 'createdAt', 'updatedAt', 'deployments'].sort(),
       );
       expect(json).toMatchObject({
         id: registered.platform.id,

@@ -21,6 +21,7 @@ interface PlatformJson {
   tokenAudience: string | null;
   jwksUrl: string | null;
   hasStaticKey: boolean;
+  gradePolicy: string;
   status: 'active' | 'disabled';
   createdAt: string;
   updatedAt: string;
@@ -212,6 +213,7 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
         jwksUrl: body.jwksUrl,
         hasStaticKey: false,
         status: 'active',
+        gradePolicy: 'overwrite',
         createdAt: at,
         updatedAt: at,
         deployments: expect.any(Array),

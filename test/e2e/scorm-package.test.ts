@@ -1,26 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12, GOLF_12_MULTI } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { multipartBody } from '../helpers/multipart.js';
-
-interface PlayerConfig {
-  family: string;
-  api: string;
-  contentBase: string;
-  start: string;
-  scos: { id: string; title: string; launchUrl: string }[];
-}
-
-export function playerConfig(res: LightMyRequestResponse): PlayerConfig {
-  const json = /<script type="application\/json" id="player-config">(.*?)<\/script>/s.exec(res.body)?.[1];
-  if (!json) throw new Error(`no player in: ${res.body.slice(0, 300)}`);
-  return JSON.parse(json) as PlayerConfig;
-}
+import { playerConfig, type PlayerConfig } from '../helpers/player.js';
 
 describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)', (dialect) => {
   let h: Harness;

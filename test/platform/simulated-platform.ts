@@ -37,6 +37,8 @@ export class SimulatedPlatform {
   /** The key that signs new id_tokens. */
   signingKey: PlatformKey;
   nowSec: () => number = () => Math.floor(Date.now() / 1000);
+  /** The AGS endpoint claim the auth endpoint adds to resource link launches, when set. */
+  agsClaim: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -166,6 +168,55 @@ export class SimulatedPlatform {
       .sign(key.privateKey);
   }
 
+  /**
+   * The platform side of LTI platform storage (1EdTech "Client Side postMessages" and "postMessage
+   * Storage"), run by the course page: answers only the tool's origin, to that origin, with the
+   * request's message_id; values live in the page's sessionStorage, per tool origin. `forge`:
+   * 'value' answers lti.get_data with a wrong value; 'origin' lets a frame on another origin answer.
+   * Every message seen is pushed to `window.ltiStorageLog` for tests.
+   */
+  private storageScript(forge: string | null): string {
+    const toolOrigin = new URL(this.tool?.loginUrl ?? this.origin).origin;
+    const otherHost = new URL(this.origin).hostname === '127.0.0.1' ? 'localhost' : '127.0.0.1';
+    const forgerOrigin = `http://${otherHost}:${new URL(this.origin).port}`;
+    const forger = forge === 'origin' ? `<iframe id="forger" title="forger" src="${escapeAttr(`${forgerOrigin}/forger?platform=${encodeURIComponent(this.origin)}`)}" style="width:1px;height:1px"></iframe>` : '';
+    return `${forger}<script>
+(function () {
+  var TOOL = ${JSON.stringify(toolOrigin)}, FORGE = ${JSON.stringify(forge ?? '')}, FORGER = ${JSON.stringify(forgerOrigin)};
+  var log = (window.ltiStorageLog = []);
+  window.addEventListener('message', function (e) {
+    var d = e.data;
+    if (!d || typeof d !== 'object') return;
+    if (d.forged) { log.push({ subject: 'forged', origin: e.origin }); return; }
+    if (typeof d.subject !== 'string' || d.subject.indexOf('lti.') !== 0) return;
+    log.push({ subject: d.subject, origin: e.origin, key: d.key });
+    function reply(fields) {
+      var m = { subject: d.subject + '.response', message_id: d.message_id };
+      for (var k in fields) m[k] = fields[k];
+      e.source.postMessage(m, e.origin);
+    }
+    if (e.origin !== TOOL) { reply({ error: { code: 'wrong_origin', message: 'Unknown tool origin' } }); return; }
+    var storeKey = 'lti-storage ' + e.origin + ' ' + d.key;
+    if (d.subject === 'lti.capabilities') {
+      reply({ supported_messages: [{ subject: 'lti.capabilities' }, { subject: 'lti.put_data' }, { subject: 'lti.get_data' }] });
+    } else if (d.subject === 'lti.put_data') {
+      if (typeof d.key !== 'string' || typeof d.value !== 'string') { reply({ error: { code: 'bad_request', message: 'key and value must be strings' } }); return; }
+      sessionStorage.setItem(storeKey, d.value);
+      reply({ key: d.key, value: d.value });
+    } else if (d.subject === 'lti.get_data') {
+      var value = sessionStorage.getItem(storeKey);
+      if (FORGE === 'value') reply({ key: d.key, value: 'forged-' + Math.random().toString(36).slice(2) });
+      else if (FORGE === 'origin') document.getElementById('forger').contentWindow.postMessage({ relay: d, value: value }, FORGER);
+      else if (value === null) reply({ error: { code: 'bad_request', message: 'No value for this key' } });
+      else reply({ key: d.key, value: value });
+    } else {
+      reply({ error: { code: 'unsupported_subject', message: 'Unsupported subject' } });
+    }
+  });
+})();
+</script>`;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.closeAllConnections();
@@ -185,9 +236,27 @@ export class SimulatedPlatform {
       return;
     }
     if (url.pathname === '/course' && this.tool) {
-      // A course page that embeds the tool in an iframe, as LMSs do.
+      // A course page that embeds the tool in an iframe, as LMSs do. With ?storage=1 the page is
+      // also the platform side of LTI platform storage (lti.capabilities / put_data / get_data).
+      const storage = url.searchParams.get('storage') === '1' ? this.storageScript(url.searchParams.get('forge')) : '';
       res.writeHead(200, { 'content-type': 'text/html' }).end(
-        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch${escapeAttr(url.search)}" style="width:1000px;height:700px"></iframe>`,
+        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch${escapeAttr(url.search)}" style="width:1000px;height:700px"></iframe>${storage}`,
+      );
+      return;
+    }
+    if (url.pathname === '/forger') {
+      // A frame on another origin inside the course page that answers the tool's lti.get_data in the
+      // platform's place (relayed the request, and even the right value, by a hostile course page).
+      const platformOrigin = url.searchParams.get('platform') ?? '';
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<!doctype html><title>forger</title><script>
+window.addEventListener('message', function (e) {
+  if (e.origin !== ${JSON.stringify(platformOrigin)} || !e.data || !e.data.relay) return;
+  var d = e.data.relay;
+  window.parent.frames['tool'].postMessage({ subject: d.subject + '.response', message_id: d.message_id, key: d.key, value: e.data.value }, '*');
+  window.parent.postMessage({ forged: true }, ${JSON.stringify(platformOrigin)});
+});
+</script>`,
       );
       return;
     }
@@ -209,6 +278,8 @@ export class SimulatedPlatform {
         ).toString('base64url'),
         client_id: this.clientId,
         lti_deployment_id: this.deploymentId,
+        // LTI platform storage: this course page keeps values for the tool (see storageScript).
+        ...(url.searchParams.get('storage') === '1' ? { lti_storage_target: '_parent' } : {}),
       };
       res.writeHead(200, { 'content-type': 'text/html' }).end(
         `<!doctype html><form method="post" action="${escapeAttr(this.tool.loginUrl)}">${Object.entries(fields)
@@ -260,6 +331,7 @@ export class SimulatedPlatform {
       const hint = decodeHint(q.get('lti_message_hint'));
       if (hint.link) claims[CLAIM.RESOURCE_LINK] = { id: hint.link, title: 'Golf Explained' };
       if (hint.package) claims[CLAIM.CUSTOM] = { package_id: hint.package };
+      if (this.agsClaim) claims[CLAIM.AGS_ENDPOINT] = this.agsClaim;
       if (hint.role === 'instructor') claims[CLAIM.ROLES] = [ROLE.CONTEXT_INSTRUCTOR];
       if (hint.deepLink) Object.assign(claims, this.deepLinkingClaims({ multiple: hint.multiple !== false }));
       const idToken = await this.mint(claims);

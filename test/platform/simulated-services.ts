@@ -47,13 +47,22 @@ export class SimulatedServices {
     private readonly options: { clientId: string; getToolJwks: () => Promise<JSONWebKeySet>; audience?: string; now: () => number },
   ) {}
 
-  static async start(options: { clientId: string; getToolJwks: () => Promise<JSONWebKeySet>; audience?: string; now?: () => number }): Promise<SimulatedServices> {
+  /** Score posts that get no answer at all (the LMS hangs) until `releaseHung()`. */
+  hangScores = 0;
+  private readonly hung: ServerResponse[] = [];
+
+  /** Answers the hung requests with 503 (their clients may be gone already). */
+  releaseHung(): void {
+    for (const res of this.hung.splice(0)) if (!res.writableEnded && !res.destroyed) res.writeHead(503).end();
+  }
+
+  static async start(options: { clientId: string; getToolJwks: () => Promise<JSONWebKeySet>; audience?: string; now?: () => number; port?: number }): Promise<SimulatedServices> {
     let self: SimulatedServices | undefined;
     const server = createServer((req, res) => {
       if (!self) return void res.writeHead(503).end();
       self.handle(req, res).catch((err: unknown) => res.writeHead(500).end(String(err)));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     self = new SimulatedServices(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, { now: () => Date.now(), ...options });
     return self;
   }
@@ -82,6 +91,7 @@ export class SimulatedServices {
   }
 
   close(): Promise<void> {
+    this.releaseHung();
     return new Promise((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
@@ -124,6 +134,11 @@ export class SimulatedServices {
       if (!this.lineItems.has(itemUrl)) return this.refuse(res, 404, 'not_found', `no line item ${itemUrl}`);
       if (!this.tokenAllows(req, SCORE_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'score scope');
       if (req.headers['content-type'] !== 'application/vnd.ims.lis.v1.score+json') return this.refuse(res, 415, 'unsupported_media_type', 'score content type');
+      if (this.hangScores > 0) {
+        this.hangScores--;
+        this.hung.push(res);
+        return;
+      }
       if (this.failScores && this.failScores.count > 0) {
         this.failScores.count--;
         const headers: Record<string, string> = this.failScores.retryAfter !== undefined ? { 'retry-after': String(this.failScores.retryAfter) } : {};

@@ -7,8 +7,12 @@ import type { AdminTokenService } from '../../services/admin-tokens.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
 import { toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
+import type { Kysely } from 'kysely';
+import { listOutbox, outboxCounts, requeue } from '../../grades/grade-outbox.js';
+import type { Database } from '../../store/tables.js';
 
 export interface ApiDeps extends PackageApiDeps {
+  readonly db: Kysely<Database>;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
@@ -26,12 +30,17 @@ const PlatformBody = Type.Object(
     tokenAudience: Type.Optional(Type.String({ maxLength: 2048 })),
     name: Type.Optional(Type.String({ maxLength: 255 })),
     deployments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })),
+    gradePolicy: Type.Optional(Type.Union([Type.Literal('overwrite'), Type.Literal('raise'), Type.Literal('preserve')])),
   },
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const DeploymentBody = Type.Object(
   { deploymentId: Type.String({ minLength: 1, maxLength: 255 }), name: Type.Optional(Type.String({ maxLength: 255 })) },
+  { additionalProperties: false },
+);
+const RetryBody = Type.Object(
+  { ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })), dead: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
 const RotateBody = Type.Object({ now: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
@@ -84,6 +93,14 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   });
 
   await packageApiRoutes(app, deps);
+
+  api.get('/grades', async () => ({ counts: await outboxCounts(deps.db), entries: await listOutbox(deps.db, ['dead', 'pending'], 100) }));
+
+  api.post('/grades/retry', { schema: { body: RetryBody } }, async (request) => {
+    const requeued = await requeue(deps.db, request.body.dead ? 'all-dead' : (request.body.ids ?? []), Date.now());
+    request.log.info({ requeued }, 'grade delivery retried by an administrator');
+    return { requeued };
+  });
 
   api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
 

@@ -1,12 +1,14 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canChooseContent, MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
+import { canChooseContent, CLAIM, MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
 import { checkCanAnswer, parseDeepLinkingSettings } from '../../lti/deep-linking.js';
 import { LtiError } from '../../errors/app-error.js';
 import { renderPicker, type DeepLinkingDeps } from './deep-linking.js';
 import { renderPlayer, type PlayRouteDeps } from './play.js';
 import { displayName } from '../../lti/id-token-claims.js';
-import type { LaunchService } from '../../lti/launch-service.js';
+import type { LaunchInput, LaunchService } from '../../lti/launch-service.js';
+import { checkVerifiedOrigin, STORAGE_TIMEOUT_MS } from '../../lti/platform-storage.js';
+import { LaunchResumePage, NewWindowPage, StorageLoginPage } from '../../web/launch-recovery-page.js';
 import type { LaunchTokens } from '../../lti/launch-token.js';
 import { findLaunchView } from '../../store/launch.repository.js';
 import type { Database } from '../../store/tables.js';
@@ -55,10 +57,20 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   const cookie = stateCookie(deps.secureCookies, deps.loginStateTtlMs);
   const login = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = (request.method === 'POST' ? request.body : request.query) as Record<string, unknown> | undefined;
-    const result = await deps.launches.startLogin(params ?? {});
+    // cp_window=1: the login re-runs in a top-level window opened from the tier-3 page.
+    const topLevel = params?.cp_window === '1';
+    const result = await deps.launches.startLogin(params ?? {}, { topLevel });
+    // Tier 1, always: the state cookie (it may still come back, e.g. Partitioned over https).
     reply.setCookie(cookie.name(result.state), result.state, cookie.setOptions);
-    request.log.info({ platform: result.platform.id, issuer: result.platform.issuer }, 'LTI login started');
-    return reply.header('cache-control', 'no-store').redirect(result.redirectUrl, 302);
+    request.log.info({ platform: result.platform.id, issuer: result.platform.issuer, platformStorage: result.storage !== undefined, topLevel }, 'LTI login started');
+    reply.header('cache-control', 'no-store');
+    if (result.storage) {
+      // Tier 2: a page puts the proof in the platform's storage, then goes on to the auth URL.
+      return reply.type('text/html; charset=utf-8').send(
+        StorageLoginPage({ config: { mode: 'put', ...result.storage, authUrl: result.redirectUrl, timeoutMs: STORAGE_TIMEOUT_MS } }),
+      );
+    }
+    return reply.redirect(result.redirectUrl, 302);
   };
   // Every login stores a state row: a per-address limit keeps a flood from filling the table.
   const loginOptions = deps.loginRateLimitPerMinute > 0 ? { config: { rateLimit: { max: deps.loginRateLimitPerMinute, timeWindow: 60_000 } } } : {};
@@ -71,14 +83,61 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     const cookieState = state ? request.cookies[cookie.name(state)] : undefined;
     // The cookie has done its job whether or not the launch validates.
     if (cookieState !== undefined && state) reply.clearCookie(cookie.name(state), cookie.clearOptions);
+    const input = { idToken: body.id_token, state: body.state, cookieState, platformError: body.error, platformErrorDescription: body.error_description };
+    try {
+      return await finishLaunch(request, reply, input);
+    } catch (err) {
+      if (!(err instanceof LtiError) || err.code !== 'LTI_STATE_COOKIE_MISSING') throw err;
+      return recoverLaunch(request, reply, body, err);
+    }
+  });
+
+  // Tier 2, second half: the proof retrieved from platform storage replaces the cookie.
+  app.post('/lti/launch/verified', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+    checkVerifiedOrigin(request.headers.origin, deps.launches.redirectUri);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const value = body.storage_value;
+    if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+      throw new LtiError('LTI_STORAGE_VALUE_MISMATCH', 'The launch carries no value from the LMS’s storage.', { details: { reason: 'missing' }, hint: 'Open the activity again from the LMS.' });
+    }
+    return finishLaunch(request, reply, { idToken: body.id_token, state: body.state, cookieState: undefined, storageValue: value, platformError: undefined, platformErrorDescription: undefined });
+  });
+
+  /**
+   * The state cookie did not come back. In order: fetch the proof from platform storage (when the
+   * login used it), else re-post once from our own page (same-site, so a Lax cookie set in a
+   * top-level window comes along); after that re-post, the new-window page (tier 3).
+   */
+  async function recoverLaunch(request: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>, err: LtiError) {
+    const recovery = await deps.launches.launchRecovery(body.state);
+    if (!recovery || typeof body.id_token !== 'string' || typeof body.state !== 'string') throw err;
+    reply.header('cache-control', 'no-store').type('text/html; charset=utf-8');
+    if (body.cp_recover !== 'resubmit') {
+      request.log.warn({ code: err.code, status: err.status, platformStorage: recovery.storage !== undefined }, 'LTI launch without state cookie: the page tries platform storage or a same-site re-post');
+      // Still a refusal of the launch as posted (400, with its code); the page then recovers by itself.
+      return reply
+        .code(err.status)
+        .send(LaunchResumePage({ idToken: body.id_token, state: body.state, storage: recovery.storage, timeoutMs: STORAGE_TIMEOUT_MS, code: err.code, requestId: request.id }));
+    }
+    const storageOutcome = typeof body.cp_storage === 'string' && /^[a-z_]{1,60}$/.test(body.cp_storage) ? body.cp_storage : undefined;
+    request.log.warn({ code: err.code, status: err.status, storageOutcome }, `LTI validation failed: ${err.message}`);
+    return reply.code(err.status).send(
+      NewWindowPage({
+        status: err.status,
+        code: err.code,
+        title: err.title,
+        message: err.message,
+        hint: err.hint,
+        requestId: request.id,
+        resumeParams: recovery.resumeParams,
+        storageOutcome,
+      }),
+    );
+  }
+
+  async function finishLaunch(request: FastifyRequest, reply: FastifyReply, input: LaunchInput) {
     const result = await deps.launches.completeLaunch(
-      {
-        idToken: body.id_token,
-        state: body.state,
-        cookieState,
-        platformError: body.error,
-        platformErrorDescription: body.error_description,
-      },
+      input,
       // Inside the launch transaction, so that a refusal records nothing: a resource link bound to a
       // package opens its attempt; a deep linking request must come from someone who may choose content.
       async (trx, launch) => {
@@ -92,7 +151,13 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
           return { kind: 'pick' as const };
         }
         const attempt = launch.resourceLinkId
-          ? await deps.play.runtime.openAttempt(trx, { resourceLinkId: launch.resourceLinkId, userId: launch.userId, customPackageId: launch.claims.custom.package_id })
+          ? await deps.play.runtime.openAttempt(trx, {
+              resourceLinkId: launch.resourceLinkId,
+              userId: launch.userId,
+              customPackageId: launch.claims.custom.package_id,
+              platformId: launch.platform.id,
+              agsClaim: launch.claims.raw[CLAIM.AGS_ENDPOINT],
+            })
           : undefined;
         return attempt ? { kind: 'play' as const, attemptId: attempt.id } : undefined;
       },
@@ -122,7 +187,7 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       messageType: claims.messageType,
       launchToken: token,
     });
-  });
+  }
 
   app.get('/lti/home', async (request, reply) => {
     const lt = (request.query as Record<string, unknown>).lt;

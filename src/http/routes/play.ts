@@ -29,6 +29,7 @@ const STATIC_FILES: Record<string, string> = {
   'player.js': join(PUBLIC_DIR, 'player.js'),
   'picker.js': join(PUBLIC_DIR, 'picker.js'),
   'autosubmit.js': join(PUBLIC_DIR, 'autosubmit.js'),
+  'lti-storage.js': join(PUBLIC_DIR, 'lti-storage.js'),
   'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
 };
 
