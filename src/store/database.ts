@@ -91,9 +91,14 @@ export async function migrateToLatest(store: Store): Promise<MigrateResult> {
   // finds another schema's kysely_migration tables and skips creating its own.
   const migrationTableSchema = store.dialect === 'postgres' ? await currentSchema(store) : undefined;
   const migrator = new Migrator({ db: store.db, provider: migrationProvider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    // Kysely looks at the tables of every schema first; another schema dropped at that very
+    // moment (3F000) says nothing about ours: look again.
+    if ((error as { code?: unknown }).code === '3F000' && attempt < 3) continue;
+    throw error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 async function currentSchema(store: Store): Promise<string> {
