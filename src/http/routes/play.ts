@@ -5,6 +5,7 @@ import send from '@fastify/send';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ContentStore } from '../../content/content-store.js';
+import { PackageFileCache, type CachedFile } from '../../content/file-cache.js';
 import { AppError } from '../../errors/app-error.js';
 import type { LaunchTokens } from '../../lti/launch-token.js';
 import { familyOf, type Learner, type RuntimeService } from '../../scorm/runtime-service.js';
@@ -67,6 +68,35 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     },
   });
   return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+const CONTENT_MAX_AGE_MS = 3600_000;
+const fileCache = new PackageFileCache();
+
+/** The cached file for a URL path inside a package version, if it is a small regular file. */
+async function cachedFile(root: string, urlPath: string) {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.endsWith('/')) return undefined;
+  const file = resolve(root, `.${decoded.startsWith('/') ? decoded : `/${decoded}`}`);
+  if (!file.startsWith(`${root}/`)) return undefined;
+  return fileCache.get(file);
+}
+
+function sendCached(request: FastifyRequest, reply: FastifyReply, file: CachedFile) {
+  reply.raw.removeHeader('content-security-policy');
+  reply
+    .header('etag', file.etag)
+    .header('last-modified', file.lastModified)
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', `private, max-age=${CONTENT_MAX_AGE_MS / 1000}`);
+  const match = request.headers['if-none-match'];
+  if (match && match.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) return reply.code(304).send();
+  return reply.type(file.contentType).send(file.body);
 }
 
 export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
@@ -137,7 +167,13 @@ export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
       throw new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid or has expired.', { hint: 'Reload the activity from the LMS.' });
     }
     const path = request.url.slice(`/content/${token}`.length).split('?')[0] ?? '/';
-    return sendFile(request, reply, deps.content.localRoot(versionId), path, { maxAgeMs: 3600_000, packageContent: true });
+    const root = deps.content.localRoot(versionId);
+    // Whole-file requests for small files come from memory; ranges and large files stream.
+    if (request.headers.range === undefined) {
+      const file = await cachedFile(root, path);
+      if (file) return sendCached(request, reply, file);
+    }
+    return sendFile(request, reply, root, path, { maxAgeMs: CONTENT_MAX_AGE_MS, packageContent: true });
   });
 
   app.get('/static/:file', async (request, reply) => {
