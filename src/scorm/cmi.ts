@@ -114,7 +114,7 @@ function tooLong(value: string, max: number): Problem | undefined {
   return { reason: 'too-long', expected: `at most ${max} characters` };
 }
 
-/** characterstring / CMIString255 / CMIString4096 / CMIFeedback: any characters, bounded. */
+/** characterstring / CMIString255 / CMIString4096 / CMIFeedback: every character allowed, length bounded. */
 const text =
   (max: number): Check =>
   (v) =>

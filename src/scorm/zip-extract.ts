@@ -61,7 +61,7 @@ export interface ExtractResult {
   files: string[];
   /** Every folder created (explicit folder entries and the parents of files), sorted, no trailing '/'. */
   directories: string[];
-  /** Bytes written (equals the declared total: any difference is refused). */
+  /** Bytes written (equals the declared total; a difference is refused). */
   totalBytes: number;
   /** The text of imsmanifest.xml at the package root, decoded per its BOM / XML declaration. */
   manifestXml: string;
