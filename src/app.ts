@@ -13,6 +13,7 @@ import { jwksRoutes } from './http/routes/jwks.js';
 import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
+import { progressRoutes } from './http/routes/progress.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -37,7 +38,7 @@ export interface BuildOptions {
 const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
 
 /** Paths whose next segment is a bearer token (player, package files, content picker). */
-const TOKEN_PATH = /^(\/(?:play|content|lti\/deep-link)\/)[^/?]+/;
+const TOKEN_PATH = /^(\/(?:play|content|progress|lti\/deep-link)\/)[^/?]+/;
 
 export function redactUrl(rawUrl: string): string {
   const url = rawUrl.replace(TOKEN_PATH, '$1REDACTED');
@@ -132,6 +133,7 @@ export async function build(options: BuildOptions): Promise<App> {
     clock,
   };
   playRoutes(app, play);
+  progressRoutes(app, { db: store.db, launchTokens: services.launchTokens, rosters: services.rosters, clock, rosterMaxAgeMs: config.rosterMaxAgeMs });
   const deepLinking = { db: store.db, pickerTokens: services.pickerTokens, toolKeys: services.toolKeys, clock, baseUrl: config.baseUrl };
   deepLinkingRoutes(app, deepLinking);
   ltiRoutes(app, {

@@ -7,6 +7,7 @@ import { loadDotEnv, output } from './context.js';
 import { registerKeyCommands } from './keys.js';
 import { registerGradeCommands } from './grades.js';
 import { registerPackageCommands } from './package.js';
+import { registerRosterCommands } from './roster.js';
 import { registerPlatformCommands } from './platform.js';
 
 export function buildProgram(): Command {
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerPackageCommands(program);
   registerGradeCommands(program);
+  registerRosterCommands(program);
   registerAdminCommands(program);
   return program;
 }

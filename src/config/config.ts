@@ -44,6 +44,8 @@ export interface Config {
     /** Lifetime of the player's and package files' tokens: a learner's session in one tab. */
     readonly tokenTtlMs: number;
   };
+  /** A course roster older than this is refreshed from the LMS when an instructor opens progress. */
+  readonly rosterMaxAgeMs: number;
   readonly grades: {
     /** How often the delivery worker looks for due scores. */
     readonly pollMs: number;
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       newAttemptAfterCompletion: boolVar(env, 'COURSEPORT_NEW_ATTEMPT_AFTER_COMPLETION', false, problems),
       tokenTtlMs: intVar(env, 'COURSEPORT_PLAYER_TOKEN_TTL_SECONDS', 12 * 3600, problems, 300, 7 * 86400) * 1000,
     },
+    rosterMaxAgeMs: intVar(env, 'COURSEPORT_ROSTER_MAX_AGE_SECONDS', 3600, problems, 0, 7 * 86400) * 1000,
     grades: {
       pollMs: intVar(env, 'COURSEPORT_GRADES_POLL_MS', 1000, problems, 50, 600_000),
       maxAgeMs: intVar(env, 'COURSEPORT_GRADES_MAX_AGE_HOURS', 168, problems, 1, 24 * 365) * 3600_000,

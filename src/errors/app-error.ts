@@ -50,6 +50,7 @@ export const ERROR_CATALOGUE = {
   LTI_DEEP_LINKING_FORBIDDEN: { status: 403, title: 'Only instructors can choose content' },
   LTI_DEEP_LINKING_UNSUPPORTED: { status: 400, title: 'Nothing Courseport can return' },
   DEEP_LINKING_INVALID_SELECTION: { status: 400, title: 'Invalid selection' },
+  PROGRESS_FORBIDDEN: { status: 403, title: 'Only instructors can see learner progress' },
   DEEP_LINKING_ALREADY_ANSWERED: { status: 409, title: 'Content already sent' },
   // in-frame session after a launch
   LAUNCH_TOKEN_INVALID: { status: 401, title: 'Invalid launch link' },

@@ -9,6 +9,7 @@ import { LaunchTokens } from '../lti/launch-token.js';
 import { PlatformKeys } from '../lti/platform-keys.js';
 import { AgsClient } from '../lti/ags.js';
 import { ServiceTokens } from '../oauth/service-tokens.js';
+import { RosterService } from '../rosters/roster-service.js';
 import { PackageService } from '../scorm/package-service.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
 import type { Store } from '../store/database.js';
@@ -28,6 +29,7 @@ export interface Services {
   readonly toolKeys: ToolKeyService;
   readonly serviceTokens: ServiceTokens;
   readonly ags: AgsClient;
+  readonly rosters: RosterService;
   readonly platformKeys: PlatformKeys;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
@@ -67,6 +69,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     toolKeys,
     serviceTokens,
     ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
+    rosters: new RosterService(store.db, fetch, serviceTokens, clock),
     platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
     adminTokens: new AdminTokenService(store.db, clock),
     launches: new LaunchService(store.db, platformKeys, clock, {

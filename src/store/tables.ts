@@ -226,6 +226,34 @@ export interface GradeOutboxTable {
   sent_at: number | null;
 }
 
+export interface RosterTable {
+  context_id: string;
+  platform_id: string;
+  /** The NRPS claim's `context_memberships_url`. */
+  memberships_url: string | null;
+  /** The `Link: rel="differences"` of the last full sync, for the next incremental one. */
+  differences_url: string | null;
+  synced_at: number | null;
+  sync_started_at: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+export interface MembershipTable {
+  context_id: string;
+  user_sub: string;
+  name: string | null;
+  email: string | null;
+  picture: string | null;
+  roles: string;
+  role_kind: string;
+  /** Active | Inactive | Deleted. */
+  status: string;
+  /** The member as the LMS sent it (unknown fields kept). */
+  raw: string;
+  updated_at: number;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -242,6 +270,8 @@ export interface Database {
   sco_runtime: ScoRuntimeTable;
   line_items: LineItemTable;
   grade_outbox: GradeOutboxTable;
+  rosters: RosterTable;
+  memberships: MembershipTable;
 }
 
 export type Platform = Selectable<PlatformTable>;

@@ -28,7 +28,10 @@ button{font:inherit}
 .picker-search{display:flex;gap:8px;margin:12px 0}.picker-search input{flex:1;padding:6px 8px;font:inherit}
 .picker-list{list-style:none;padding:0;margin:0}.picker-list li{border-top:1px solid var(--line);padding:8px 0}
 .picker-list label{display:flex;gap:10px;align-items:flex-start;cursor:pointer}.picker-item{display:flex;flex-direction:column}
-.picker-actions{display:flex;gap:8px;margin-top:16px}
+.picker-actions{display:flex;gap:8px;margin-top:16px;align-items:center}
+main:has(.progress){max-width:1100px}.progress-table{width:100%;border-collapse:collapse;margin-top:12px;font-size:.95em}
+.progress-table th,.progress-table td{border-top:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
+.progress-table th a{color:inherit}
 `;
 
 export function Layout(props: { title: string; bodyClass?: string; referrer?: string; children?: Children }): JSX.Element {

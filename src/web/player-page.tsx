@@ -26,6 +26,8 @@ export interface PlayerPageProps {
   readonly completion: string;
   readonly success: string;
   readonly canStartNewAttempt: boolean;
+  /** For instructors: their view of every learner's progress. */
+  readonly progressUrl?: string | undefined;
   readonly config: PlayerConfig;
 }
 
@@ -67,6 +69,13 @@ export function PlayerPage(p: PlayerPageProps): JSX.Element {
               Next →
             </button>
           </span>
+        ) : (
+          ''
+        )}
+        {p.progressUrl ? (
+          <a href={p.progressUrl} id="progress-link" target="_blank" rel="noopener">
+            Learner progress
+          </a>
         ) : (
           ''
         )}

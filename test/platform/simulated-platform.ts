@@ -39,6 +39,8 @@ export class SimulatedPlatform {
   nowSec: () => number = () => Math.floor(Date.now() / 1000);
   /** The AGS endpoint claim the auth endpoint adds to resource link launches, when set. */
   agsClaim: Record<string, unknown> | undefined;
+  /** The NRPS claim the auth endpoint adds to launches, when set. */
+  nrpsClaim: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -332,6 +334,7 @@ window.addEventListener('message', function (e) {
       if (hint.link) claims[CLAIM.RESOURCE_LINK] = { id: hint.link, title: 'Golf Explained' };
       if (hint.package) claims[CLAIM.CUSTOM] = { package_id: hint.package };
       if (this.agsClaim) claims[CLAIM.AGS_ENDPOINT] = this.agsClaim;
+      if (this.nrpsClaim) claims[CLAIM.NRPS] = this.nrpsClaim;
       if (hint.role === 'instructor') claims[CLAIM.ROLES] = [ROLE.CONTEXT_INSTRUCTOR];
       if (hint.deepLink) Object.assign(claims, this.deepLinkingClaims({ multiple: hint.multiple !== false }));
       const idToken = await this.mint(claims);

@@ -34,6 +34,14 @@ export class SimulatedServices {
   failScores: { status: number; retryAfter?: number; count: number } | undefined;
   /** Line items per page of the container (to exercise Link: rel="next"). */
   pageSize = 2;
+  /** The course roster (NRPS members) and how many members a page holds. */
+  members: Record<string, unknown>[] = [];
+  memberPageSize = 2;
+  /** Members changed since the last full read, served at the differences link. */
+  memberChanges: Record<string, unknown>[] = [];
+  /** Answer roster reads with this status instead (fault injection). */
+  failRoster: number | undefined;
+  rosterReads = 0;
   readonly refusals: string[] = [];
   /** Answer the next token requests with this status and error instead (fault injection). */
   failNext: { status: number; error: string; count: number } | undefined;
@@ -96,6 +104,32 @@ export class SimulatedServices {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+  }
+
+  /** The course roster URL (what the NRPS claim's `context_memberships_url` names). */
+  get membershipsUrl(): string {
+    return `${this.origin}/courses/42/memberships`;
+  }
+
+  /** NRPS 2.0 platform side: media type, scope, pages linked by rel="next", a rel="differences" link. */
+  private handleNrps(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    this.rosterReads++;
+    if (!this.tokenAllows(req, 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly')) return this.refuse(res, 401, 'invalid_token', 'nrps scope');
+    if (req.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return this.refuse(res, 406, 'not_acceptable', 'nrps accept');
+    if (this.failRoster) return void res.writeHead(this.failRoster).end('roster unavailable');
+    const since = url.searchParams.get('since');
+    const all = since ? this.memberChanges : this.members;
+    const page = Number(url.searchParams.get('page') ?? '0');
+    const slice = all.slice(page * this.memberPageSize, (page + 1) * this.memberPageSize);
+    const links: string[] = [`<${this.membershipsUrl}?since=${Date.now()}>; rel="differences"`];
+    if ((page + 1) * this.memberPageSize < all.length) {
+      const next = new URL(url);
+      next.searchParams.set('page', String(page + 1));
+      links.push(`<${next.toString()}>; rel="next"`);
+    }
+    res
+      .writeHead(200, { 'content-type': 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json', link: links.join(', ') })
+      .end(JSON.stringify({ id: this.membershipsUrl, context: { id: 'course-42', title: 'Introduction to Golf' }, members: slice }));
   }
 
   /** AGS 2.0 platform side: media types, scopes, paging, Moodle-style URLs with a query. */
@@ -179,6 +213,7 @@ export class SimulatedServices {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname.startsWith('/courses/42/lineitems')) return this.handleAgs(req, res, url);
+    if (url.pathname === '/courses/42/memberships') return this.handleNrps(req, res, url);
     if (url.pathname !== '/token' || req.method !== 'POST') return void res.writeHead(404).end();
     if (!String(req.headers['user-agent'] ?? '').startsWith('Courseport/')) return this.refuse(res, 400, 'invalid_request', 'no User-Agent');
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return this.refuse(res, 400, 'invalid_request', 'content type');

@@ -30,7 +30,7 @@ function wantsHtml(request: FastifyRequest): boolean {
   if (path.startsWith('/api/') || path.startsWith('/.well-known/') || path.startsWith('/healthz') || path.startsWith('/readyz')) return false;
   // The player's runtime calls (/play/<token>/sco/…, /play/<token>/attempt) are read by scripts.
   if (path.startsWith('/play/')) return path.split('?')[0]!.split('/').length <= 3;
-  if (path.startsWith('/lti/') || path.startsWith('/admin')) return true;
+  if (path.startsWith('/lti/') || path.startsWith('/progress/') || path.startsWith('/admin')) return true;
   return (request.headers.accept ?? '').includes('text/html');
 }
 

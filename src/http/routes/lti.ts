@@ -4,6 +4,8 @@ import { canChooseContent, CLAIM, MESSAGE_TYPE, roleKinds } from '../../lti/clai
 import { checkCanAnswer, parseDeepLinkingSettings } from '../../lti/deep-linking.js';
 import { LtiError } from '../../errors/app-error.js';
 import { renderPicker, type DeepLinkingDeps } from './deep-linking.js';
+import { progressUrl } from './progress.js';
+import { recordRosterEndpoint } from '../../rosters/roster-service.js';
 import { renderPlayer, type PlayRouteDeps } from './play.js';
 import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchInput, LaunchService } from '../../lti/launch-service.js';
@@ -141,6 +143,10 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       // Inside the launch transaction, so that a refusal records nothing: a resource link bound to a
       // package opens its attempt; a deep linking request must come from someone who may choose content.
       async (trx, launch) => {
+        // Where the course roster can be read (NRPS claim), for the instructors' progress view.
+        if (launch.contextId) {
+          await recordRosterEndpoint(trx, { contextId: launch.contextId, platformId: launch.platform.id, claim: launch.claims.raw[CLAIM.NRPS], now: deps.clock.now() });
+        }
         if (launch.claims.messageType === MESSAGE_TYPE.DEEP_LINKING) {
           if (!canChooseContent(launch.claims.roles)) {
             throw new LtiError('LTI_DEEP_LINKING_FORBIDDEN', 'Only instructors, content developers and administrators can choose content for a course.', {
@@ -166,7 +172,9 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
     );
-    if (result.extension?.kind === 'play') return renderPlayer(deps.play, reply, result.extension.attemptId);
+    if (result.extension?.kind === 'play') {
+      return renderPlayer(deps.play, reply, result.extension.attemptId, { progressUrl: progressUrl(deps, result.launchId, result.claims.roles) });
+    }
     if (result.extension?.kind === 'pick') {
       return renderPicker(deps.deepLinking, reply, result.launchId, deps.deepLinking.pickerTokens.issue(result.launchId, deps.clock.now()));
     }

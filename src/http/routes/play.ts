@@ -35,7 +35,7 @@ const STATIC_FILES: Record<string, string> = {
 };
 
 /** Renders the player for an attempt (after a launch, or when the player page is reloaded). */
-export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string): Promise<FastifyReply> {
+export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string, extras: { progressUrl?: string | undefined } = {}): Promise<FastifyReply> {
   const { attempt, version, manifest } = await deps.runtime.attemptWithVersion(attemptId);
   const user = await deps.db.selectFrom('users').select(['name', 'sub']).where('id', '=', attempt.user_id).executeTakeFirstOrThrow();
   const runtime = new Map((await listScoRuntime(deps.db, attemptId)).map((r) => [r.sco_id, r]));
@@ -52,6 +52,7 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     completion: attempt.completion,
     success: attempt.success,
     canStartNewAttempt: deps.runtime.canStartNewAttempt(attempt),
+    progressUrl: extras.progressUrl,
     config: {
       family: familyOf(manifest),
       api: `/play/${playToken}`,

@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-scorm.js';
 import * as m0003 from './0003-platform-storage.js';
 import * as m0004 from './0004-grades.js';
+import * as m0005 from './0005-rosters.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-scorm': m0002,
   '0003-platform-storage': m0003,
   '0004-grades': m0004,
+  '0005-rosters': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

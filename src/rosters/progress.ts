@@ -1,0 +1,126 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/tables.js';
+import { rosterKind } from './roster-service.js';
+
+export interface ProgressRow {
+  readonly sub: string;
+  readonly name: string | null;
+  readonly email: string | null;
+  /** Active | Inactive (from the LMS roster), or "Launched" for someone only seen at launch. */
+  readonly status: string;
+  readonly attempt: number | null;
+  readonly completion: string;
+  readonly success: string;
+  readonly scorePercent: number | null;
+  readonly timeMs: number;
+  readonly lastAccess: number | null;
+  /** The newest score's delivery state: sent, pending, sending, skipped, dead; null when none. */
+  readonly grade: string | null;
+  readonly gradeError: string | null;
+}
+
+export type ProgressSort = 'name' | 'completion' | 'score' | 'time' | 'last';
+export const PROGRESS_SORTS: readonly ProgressSort[] = ['name', 'completion', 'score', 'time', 'last'];
+
+const COMPLETION_ORDER: Record<string, number> = { 'not attempted': 0, incomplete: 1, completed: 2 };
+
+/**
+ * One row per learner of the link's course: everyone the LMS roster lists as a learner
+ * (including those who never launched) and everyone who launched this link.
+ */
+export async function progressRows(db: Kysely<Database>, resourceLinkId: string, sort: ProgressSort): Promise<ProgressRow[]> {
+  const link = await db.selectFrom('resource_links').select(['context_id']).where('id', '=', resourceLinkId).executeTakeFirstOrThrow();
+  const members = link.context_id
+    ? await db
+        .selectFrom('memberships')
+        .select(['user_sub', 'name', 'email', 'status'])
+        .where('context_id', '=', link.context_id)
+        .where('role_kind', '=', 'learner')
+        .where('status', '!=', 'Deleted')
+        .execute()
+    : [];
+  const attempts = await db
+    .selectFrom('attempts as a')
+    .innerJoin('users as u', 'u.id', 'a.user_id')
+    .select(['u.id as userId', 'u.sub', 'u.name', 'u.email', 'a.number', 'a.completion', 'a.success', 'a.score_scaled', 'a.total_time_ms', 'a.last_access_at'])
+    .where('a.resource_link_id', '=', resourceLinkId)
+    .orderBy('a.number', 'desc')
+    .execute();
+  const grades = await db
+    .selectFrom('grade_outbox')
+    .select(['user_id', 'state', 'last_error'])
+    .where('resource_link_id', '=', resourceLinkId)
+    .where('state', '!=', 'superseded')
+    .orderBy('updated_at', 'desc')
+    .execute();
+  // Who launched this link as what (their newest launch): staff previewing are not learners.
+  const launches = await db
+    .selectFrom('launches as l')
+    .innerJoin('users as u', 'u.id', 'l.user_id')
+    .select(['u.sub', 'l.roles'])
+    .where('l.resource_link_id', '=', resourceLinkId)
+    .orderBy('l.created_at', 'desc')
+    .execute();
+  const launchedAs = new Map<string, string>();
+  for (const l of launches) if (!launchedAs.has(l.sub)) launchedAs.set(l.sub, rosterKind(JSON.parse(l.roles) as string[]));
+  const staff = link.context_id
+    ? new Set(
+        (await db.selectFrom('memberships').select('user_sub').where('context_id', '=', link.context_id).where('role_kind', '!=', 'learner').execute()).map((m) => m.user_sub),
+      )
+    : new Set<string>();
+  const latestAttempt = new Map<string, (typeof attempts)[number]>();
+  for (const a of attempts) if (!latestAttempt.has(a.sub)) latestAttempt.set(a.sub, a);
+  const latestGrade = new Map<string, (typeof grades)[number]>();
+  for (const g of grades) if (!latestGrade.has(g.user_id)) latestGrade.set(g.user_id, g);
+
+  const subs = new Map<string, { name: string | null; email: string | null; status: string }>();
+  for (const m of members) subs.set(m.user_sub, { name: m.name, email: m.email, status: m.status });
+  for (const a of attempts) {
+    if (subs.has(a.sub) || staff.has(a.sub) || (launchedAs.get(a.sub) ?? 'learner') !== 'learner') continue;
+    subs.set(a.sub, { name: a.name, email: a.email, status: 'Launched' });
+  }
+
+  const rows: ProgressRow[] = [...subs.entries()].map(([sub, who]) => {
+    const a = latestAttempt.get(sub);
+    const g = a ? latestGrade.get(a.userId) : undefined;
+    return {
+      sub,
+      name: who.name ?? a?.name ?? null,
+      email: who.email ?? a?.email ?? null,
+      status: who.status,
+      attempt: a?.number ?? null,
+      completion: a?.completion ?? 'not attempted',
+      success: a?.success ?? 'unknown',
+      scorePercent: a?.score_scaled == null ? null : Math.round(a.score_scaled * 1000) / 10,
+      timeMs: a?.total_time_ms ?? 0,
+      lastAccess: a?.last_access_at ?? null,
+      grade: g?.state ?? null,
+      gradeError: g?.last_error ?? null,
+    };
+  });
+  const byName = (a: ProgressRow, b: ProgressRow) => (a.name ?? a.sub).localeCompare(b.name ?? b.sub);
+  const order: Record<ProgressSort, (a: ProgressRow, b: ProgressRow) => number> = {
+    name: byName,
+    completion: (a, b) => (COMPLETION_ORDER[b.completion] ?? 0) - (COMPLETION_ORDER[a.completion] ?? 0) || byName(a, b),
+    score: (a, b) => (b.scorePercent ?? -1) - (a.scorePercent ?? -1) || byName(a, b),
+    time: (a, b) => b.timeMs - a.timeMs || byName(a, b),
+    last: (a, b) => (b.lastAccess ?? 0) - (a.lastAccess ?? 0) || byName(a, b),
+  };
+  return rows.sort(order[sort]);
+}
+
+/** CSV (RFC 4180) with cells that spreadsheets would run as formulas defused. */
+export function progressCsv(rows: readonly ProgressRow[]): string {
+  const cell = (v: string | number | null) => {
+    let s = v === null ? '' : String(v);
+    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const header = ['learner id', 'name', 'email', 'status', 'attempt', 'completion', 'success', 'score %', 'time (minutes)', 'last access', 'grade delivery', 'grade error'];
+  const lines = rows.map((r) =>
+    [r.sub, r.name, r.email, r.status, r.attempt, r.completion, r.success, r.scorePercent, Math.round(r.timeMs / 600) / 100, r.lastAccess ? new Date(r.lastAccess).toISOString() : null, r.grade, r.gradeError]
+      .map(cell)
+      .join(','),
+  );
+  return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
+}

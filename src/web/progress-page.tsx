@@ -1,0 +1,116 @@
+import type { ProgressRow, ProgressSort } from '../rosters/progress.js';
+import { Layout } from './layout.js';
+import { statusLabel } from './player-page.js';
+
+export interface ProgressPageProps {
+  readonly base: string;
+  readonly title: string;
+  readonly sort: ProgressSort;
+  readonly rows: readonly ProgressRow[];
+  readonly roster: 'synced' | 'syncing' | 'never' | 'none';
+  readonly syncedAt: number | null;
+  readonly lastError: string | null;
+  readonly now: number;
+}
+
+const GRADE_LABEL: Record<string, string> = { sent: 'Sent', pending: 'Pending', sending: 'Sending', skipped: 'LMS grade kept', dead: 'Failed' };
+
+function ago(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 1 ? 'just now' : m < 60 ? `${m} min ago` : `${Math.round(m / 60)} h ago`;
+}
+
+/** The instructor's view of a link: every learner's progress, and where their grade stands. */
+export function ProgressPage(p: ProgressPageProps): JSX.Element {
+  const col = (key: ProgressSort, label: string) => (
+    <th>
+      <a href={`${p.base}?sort=${key}`} aria-sort={p.sort === key ? 'descending' : 'none'} safe>
+        {label}
+      </a>
+    </th>
+  );
+  const rosterNote =
+    p.roster === 'none'
+      ? 'This LMS offers no roster service for this course: learners appear once they have launched the activity.'
+      : p.roster === 'syncing'
+        ? `Updating the roster from the LMS…${p.syncedAt ? ` (showing the roster of ${ago(p.now - p.syncedAt)})` : ''}`
+        : p.roster === 'never'
+          ? 'The roster has not been read from the LMS yet.'
+          : `Roster from the LMS, updated ${ago(p.now - (p.syncedAt ?? p.now))}.`;
+  return (
+    <Layout title={`Progress · ${p.title}`}>
+      <div class="card progress">
+        <h1 safe>{`Learner progress: ${p.title}`}</h1>
+        <p class="muted" data-roster-state={p.roster} safe>
+          {rosterNote}
+        </p>
+        {p.lastError ? (
+          <p class="hint" data-roster-error safe>
+            {`The last roster update failed (${p.lastError}); the previous roster is shown.`}
+          </p>
+        ) : (
+          ''
+        )}
+        <p class="picker-actions">
+          {p.roster !== 'none' ? (
+            <form method="post" action={`${p.base}/sync`}>
+              <button type="submit">Update roster now</button>
+            </form>
+          ) : (
+            ''
+          )}
+          <a href={`${p.base}/export.csv`} download="progress.csv">
+            Download CSV
+          </a>
+        </p>
+        <table class="progress-table">
+          <thead>
+            <tr>
+              {col('name', 'Learner')}
+              <th>Status</th>
+              {col('completion', 'Progress')}
+              {col('score', 'Score')}
+              {col('time', 'Time')}
+              {col('last', 'Last access')}
+              <th>Grade</th>
+            </tr>
+          </thead>
+          <tbody>
+            {p.rows.map((r) => (
+              <tr data-learner={r.sub}>
+                <td>
+                  <span safe>{r.name ?? r.sub}</span>
+                  {r.email ? (
+                    <span class="muted" safe>
+                      {` ${r.email}`}
+                    </span>
+                  ) : (
+                    ''
+                  )}
+                </td>
+                <td data-col="status" safe>
+                  {r.status}
+                </td>
+                <td data-col="progress" safe>
+                  {statusLabel(r.completion, r.success)}
+                </td>
+                <td data-col="score" safe>
+                  {r.scorePercent === null ? '–' : `${r.scorePercent} %`}
+                </td>
+                <td data-col="time" safe>
+                  {r.timeMs ? `${Math.round(r.timeMs / 60_000)} min` : '–'}
+                </td>
+                <td data-col="last" safe>
+                  {r.lastAccess ? new Date(r.lastAccess).toISOString().slice(0, 16).replace('T', ' ') : 'never'}
+                </td>
+                <td data-col="grade" title={r.gradeError ?? ''} safe>
+                  {r.grade ? `${GRADE_LABEL[r.grade] ?? r.grade}${r.grade === 'dead' && r.gradeError ? `: ${r.gradeError}` : ''}` : '–'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Layout>
+  );
+}
