@@ -35,11 +35,17 @@ function linkWithRel(header: string | null, rel: string, base: string): string |
   return undefined;
 }
 
-/** Reads a whole membership container, following `rel="next"` through every page. */
-export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceTokens, platform: TokenPlatform, url: string): Promise<MembershipPage> {
+/**
+ * Reads a whole membership container, following `rel="next"` through every page. With
+ * `rlid` (NRPS 2.0 §2.3.2) the platform answers only the members who can access that
+ * resource link.
+ */
+export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceTokens, platform: TokenPlatform, url: string, options: { rlid?: string } = {}): Promise<MembershipPage> {
   const members: Member[] = [];
   let differencesUrl: string | undefined;
-  let next: string | undefined = url;
+  const first = new URL(url);
+  if (options.rlid) first.searchParams.set('rlid', options.rlid);
+  let next: string | undefined = first.toString();
   for (let page = 0; next && page < MAX_PAGES; page++) {
     const current: string = next;
     const res = await tokens.withToken(platform, [NRPS_SCOPE], (accessToken) => fetch(current, { headers: { authorization: `Bearer ${accessToken}`, accept: NRPS_MEDIA } }));

@@ -73,8 +73,10 @@ export async function progressRows(db: Kysely<Database>, resourceLinkId: string,
   const latestGrade = new Map<string, (typeof grades)[number]>();
   for (const g of grades) if (!latestGrade.has(g.user_id)) latestGrade.set(g.user_id, g);
 
+  // With a link-scoped roster (NRPS rlid), only the learners who can access this link.
+  const linkScope = new Set((await db.selectFrom('link_members').select('user_sub').where('resource_link_id', '=', resourceLinkId).execute()).map((r) => r.user_sub));
   const subs = new Map<string, { name: string | null; email: string | null; status: string }>();
-  for (const m of members) subs.set(m.user_sub, { name: m.name, email: m.email, status: m.status });
+  for (const m of members) if (linkScope.size === 0 || linkScope.has(m.user_sub)) subs.set(m.user_sub, { name: m.name, email: m.email, status: m.status });
   for (const a of attempts) {
     if (subs.has(a.sub) || staff.has(a.sub) || (launchedAs.get(a.sub) ?? 'learner') !== 'learner') continue;
     subs.set(a.sub, { name: a.name, email: a.email, status: 'Launched' });

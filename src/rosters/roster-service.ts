@@ -66,6 +66,35 @@ export class RosterService {
     return pending;
   }
 
+  /** The members who can access one resource link (NRPS `rlid`), read live: not stored. */
+  async linkMembers(resourceLinkId: string): Promise<Member[]> {
+    const link = await this.db
+      .selectFrom('resource_links as r')
+      .innerJoin('rosters as ro', 'ro.context_id', 'r.context_id')
+      .innerJoin('platforms as p', 'p.id', 'ro.platform_id')
+      .select(['r.resource_link_id as rlid', 'ro.memberships_url as url', 'p.id as id', 'p.client_id as clientId', 'p.token_url as tokenUrl', 'p.token_audience as tokenAudience'])
+      .where('r.id', '=', resourceLinkId)
+      .executeTakeFirst();
+    if (!link?.url) return [];
+    return (await fetchMemberships(this.fetch, this.tokens, link, link.url, { rlid: link.rlid })).members;
+  }
+
+  /**
+   * Stores who can access one resource link (the link-scoped roster), so that the link's
+   * progress view lists only them. Failures leave the previous list.
+   */
+  async syncLink(resourceLinkId: string): Promise<number> {
+    const members = await this.linkMembers(resourceLinkId);
+    const now = this.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('link_members').where('resource_link_id', '=', resourceLinkId).execute();
+      for (const m of members) {
+        await trx.insertInto('link_members').values({ resource_link_id: resourceLinkId, user_sub: m.user_id, synced_at: now }).onConflict((oc) => oc.doNothing()).execute();
+      }
+    });
+    return members.length;
+  }
+
   isSyncing(contextId: string): boolean {
     return this.running.has(contextId);
   }

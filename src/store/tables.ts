@@ -254,6 +254,12 @@ export interface MembershipTable {
   updated_at: number;
 }
 
+export interface LinkMemberTable {
+  resource_link_id: string;
+  user_sub: string;
+  synced_at: number;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -272,6 +278,7 @@ export interface Database {
   grade_outbox: GradeOutboxTable;
   rosters: RosterTable;
   memberships: MembershipTable;
+  link_members: LinkMemberTable;
 }
 
 export type Platform = Selectable<PlatformTable>;

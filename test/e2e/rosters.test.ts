@@ -112,11 +112,35 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
     lms.failRoster = undefined;
 
     // The next sync reads the differences link the last full read offered.
-    lms.memberChanges = [{ user_id: 'learner-4', roles: ['Learner'], status: 'Active', name: 'New Student' }];
+    const newcomer = { user_id: 'learner-4', roles: ['Learner'], status: 'Active', name: 'New Student' };
+    lms.memberChanges = [newcomer];
+    lms.members = [...ROSTER, newcomer];
     await h.app.inject({ method: 'POST', url: `${url}/sync` });
     const after = await h.app.inject({ method: 'GET', url });
     expect(after.body).not.toContain('data-roster-error');
     expect([...after.body.matchAll(/data-learner="([^"]+)"/g)].map((m) => m[1]).sort()).toEqual(['learner-1', 'learner-2', 'learner-3', 'learner-4']);
+  });
+
+  it('reads the roster of one resource link with rlid', async () => {
+    const otherSection = { user_id: 'other-section', roles: ['Learner'], status: 'Active', rlids: ['rl-elsewhere'] };
+    const before = lms.members;
+    lms.members = [...before, otherSection];
+    lms.memberChanges = [otherSection];
+    try {
+      const link = await h.store.db.selectFrom('resource_links').select('id').where('resource_link_id', '=', 'rl-progress').executeTakeFirstOrThrow();
+      const members = await h.app.services.rosters.linkMembers(link.id);
+      expect(members.map((m) => m.user_id)).not.toContain('other-section');
+      expect(members.map((m) => m.user_id)).toContain('learner-1');
+      // The view's sync stores the course roster and the link's: the other section's learner is not listed.
+      const url = progressUrlOf((await launchAs('teacher-1', [ROLE.CONTEXT_INSTRUCTOR])).body)!;
+      await h.app.inject({ method: 'POST', url: `${url}/sync` });
+      expect(await h.store.db.selectFrom('memberships').select('user_sub').where('user_sub', '=', 'other-section').executeTakeFirst()).toBeDefined();
+      const page = await h.app.inject({ method: 'GET', url });
+      expect(page.body).not.toContain('data-learner="other-section"');
+      expect(page.body).toContain('data-learner="learner-1"');
+    } finally {
+      lms.members = before;
+    }
   });
 
   it('refuses learners with a 403 page', async () => {

@@ -118,7 +118,9 @@ export class SimulatedServices {
     if (req.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return this.refuse(res, 406, 'not_acceptable', 'nrps accept');
     if (this.failRoster) return void res.writeHead(this.failRoster).end('roster unavailable');
     const since = url.searchParams.get('since');
-    const all = since ? this.memberChanges : this.members;
+    const rlid = url.searchParams.get('rlid');
+    // A member with `rlids` can access only those resource links (the link-scoped roster).
+    const all = (since ? this.memberChanges : this.members).filter((m) => !rlid || !Array.isArray(m.rlids) || (m.rlids as string[]).includes(rlid));
     const page = Number(url.searchParams.get('page') ?? '0');
     const slice = all.slice(page * this.memberPageSize, (page + 1) * this.memberPageSize);
     const links: string[] = [`<${this.membershipsUrl}?since=${Date.now()}>; rel="differences"`];

@@ -50,11 +50,15 @@ export function progressRoutes(app: FastifyInstance, deps: ProgressDeps): void {
     const s = (request.query as { sort?: unknown }).sort;
     return PROGRESS_SORTS.includes(s as ProgressSort) ? (s as ProgressSort) : 'name';
   };
-  const startSync = (contextId: string, request: FastifyRequest) =>
-    deps.rosters.sync(contextId).catch((err: unknown) => {
-      request.log.warn({ err: (err as Error).message, context: contextId }, 'roster sync failed; the previous roster stays');
-      return undefined;
-    });
+  // The course roster, then the link-scoped one (rlid): both keep their previous state on failure.
+  const startSync = (contextId: string, resourceLinkId: string, request: FastifyRequest) =>
+    deps.rosters
+      .sync(contextId)
+      .then(() => deps.rosters.syncLink(resourceLinkId))
+      .catch((err: unknown) => {
+        request.log.warn({ err: (err as Error).message, context: contextId }, 'roster sync failed; the previous roster stays');
+        return undefined;
+      });
 
   app.get('/progress/:token', async (request, reply: FastifyReply) => {
     const c = await context(request);
@@ -62,7 +66,7 @@ export function progressRoutes(app: FastifyInstance, deps: ProgressDeps): void {
     const now = deps.clock.now();
     // Never wait for the LMS here: a stale roster starts a sync and the page shows the last one.
     if (roster?.memberships_url && c.contextId && (roster.synced_at === null || now - roster.synced_at > deps.rosterMaxAgeMs) && !deps.rosters.isSyncing(c.contextId)) {
-      void startSync(c.contextId, request);
+      void startSync(c.contextId, c.resourceLinkId, request);
     }
     const state = !roster?.memberships_url ? 'none' : c.contextId && deps.rosters.isSyncing(c.contextId) ? 'syncing' : roster.synced_at === null ? 'never' : 'synced';
     const html = ProgressPage({
@@ -82,7 +86,7 @@ export function progressRoutes(app: FastifyInstance, deps: ProgressDeps): void {
     const c = await context(request);
     if (c.contextId) {
       // Wait a little, so that a quick LMS shows the fresh roster right away; a slow one keeps syncing.
-      await Promise.race([startSync(c.contextId, request), new Promise((r) => setTimeout(r, SYNC_WAIT_MS).unref())]);
+      await Promise.race([startSync(c.contextId, c.resourceLinkId, request), new Promise((r) => setTimeout(r, SYNC_WAIT_MS).unref())]);
     }
     return reply.redirect(c.base, 303);
   });

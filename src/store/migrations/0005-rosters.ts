@@ -28,9 +28,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('memberships_pk', ['context_id', 'user_sub'])
     .execute();
+  // Who can access one resource link, from the link-scoped roster (NRPS rlid).
+  await db.schema
+    .createTable('link_members')
+    .addColumn('resource_link_id', 'varchar(64)', (c) => c.notNull().references('resource_links.id').onDelete('cascade'))
+    .addColumn('user_sub', 'varchar(255)', (c) => c.notNull())
+    .addColumn('synced_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('link_members_pk', ['resource_link_id', 'user_sub'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('link_members').ifExists().execute();
   await db.schema.dropTable('memberships').ifExists().execute();
   await db.schema.dropTable('rosters').ifExists().execute();
 }
