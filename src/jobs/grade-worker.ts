@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';
 import { ServiceCallError, type AgsClient, type Score } from '../lti/ags.js';
 import { AGS_SCOPE } from '../lti/ags.js';
+import type { TokenPlatform } from '../oauth/service-tokens.js';
 import type { Dialect } from '../store/database.js';
 import type { Database, GradeOutboxRow } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
@@ -98,8 +99,11 @@ export class GradeWorker {
       if (!platform) return await finish(this.db, row.id, 'dead', now, 'the platform registration was deleted');
       if (platform.status !== 'active') throw new ServiceCallError('the platform registration is disabled', null, undefined);
       const score = JSON.parse(row.score) as Score;
-      const lineItemUrl = await this.lineItemOf(row, platform);
-      const scopes = await this.scopesOf(row.resource_link_id);
+      // One read of where this link's grades go: the granted scopes and the line item, if known.
+      const target = await this.db.selectFrom('line_items').selectAll().where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      if (!target) throw new ServiceCallError('the resource link has no grade service endpoint', 404, undefined);
+      const lineItemUrl = target.lineitem_url ?? (await this.lineItemOf(row, target.container_url, platform));
+      const scopes = JSON.parse(target.scopes) as string[];
       if (platform.gradePolicy !== 'overwrite' && scopes.includes(AGS_SCOPE.RESULT_READONLY) && score.scoreGiven !== undefined) {
         const result = await this.ags.result(platform, lineItemUrl, score.userId);
         const sent = await lastSent(this.db, row.resource_link_id, row.user_id);
@@ -132,25 +136,20 @@ export class GradeWorker {
     await retryLater(this.db, row.id, tries, now + wait, message, now);
   }
 
-  private async scopesOf(resourceLinkId: string): Promise<string[]> {
-    const li = await this.db.selectFrom('line_items').select('scopes').where('resource_link_id', '=', resourceLinkId).executeTakeFirst();
-    return li ? (JSON.parse(li.scopes) as string[]) : [];
-  }
-
-  private lineItemOf(row: GradeOutboxRow, platform: { id: string; clientId: string; tokenUrl: string; tokenAudience: string | null }): Promise<string> {
+  private lineItemOf(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
     let pending = this.lineItemLookups.get(row.resource_link_id);
     if (!pending) {
-      pending = this.resolveLineItem(row, platform).finally(() => this.lineItemLookups.delete(row.resource_link_id));
+      pending = this.resolveLineItem(row, containerUrl, platform).finally(() => this.lineItemLookups.delete(row.resource_link_id));
       this.lineItemLookups.set(row.resource_link_id, pending);
     }
     return pending;
   }
 
-  /** The line item of the resource link: known, found in the container, or created (and remembered). */
-  private async resolveLineItem(row: GradeOutboxRow, platform: { id: string; clientId: string; tokenUrl: string; tokenAudience: string | null }): Promise<string> {
-    const li = await this.db.selectFrom('line_items').selectAll().where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
-    if (!li) throw new ServiceCallError('the resource link has no grade service endpoint', 404, undefined);
-    if (li.lineitem_url) return li.lineitem_url;
+  /** The line item of a link that has none yet: found in the container, or created (and remembered). */
+  private async resolveLineItem(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
+    // A concurrent lookup of this process may have stored it meanwhile.
+    const known = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+    if (known?.lineitem_url) return known.lineitem_url;
     const link = await this.db
       .selectFrom('resource_links as r')
       .leftJoin('packages as p', 'p.id', 'r.package_id')
@@ -159,7 +158,7 @@ export class GradeWorker {
       .executeTakeFirstOrThrow();
     const url = await this.ags.ensureLineItem(
       platform,
-      { ...(li.container_url ? { lineitems: li.container_url } : {}) },
+      { ...(containerUrl ? { lineitems: containerUrl } : {}) },
       {
         scoreMaximum: SCORE_MAXIMUM,
         label: link.title ?? link.packageTitle ?? 'Courseport activity',

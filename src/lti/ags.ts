@@ -76,15 +76,18 @@ export function lineItemServiceUrl(lineItemUrl: string, suffix: 'scores' | 'resu
   return url;
 }
 
-/** `Link: <…>; rel="next"` (RFC 8288), as AGS and NRPS use it for paging. */
-export function nextLink(header: string | null, base: string): string | undefined {
+/** The target of `Link: <…>; rel="…"` (RFC 8288), as AGS and NRPS use it for paging and differences. */
+export function linkWithRel(header: string | null, rel: string, base: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /<([^>]+)>\s*;(.*)$/.exec(part.trim());
-    if (m && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2] ?? '')) return new URL(m[1]!, base).toString();
+    const rels = /\brel\s*=\s*"?([^";]*)"?/i.exec(m?.[2] ?? '')?.[1]?.split(/\s+/) ?? [];
+    if (m && rels.includes(rel)) return new URL(m[1]!, base).toString();
   }
   return undefined;
 }
+
+export const nextLink = (header: string | null, base: string): string | undefined => linkWithRel(header, 'next', base);
 
 function retryAfter(header: string | null, now: number): number | undefined {
   if (!header) return undefined;

@@ -1,6 +1,6 @@
 import type { ServiceTokens, TokenPlatform } from '../oauth/service-tokens.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
-import { nextLink, ServiceCallError } from './ags.js';
+import { linkWithRel, nextLink, ServiceCallError } from './ags.js';
 
 /** Names and Role Provisioning Services 2.0. */
 export const NRPS_SCOPE = 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly';
@@ -25,15 +25,6 @@ export interface MembershipPage {
 }
 
 const MAX_PAGES = 500;
-
-function linkWithRel(header: string | null, rel: string, base: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(/,(?=\s*<)/)) {
-    const m = /<([^>]+)>\s*;(.*)$/.exec(part.trim());
-    if (m && new RegExp(`\\brel\\s*=\\s*"?([^";]*\\s)?${rel}(\\s[^";]*)?"?`, 'i').test(m[2] ?? '')) return new URL(m[1]!, base).toString();
-  }
-  return undefined;
-}
 
 /**
  * Reads a whole membership container, following `rel="next"` through every page. With

@@ -1,9 +1,9 @@
-import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgsClient, ServiceCallError } from '../../src/lti/ags.js';
 import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesFor } from '../helpers/services.js';
 
 describe('AGS 2.0 client against the simulated LMS', () => {
   let h: Harness;
@@ -13,11 +13,7 @@ describe('AGS 2.0 client against the simulated LMS', () => {
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
-    lms = await SimulatedServices.start({
-      clientId: h.platform.clientId,
-      getToolJwks: async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet,
-      now: () => h.clock.now(),
-    });
+    lms = await SimulatedServices.start(servicesFor(h));
     platform = { id: h.platformId, clientId: h.platform.clientId, tokenUrl: lms.tokenUrl, tokenAudience: null };
     ags = new AgsClient(h.app.services.fetch, h.app.services.serviceTokens, () => h.clock.now());
   });

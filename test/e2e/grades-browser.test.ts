@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
@@ -9,6 +8,7 @@ import { answerGolfQuizCorrectly, expectGolfPage, findAttemptFor, GOLF_LAST_PAGE
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesForLive } from '../helpers/services.js';
 
 describe('a course played in Chromium reaches the LMS gradebook', () => {
   let tool: LiveServer;
@@ -20,10 +20,7 @@ describe('a course played in Chromium reaches the LMS gradebook', () => {
     tool = await startLiveServer('sqlite');
     lms = await SimulatedPlatform.start({ hostname: 'localhost' });
     lms.tool = { loginUrl: `${tool.baseUrl}/lti/login`, targetLinkUri: `${tool.baseUrl}/lti/launch` };
-    services = await SimulatedServices.start({
-      clientId: lms.clientId,
-      getToolJwks: async () => (await (await fetch(`${tool.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet,
-    });
+    services = await SimulatedServices.start(servicesForLive(tool.baseUrl, lms.clientId));
     await tool.app.services.platforms.register({ ...lms.registration(), tokenUrl: services.tokenUrl });
     lms.agsClaim = { scope: [AGS_SCOPE.LINEITEM, AGS_SCOPE.SCORE, AGS_SCOPE.RESULT_READONLY], lineitems: services.lineItemsUrl };
     browser = await launchChromium();

@@ -4,7 +4,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { JSONWebKeySet } from 'jose';
 import { Pool } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handshake, type BenchServer } from '../../bench/common.js';
@@ -17,6 +16,7 @@ import { GOLF_12 } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesForLive } from '../helpers/services.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -56,10 +56,7 @@ describe('a score survives the server being killed mid-delivery', () => {
     };
     const lms = await SimulatedPlatform.start({ hostname: 'localhost' });
     cleanup.push(() => lms.close());
-    const services = await SimulatedServices.start({
-      clientId: lms.clientId,
-      getToolJwks: async () => (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet,
-    });
+    const services = await SimulatedServices.start(servicesForLive(baseUrl, lms.clientId));
     cleanup.push(() => services.close());
 
     const store = openStore(loadConfig(env).databaseUrl);

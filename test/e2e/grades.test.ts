@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
@@ -7,6 +6,7 @@ import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesFor } from '../helpers/services.js';
 import { playerConfig } from '../helpers/player.js';
 
 const ALL_SCOPES = [AGS_SCOPE.LINEITEM, AGS_SCOPE.SCORE, AGS_SCOPE.RESULT_READONLY];
@@ -21,11 +21,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    lms = await SimulatedServices.start({
-      clientId: h.platform.clientId,
-      getToolJwks: async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet,
-      now: () => h.clock.now(),
-    });
+    lms = await SimulatedServices.start(servicesFor(h));
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
     packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
     worker = new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 10 }, () => 0.5);
@@ -191,8 +187,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
 describe('grade delivery when the LMS hangs or is down', () => {
   it('times out a hanging LMS, retries after it went down entirely, and delivers once it is back', async () => {
     const h = await createHarness('sqlite', { COURSEPORT_HTTP_TIMEOUT_MS: '300' });
-    const jwks = async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet;
-    let lms = await SimulatedServices.start({ clientId: h.platform.clientId, getToolJwks: jwks, now: () => h.clock.now() });
+    let lms = await SimulatedServices.start(servicesFor(h));
     const port = Number(new URL(lms.origin).port);
     try {
       await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
@@ -219,7 +214,7 @@ describe('grade delivery when the LMS hangs or is down', () => {
       expect(await row()).toMatchObject({ state: 'pending', tries: 2 });
 
       // It comes back on the same address, with the same line item.
-      lms = await SimulatedServices.start({ clientId: h.platform.clientId, getToolJwks: jwks, now: () => h.clock.now(), port });
+      lms = await SimulatedServices.start({ ...servicesFor(h), port });
       lms.lineItems.set(item.id, { ...item });
       h.clock.advance(DEFAULT_GRADE_WORKER.maxDelayMs);
       await worker.runOnce();

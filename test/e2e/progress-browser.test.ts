@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE } from '../../src/lti/claims.js';
@@ -7,6 +6,7 @@ import { GOLF_12 } from '../helpers/fixtures.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesForLive } from '../helpers/services.js';
 
 describe('the instructor progress view in Chromium', () => {
   let tool: LiveServer;
@@ -19,10 +19,7 @@ describe('the instructor progress view in Chromium', () => {
     tool = await startLiveServer('sqlite');
     lms = await SimulatedPlatform.start({ hostname: 'localhost' });
     lms.tool = { loginUrl: `${tool.baseUrl}/lti/login`, targetLinkUri: `${tool.baseUrl}/lti/launch` };
-    services = await SimulatedServices.start({
-      clientId: lms.clientId,
-      getToolJwks: async () => (await (await fetch(`${tool.baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet,
-    });
+    services = await SimulatedServices.start(servicesForLive(tool.baseUrl, lms.clientId));
     services.members = [
       { user_id: 'learner-1', roles: [ROLE.CONTEXT_LEARNER], status: 'Active', name: 'Ada Lovelace' },
       { user_id: 'learner-2', roles: [ROLE.CONTEXT_LEARNER], status: 'Active', name: 'Grace Hopper' },

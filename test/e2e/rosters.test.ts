@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM, ROLE } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
@@ -6,6 +5,7 @@ import { GOLF_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { playerConfig } from '../helpers/player.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesFor } from '../helpers/services.js';
 
 const ROSTER = [
   { user_id: 'learner-1', roles: [ROLE.CONTEXT_LEARNER], status: 'Active', name: 'Ada Lovelace', email: 'ada@example.edu', lis_person_sourcedid: 'sis-1' },
@@ -22,11 +22,7 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    lms = await SimulatedServices.start({
-      clientId: h.platform.clientId,
-      getToolJwks: async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet,
-      now: () => h.clock.now(),
-    });
+    lms = await SimulatedServices.start(servicesFor(h));
     lms.members = ROSTER;
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
     packageId = (await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf' })).package.id;

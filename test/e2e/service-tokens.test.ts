@@ -1,9 +1,9 @@
-import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
 import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
+import { servicesFor } from '../helpers/services.js';
 
 const AGS = ['https://purl.imsglobal.org/spec/lti-ags/scope/score', 'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem'];
 const NRPS = ['https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly'];
@@ -15,11 +15,7 @@ describe('service tokens (OAuth 2 client credentials with a signed assertion)', 
 
   beforeAll(async () => {
     h = await createHarness('sqlite');
-    lms = await SimulatedServices.start({
-      clientId: h.platform.clientId,
-      getToolJwks: async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet,
-      now: () => h.clock.now(),
-    });
+    lms = await SimulatedServices.start(servicesFor(h));
     platform = { id: h.platformId, clientId: h.platform.clientId, tokenUrl: lms.tokenUrl, tokenAudience: null };
   });
   afterAll(async () => {
@@ -86,12 +82,7 @@ describe('service tokens (OAuth 2 client credentials with a signed assertion)', 
   });
 
   it('uses the registration token audience when the LMS wants one (Brightspace)', async () => {
-    const brightspace = await SimulatedServices.start({
-      clientId: h.platform.clientId,
-      audience: 'https://api.brightspace.com/auth/token',
-      getToolJwks: async () => (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet,
-      now: () => h.clock.now(),
-    });
+    const brightspace = await SimulatedServices.start({ ...servicesFor(h), audience: 'https://api.brightspace.com/auth/token' });
     try {
       const p = { ...platform, id: 'plt_bs', tokenUrl: brightspace.tokenUrl, tokenAudience: 'https://api.brightspace.com/auth/token' };
       await h.app.services.serviceTokens.token(p, AGS);
