@@ -13,6 +13,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async (o: { name: string; json?: boolean }) => {
       await withContext(async ({ services }) => {
         const t = await services.adminTokens.create(o.name);
+        await services.audit.record({ actor: 'cli', action: 'api-token.create', target: t.id, details: { name: o.name } });
         output(o, t, () => [t.token]);
         if (!o.json) process.stderr.write(`Token ${t.id} created. Store it now: it cannot be shown again.\n`);
       });
@@ -41,6 +42,7 @@ export function registerAdminCommands(program: Command): void {
     .action(async (id: string, o: { json?: boolean }) => {
       await withContext(async ({ services }) => {
         if (!(await services.adminTokens.revoke(id))) throw new AppError('NOT_FOUND', `No active token with id ${id}.`);
+        await services.audit.record({ actor: 'cli', action: 'api-token.revoke', target: id });
         output(o, { id, revoked: true }, () => [`Token ${id} revoked.`]);
       });
     });

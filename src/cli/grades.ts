@@ -26,8 +26,9 @@ export function registerGradeCommands(program: Command): void {
     .option('--dead', 'retry every dead score')
     .option('--json', 'print JSON')
     .action(async (ids: string[], o: { dead?: boolean; json?: boolean }) => {
-      await withContext(async ({ store }) => {
+      await withContext(async ({ store, services }) => {
         const n = await requeue(store.db, o.dead ? 'all-dead' : ids, Date.now());
+        await services.audit.record({ actor: 'cli', action: 'grades.retry', details: { requeued: n, dead: o.dead === true } });
         output(o, { requeued: n }, () => [`${n} score(s) queued for delivery; a running Courseport sends them within seconds.`]);
       });
     });

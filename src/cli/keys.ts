@@ -29,6 +29,7 @@ export function registerKeyCommands(program: Command): void {
       await withContext(async ({ services }) => {
         await services.toolKeys.ensureCurrentKey();
         const r = await services.toolKeys.rotate({ now: o.now === true });
+        await services.audit.record({ actor: 'cli', action: 'key.rotate', target: r.kid, details: { result: r.action, now: o.now === true } });
         const when = r.promotableAt ? new Date(r.promotableAt).toISOString() : undefined;
         output(o, { ...r, promotableAt: when }, () => {
           switch (r.action) {

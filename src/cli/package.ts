@@ -43,6 +43,7 @@ export function registerPackageCommands(program: Command): void {
         try {
           const r = await services.packages.importPackage(zip, { title: o.title, packageId: o.package, sourceName: zip.split('/').pop() }, (p) => progress.update(p));
           progress.stop();
+          await services.audit.record({ actor: 'cli', action: 'package.import', target: r.package.id, details: { version: r.version.id, title: r.package.title } });
           output(o, { ...packageJson(r.package), version: versionJson(r.version) }, () => [
             r.package.id,
             `${r.version.title}: SCORM ${r.version.scorm_version}, version ${r.version.version}, ${r.version.sco_count} SCO(s), ${r.version.file_count} files`,

@@ -51,6 +51,7 @@ export function registerPlatformCommands(program: Command): void {
           name: o.name,
           gradePolicy: o.gradePolicy as PlatformInput['gradePolicy'],
         });
+        await services.audit.record({ actor: 'cli', action: 'platform.register', target: created.platform.id, details: { issuer: created.platform.issuer, clientId: created.platform.client_id } });
         output(o, platformJson(created), () => [created.platform.id]);
       });
     });
@@ -95,6 +96,7 @@ export function registerPlatformCommands(program: Command): void {
       .action(async (id: string, o: { json?: boolean }) => {
         await withContext(async ({ services }) => {
           const p = await services.platforms.setStatus(id, status);
+          await services.audit.record({ actor: 'cli', action: status === 'active' ? 'platform.enable' : 'platform.disable', target: id });
           output(o, platformJson(p), () => [`${p.platform.name} (${p.platform.id}) is now ${p.platform.status}`]);
         });
       });
@@ -110,6 +112,7 @@ export function registerPlatformCommands(program: Command): void {
     .action(async (deploymentId: string, o: { platform: string; name?: string; json?: boolean }) => {
       await withContext(async ({ services }) => {
         const d = await services.platforms.addDeployment(o.platform, deploymentId, o.name);
+        await services.audit.record({ actor: 'cli', action: 'deployment.add', target: o.platform, details: { deploymentId: d.deployment_id } });
         output(o, deploymentJson(d), () => [d.id]);
       });
     });

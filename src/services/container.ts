@@ -16,6 +16,7 @@ import type { Store } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
 import { AdminTokenService } from './admin-tokens.js';
+import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
 
 /*
@@ -33,6 +34,7 @@ export interface Services {
   readonly platformKeys: PlatformKeys;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
+  readonly audit: AuditLog;
   readonly launches: LaunchService;
   readonly launchTokens: LaunchTokens;
   readonly playTokens: LaunchTokens;
@@ -72,6 +74,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     rosters: new RosterService(store.db, fetch, serviceTokens, clock),
     platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
     adminTokens: new AdminTokenService(store.db, clock),
+    audit: new AuditLog(store.db, clock),
     launches: new LaunchService(store.db, platformKeys, clock, {
       baseUrl: config.baseUrl,
       loginStateTtlMs: config.lti.loginStateTtlMs,

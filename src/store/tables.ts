@@ -260,6 +260,19 @@ export interface LinkMemberTable {
   synced_at: number;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  /** `admin:<email>`, `api-token:<name>`, `cli`, `system` or `platform:<id>`. */
+  actor: string;
+  /** Dotted verb, e.g. `platform.register`, `key.rotate`. */
+  action: string;
+  target: string | null;
+  /** JSON object with what changed; never secrets. */
+  details: string | null;
+  ip: string | null;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -279,6 +292,7 @@ export interface Database {
   rosters: RosterTable;
   memberships: MembershipTable;
   link_members: LinkMemberTable;
+  audit_log: AuditLogTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -297,5 +311,6 @@ export type Attempt = Selectable<AttemptTable>;
 export type ScoRuntime = Selectable<ScoRuntimeTable>;
 export type LineItemRow = Selectable<LineItemTable>;
 export type GradeOutboxRow = Selectable<GradeOutboxTable>;
+export type AuditEntryRow = Selectable<AuditLogTable>;
 // Generated is re-exported for tables that gain identity columns later.
 export type { Generated };

@@ -565,6 +565,29 @@ describe.each(DIALECTS)('admin REST API keys (%s)', (dialect) => {
     expectError(await call(h, 'POST', '/api/v1/keys/rotate', { token, payload: { nwo: true } }), 400, 'BAD_REQUEST');
     expect((await keys()).keys).toEqual(before);
   });
+
+  it('records every change in the audit log with the token that made it, and GET /audit lists it newest first', async () => {
+    const auditToken = (await h.app.services.adminTokens.create('audit-bot')).token;
+    const body = platformBody();
+    const created = await call(h, 'POST', '/api/v1/platforms', { token: auditToken, payload: body });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json<PlatformJson>().id;
+    expect((await call(h, 'POST', `/api/v1/platforms/${id}/disable`, { token: auditToken })).statusCode).toBe(200);
+    expect((await call(h, 'POST', '/api/v1/keys/rotate', { token: auditToken, payload: {} })).statusCode).toBe(200);
+    // A refused change leaves no entry.
+    expectError(await call(h, 'POST', '/api/v1/platforms', { token: auditToken, payload: { issuer: 'nope' } }), 400, 'BAD_REQUEST');
+
+    const res = await call(h, 'GET', '/api/v1/audit?limit=3', { token });
+    expect(res.statusCode, res.body).toBe(200);
+    const entries = res.json<{ entries: { actor: string; action: string; target?: string; details: Record<string, unknown> | null; at: string }[] }>().entries;
+    expect(entries.map((e) => e.action)).toEqual(['key.rotate', 'platform.disable', 'platform.register']);
+    expect(entries.every((e) => e.actor === 'api-token:audit-bot')).toBe(true);
+    expect(entries[2]).toMatchObject({ target: id, details: { issuer: body.issuer, clientId: body.clientId } });
+    const onlyRegistrations = await call(h, 'GET', '/api/v1/audit?action=platform.register', { token });
+    expect(onlyRegistrations.json<{ entries: { action: string }[] }>().entries.every((e) => e.action === 'platform.register')).toBe(true);
+    expectError(await call(h, 'GET', '/api/v1/audit?limit=0', { token }), 400, 'BAD_REQUEST');
+    expectError(await call(h, 'GET', '/api/v1/audit'), 401, 'UNAUTHORIZED');
+  });
 });
 
 describe.each(DIALECTS)('readiness before migrations (%s)', (dialect) => {

@@ -10,10 +10,13 @@ import type { PackageService } from '../../scorm/package-service.js';
 import { packageJson, versionJson } from '../../scorm/package-view.js';
 import { randomToken } from '../../util/ids.js';
 
+import type { AuditLog } from '../../services/audit-log.js';
+
 export interface PackageApiDeps {
   readonly packages: PackageService;
   readonly uploadDir: string;
   readonly maxUploadBytes: number;
+  readonly audit: AuditLog;
 }
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -49,6 +52,7 @@ export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDep
         if (p.phase !== 'extract') request.log.info({ phase: p.phase }, 'package import');
       });
       request.log.info({ package: result.package.id, version: result.version.id, files: result.version.file_count }, 'package imported');
+      await deps.audit.record({ actor: request.actor ?? 'system', action: 'package.import', target: result.package.id, details: { version: result.version.id, title: result.package.title }, ip: request.ip });
       return result;
     } finally {
       await rm(tmp, { force: true });

@@ -4,6 +4,7 @@ import { AppError } from '../../errors/app-error.js';
 import type { ToolKeyService } from '../../keys/tool-keys.js';
 import type { PlatformKeys } from '../../lti/platform-keys.js';
 import type { AdminTokenService } from '../../services/admin-tokens.js';
+import type { Actor, AuditLog } from '../../services/audit-log.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
 import { toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
@@ -17,6 +18,20 @@ export interface ApiDeps extends PackageApiDeps {
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
   readonly platformKeys: PlatformKeys;
+  readonly audit: AuditLog;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, for the audit log (set by the API or console authentication). */
+    actor?: Actor;
+  }
+}
+
+/** The actor of an authenticated request; routes behind authentication only. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError('UNAUTHORIZED', 'Authentication required.');
+  return request.actor;
 }
 
 const PlatformBody = Type.Object(
@@ -43,6 +58,10 @@ const RetryBody = Type.Object(
   { ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })), dead: Type.Optional(Type.Boolean()) },
   { additionalProperties: false },
 );
+const AuditQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: '1 to 1000 (default 100)' })), action: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
 const RotateBody = Type.Object({ now: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 
 /** The admin REST API, /api/v1, behind bearer tokens from `courseport admin token create`. */
@@ -57,6 +76,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     if (!token) {
       throw new AppError('UNAUTHORIZED', 'A valid admin API token is required (Authorization: Bearer …). Create one with `courseport admin token create`.');
     }
+    request.actor = `api-token:${token.name}`;
     request.log.info({ adminToken: token.id, method: request.method, path: request.url }, 'admin API call');
   };
   api.addHook('onRequest', authenticate);
@@ -69,6 +89,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   api.post('/platforms', { schema: { body: PlatformBody } }, async (request, reply) => {
     const created = await deps.platforms.register(request.body);
+    await deps.audit.record({ actor: actorOf(request), action: 'platform.register', target: created.platform.id, details: { issuer: created.platform.issuer, clientId: created.platform.client_id }, ip: request.ip });
     return reply.code(201).header('location', `/api/v1/platforms/${created.platform.id}`).send(platformJson(created));
   });
 
@@ -76,12 +97,16 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   api.post('/platforms/:id/disable', { schema: { params: IdParams } }, async (request) => {
     deps.platformKeys.forget(request.params.id);
-    return platformJson(await deps.platforms.setStatus(request.params.id, 'disabled'));
+    const p = await deps.platforms.setStatus(request.params.id, 'disabled');
+    await deps.audit.record({ actor: actorOf(request), action: 'platform.disable', target: p.platform.id, ip: request.ip });
+    return platformJson(p);
   });
 
-  api.post('/platforms/:id/enable', { schema: { params: IdParams } }, async (request) =>
-    platformJson(await deps.platforms.setStatus(request.params.id, 'active')),
-  );
+  api.post('/platforms/:id/enable', { schema: { params: IdParams } }, async (request) => {
+    const p = await deps.platforms.setStatus(request.params.id, 'active');
+    await deps.audit.record({ actor: actorOf(request), action: 'platform.enable', target: p.platform.id, ip: request.ip });
+    return platformJson(p);
+  });
 
   api.get('/platforms/:id/deployments', { schema: { params: IdParams } }, async (request) => ({
     deployments: (await deps.platforms.listDeployments(request.params.id)).map(deploymentJson),
@@ -89,6 +114,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   api.post('/platforms/:id/deployments', { schema: { params: IdParams, body: DeploymentBody } }, async (request, reply) => {
     const d = await deps.platforms.addDeployment(request.params.id, request.body.deploymentId, request.body.name);
+    await deps.audit.record({ actor: actorOf(request), action: 'deployment.add', target: request.params.id, details: { deploymentId: d.deployment_id }, ip: request.ip });
     return reply.code(201).send(deploymentJson(d));
   });
 
@@ -99,8 +125,13 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   api.post('/grades/retry', { schema: { body: RetryBody } }, async (request) => {
     const requeued = await requeue(deps.db, request.body.dead ? 'all-dead' : (request.body.ids ?? []), Date.now());
     request.log.info({ requeued }, 'grade delivery retried by an administrator');
+    await deps.audit.record({ actor: actorOf(request), action: 'grades.retry', details: { requeued, dead: request.body.dead === true }, ip: request.ip });
     return { requeued };
   });
+
+  api.get('/audit', { schema: { querystring: AuditQuery } }, async (request) => ({
+    entries: await deps.audit.list({ limit: Number(request.query.limit ?? 100), ...(request.query.action ? { action: request.query.action } : {}) }),
+  }));
 
   api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
 
@@ -116,6 +147,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     async (request) => {
       const result = await deps.toolKeys.rotate({ now: request.body.now === true });
       request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
+      await deps.audit.record({ actor: actorOf(request), action: 'key.rotate', target: result.kid, details: { result: result.action, now: request.body.now === true }, ip: request.ip });
       return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
     },
   );

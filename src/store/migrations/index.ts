@@ -4,6 +4,7 @@ import * as m0002 from './0002-scorm.js';
 import * as m0003 from './0003-platform-storage.js';
 import * as m0004 from './0004-grades.js';
 import * as m0005 from './0005-rosters.js';
+import * as m0006 from './0006-audit-log.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-platform-storage': m0003,
   '0004-grades': m0004,
   '0005-rosters': m0005,
+  '0006-audit-log': m0006,
 };
 
 export const migrationProvider: MigrationProvider = {
