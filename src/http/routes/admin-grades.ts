@@ -1,0 +1,2 @@
+import type { AdminPageModule } from './admin-console.js';
+export const gradePages: AdminPageModule = () => undefined;
