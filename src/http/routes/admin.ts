@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import { randomToken } from '../../util/ids.js';
@@ -18,6 +19,7 @@ import { keyPages } from './admin-keys.js';
 import { packagePages } from './admin-packages.js';
 import { platformPages } from './admin-platforms.js';
 import { settingsPages } from './admin-settings.js';
+import { uploadLimits } from './api-packages.js';
 
 /** The console's pages. Other features append their module here (see admin-console.ts). */
 export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages];
@@ -57,6 +59,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         request.log.debug({ path: request.url.split('?')[0] }, 'admin console request');
       });
 
+      // Package uploads (admin-packages.ts); other console forms are urlencoded.
+      await scope.register(multipart, uploadLimits(deps.config.packages.maxUploadBytes));
       const c = createAdminConsole(scope, deps);
 
       const preToken = (request: FastifyRequest, reply: FastifyReply): string => {
@@ -153,7 +157,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       scope.setNotFoundHandler(async (request, reply) => {
         if (request.method === 'GET' || request.method === 'HEAD') {
           const session = await admins.findSession(request.cookies[cookieName]);
-          if (!session) return reply.redirect(`/admin/login?next=${encodeURIComponent('/admin')}`, 303);
+          if (!session) return reply.redirect((await admins.count()) === 0 ? '/admin/setup' : `/admin/login?next=${encodeURIComponent('/admin')}`, 303);
         } else if (!(await admins.findSession(request.cookies[cookieName]))) {
           throw new AppError('ADMIN_LOGIN_REQUIRED', 'Sign in to use the console. Nothing was changed.');
         }
