@@ -30,17 +30,20 @@ describe('the admin console in Chromium', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: tool.baseUrl });
     // Records every XHR upload progress event with the state of the page's progress bar right after it.
     await context.exposeFunction('cpProgress', (e: ProgressEvent) => void progress.push(e));
-    await context.addInitScript(() => {
-      const open = XMLHttpRequest.prototype.open;
-      XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, ...args: Parameters<XMLHttpRequest['open']>) {
-        this.upload.addEventListener('progress', (e) => {
-          setTimeout(() => {
-            const bar = document.getElementById('upload-progress') as HTMLProgressElement | null;
-            (window as unknown as { cpProgress: (x: unknown) => void }).cpProgress({ loaded: e.loaded, total: e.total, barValue: bar?.value ?? -1, barMax: bar?.max ?? -1, barHidden: bar?.hidden ?? true });
-          }, 0);
-        });
-        return open.apply(this, args);
-      } as typeof XMLHttpRequest.prototype.open;
+    // (Browser code as text: the test project's TypeScript has no DOM types.)
+    await context.addInitScript({
+      content: `(() => {
+        const open = XMLHttpRequest.prototype.open;
+        XMLHttpRequest.prototype.open = function (...args) {
+          this.upload.addEventListener('progress', (e) => {
+            setTimeout(() => {
+              const bar = document.getElementById('upload-progress');
+              window.cpProgress({ loaded: e.loaded, total: e.total, barValue: bar ? bar.value : -1, barMax: bar ? bar.max : -1, barHidden: bar ? bar.hidden : true });
+            }, 0);
+          });
+          return open.apply(this, args);
+        };
+      })();`,
     });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
@@ -78,7 +81,7 @@ describe('the admin console in Chromium', () => {
     const copy = page.locator('button[data-copy="url-jwks"]');
     await copy.click();
     await expect.poll(() => copy.getAttribute('data-copied')).toBe('true');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${tool.baseUrl}/.well-known/jwks.json`);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`${tool.baseUrl}/.well-known/jwks.json`);
   });
 
   it('logs out (the session is gone) and back in', { timeout: 30_000 }, async () => {
@@ -103,16 +106,13 @@ describe('the admin console in Chromium', () => {
   it('refuses a form whose anti-forgery token is missing or wrong, and changes nothing', { timeout: 30_000 }, async () => {
     const keysBefore = await tool.app.services.toolKeys.list();
     await page.goto(`${tool.baseUrl}/admin/keys`);
-    await page.evaluate(() => {
-      const form = document.querySelector('form[action="/admin/keys/rotate-now"]')!;
-      (form.querySelector('input[name=_csrf]') as HTMLInputElement).value = 'forged-token-forged-token-forged-token-000';
-    });
+    await page.evaluate(`document.querySelector('form[action="/admin/keys/rotate-now"] input[name=_csrf]').value = 'forged-token-forged-token-forged-token-000'`);
     await page.locator('#rotate-now').click();
     await expect.poll(() => page.locator('[data-error-code]').textContent()).toBe('ADMIN_CSRF_INVALID');
     expect(await page.locator('h1').textContent()).toBe('Form expired or forged');
 
     await page.goto(`${tool.baseUrl}/admin/keys`);
-    await page.evaluate(() => document.querySelector('form[action="/admin/keys/rotate-now"] input[name=_csrf]')!.remove());
+    await page.evaluate(`document.querySelector('form[action="/admin/keys/rotate-now"] input[name=_csrf]').remove()`);
     await page.locator('#rotate-now').click();
     await expect.poll(() => page.locator('[data-error-code]').textContent()).toBe('ADMIN_CSRF_INVALID');
     expect(await tool.app.services.toolKeys.list()).toEqual(keysBefore);
