@@ -86,6 +86,9 @@ describe('the admin console in Chromium', () => {
 
   it('logs out (the session is gone) and back in', { timeout: 30_000 }, async () => {
     expect(await sessions()).toHaveLength(1);
+    // Plain http here: the session cookie cannot be Secure, but is HttpOnly, Lax and limited to /admin.
+    const cookie = (await context.cookies(`${tool.baseUrl}/admin/settings`)).find((c) => c.name === 'cp_admin_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/admin', secure: false });
     await page.getByRole('button', { name: 'Logout' }).click();
     await page.waitForURL(/\/admin\/login/);
     expect(await page.locator('.notice').textContent()).toContain('signed out');
@@ -145,6 +148,16 @@ describe('the admin console in Chromium', () => {
     expect(await page.locator('#platforms').textContent()).toContain('b2c-client-1');
     const stored = await tool.store.db.selectFrom('platforms').selectAll().where('client_id', '=', 'b2c-client-1').executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ issuer: 'https://d2l.example.edu', token_audience: 'https://api.brightspace.com/auth/token', status: 'active' });
+  });
+
+  it('shows a refused upload under the form with its error code', { timeout: 30_000 }, async () => {
+    await page.goto(`${tool.baseUrl}/admin/packages`);
+    await page.locator('#upload-file').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('this is not a zip archive at all') });
+    await page.locator('#upload-submit').click();
+    await expect.poll(() => page.locator('#upload-status').textContent()).toContain('[PACKAGE_NOT_ZIP]');
+    expect(new URL(page.url()).pathname).toBe('/admin/packages');
+    expect(await tool.app.services.packages.list()).toEqual([]);
+    progress.length = 0;
   });
 
   it('uploads a package with a progress bar, lists it, and archives it', { timeout: 45_000 }, async () => {
