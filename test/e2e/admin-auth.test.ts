@@ -107,7 +107,7 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
   it('never redirects a sign-in elsewhere than the console', async () => {
     h = await createHarness(dialect);
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
-    for (const next of ['https://evil.example/', '//evil.example/admin', '/lti/launch', '/administrator']) {
+    for (const next of ['https://evil.example/', '//evil.example/admin', '/lti/launch', '/administrator', '/admin/../lti/launch', '/admin\\@evil.example', '/admin//evil.example']) {
       const c = new ConsoleClient(h.app);
       const page = await c.get('/admin/login');
       const r = await c.post('/admin/login', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next });

@@ -30,7 +30,7 @@ const PRE_COOKIE = 'cp_admin_pre';
 const AUTH_POSTS_PER_MINUTE = 30;
 
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && !next.startsWith('//') && next.length < 1000 ? next : '/admin';
+  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000 ? next : '/admin';
 }
 
 function field(body: unknown, name: string, max = 1024): string {
