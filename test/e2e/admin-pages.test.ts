@@ -102,6 +102,13 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     expect(list.body).toContain('Moodle North');
     expect(list.body).toContain('north-client');
 
+    // What an LMS administrator typed is shown as text, never as markup.
+    const xss = await c.post('/admin/platforms/new', { ...NEW_PLATFORM, clientId: 'xss', name: '<img src=x onerror=alert(1)>', _csrf: csrf });
+    expect(xss.statusCode).toBe(303);
+    const escaped = await c.get('/admin/platforms');
+    expect(escaped.body).toContain('&lt;img src=x onerror=alert(1)');
+    expect(escaped.body).not.toContain('<img src=x');
+
     const dup = await c.post('/admin/platforms/new', { ...NEW_PLATFORM, _csrf: csrf });
     expect(dup.statusCode).toBe(409);
     expect(errorCode(dup.body)).toBe('PLATFORM_EXISTS');
