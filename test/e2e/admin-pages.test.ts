@@ -154,7 +154,7 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     for (const a of ['platform.register', 'platform.update', 'deployment.add', 'deployment.disable', 'deployment.enable', 'platform.disable', 'platform.enable', 'platform.activate']) {
       expect(done, a).toContain(a);
     }
-    const entry = (await h.app.services.audit.list({ action: 'platform.register' }))[0]!;
+    const entry = (await h.app.services.audit.list({ action: 'platform.register' })).find((e) => e.target === id)!;
     expect(entry.actor).toBe(`admin:${ADMIN_EMAIL}`);
     expect(entry.details).toMatchObject({ issuer: NEW_PLATFORM.issuer, clientId: 'north-client' });
   });
