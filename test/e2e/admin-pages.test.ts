@@ -330,3 +330,45 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     expect(page.body).toContain('Manage Extensibility');
   });
 });
+
+describe.each(DIALECTS)('admin console account page (%s)', (dialect) => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('changes the password after checking the current one, and signs out the other sessions', async () => {
+    h = await createHarness(dialect, { COURSEPORT_ADMIN_LOGIN_MAX_FAILURES: '3' });
+    await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
+    await h.app.services.admins.create('second@example.edu', 'second admin password');
+    const c = new ConsoleClient(h.app);
+    await c.login();
+    const other = new ConsoleClient(h.app);
+    await other.login();
+    const page = await c.get('/admin/account');
+    expect(page.body).toContain(`${ADMIN_EMAIL} (you)`);
+    expect(page.body).toContain('second@example.edu');
+    const csrf = await c.csrf('/admin/account');
+    const NEW = 'a brand new passphrase';
+
+    const wrong = await c.post('/admin/account/password', { _csrf: csrf, current: 'not my password', password: NEW, confirm: NEW });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.body).toContain('the current password is wrong');
+    const weak = await c.post('/admin/account/password', { _csrf: csrf, current: ADMIN_PASSWORD, password: 'short', confirm: 'short' });
+    expect(weak.body).toContain('at least 12 characters');
+
+    const ok = await c.post('/admin/account/password', { _csrf: csrf, current: ADMIN_PASSWORD, password: NEW, confirm: NEW });
+    expect(ok.statusCode).toBe(303);
+    expect((await c.get('/admin/settings')).statusCode).toBe(200); // this session stays
+    expect((await other.get('/admin/settings')).headers.location).toMatch(/^\/admin\/login/); // the other one ended
+    expect((await new ConsoleClient(h.app).login(ADMIN_EMAIL, ADMIN_PASSWORD)).statusCode).toBe(401);
+    expect((await new ConsoleClient(h.app).login(ADMIN_EMAIL, NEW)).statusCode).toBe(303);
+    expect((await h.app.services.audit.list({ action: 'admin.password' }))).toHaveLength(1);
+
+    // Guessing the current password from a session is throttled like sign-in.
+    for (let i = 0; i < 3; i++) expect((await c.post('/admin/account/password', { _csrf: csrf, current: `guess ${i} guess`, password: 'whatever password 1', confirm: 'whatever password 1' })).statusCode).toBe(400);
+    const throttled = await c.post('/admin/account/password', { _csrf: csrf, current: NEW, password: 'whatever password 1', confirm: 'whatever password 1' });
+    expect(throttled.statusCode).toBe(429);
+    expect(errorCode(throttled.body)).toBe('ADMIN_LOGIN_THROTTLED');
+  });
+});

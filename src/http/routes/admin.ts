@@ -13,6 +13,7 @@ import {
   type AdminDeps,
   type AdminPageModule,
 } from './admin-console.js';
+import { accountPages } from './admin-account.js';
 import { auditPages } from './admin-audit.js';
 import { gradePages } from './admin-grades.js';
 import { keyPages } from './admin-keys.js';
@@ -22,7 +23,7 @@ import { settingsPages } from './admin-settings.js';
 import { uploadLimits } from './api-packages.js';
 
 /** The console's pages. Other features append their module here (see admin-console.ts). */
-export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages];
+export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages, accountPages];
 
 /** Before a session exists (sign-in, first administrator): a double-submit token in a Strict cookie. */
 const PRE_COOKIE = 'cp_admin_pre';

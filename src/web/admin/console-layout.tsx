@@ -69,9 +69,9 @@ export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
             </li>
           </ul>
         </nav>
-        <span class="muted admin-who" safe>
+        <a class="muted admin-who" href="/admin/account" title="Your account" aria-current={p.nav === 'account' ? 'page' : undefined} safe>
           {p.email}
-        </span>
+        </a>
       </header>
       <main class="admin-main">
         {p.notice ? (
