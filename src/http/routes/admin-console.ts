@@ -115,8 +115,13 @@ export function sessionCookieOptions(secure: boolean) {
 /** Refuses a console POST that another origin sent (browsers always send Origin on POST). */
 export function checkOrigin(request: FastifyRequest, baseUrl: string): void {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== new URL(baseUrl).origin) {
-    throw csrfError('the form was sent from another site', { origin });
+  const expected = new URL(baseUrl).origin;
+  if (origin !== undefined && origin !== expected) {
+    const e = csrfError('the form was sent from another site', { origin, expected });
+    throw new AppError('ADMIN_CSRF_INVALID', e.message, {
+      details: e.details,
+      hint: `Open the console at ${expected}/admin (COURSEPORT_BASE_URL), not through another address, and submit again. If you did not submit a form, another site may have tried to act in your name.`,
+    });
   }
 }
 
