@@ -212,6 +212,19 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect(row).toBeUndefined();
   });
 
+  it('caps sign-in posts per address before any password work, with a 429 page', async () => {
+    h = await createHarness(dialect);
+    await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const c = new ConsoleClient(h.app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await c.post('/admin/login', { _csrf: 'x', email: ADMIN_EMAIL, password: 'whatever' })).statusCode);
+    expect(statuses.slice(0, 30).every((s) => s === 403)).toBe(true);
+    const limited = await c.post('/admin/login', { _csrf: 'x', email: ADMIN_EMAIL, password: 'whatever' });
+    expect(limited.statusCode).toBe(429);
+    expect(errorCode(limited.body)).toBe('RATE_LIMITED');
+    expect(statuses[30]).toBe(429);
+  });
+
   it('refuses sign-in and setup posts without their anti-forgery token', async () => {
     h = await createHarness(dialect);
     const c = new ConsoleClient(h.app);
