@@ -189,4 +189,30 @@ describe('the admin console in Chromium', () => {
     expect(await listCatalogue(tool.store.db)).toEqual([]);
     expect((await tool.app.services.packages.get(id)).package.status).toBe('archived');
   });
+
+  it('works without scripts: sign in, upload a package with the plain form, rotate a key', { timeout: 45_000 }, async () => {
+    const plain = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const p = await plain.newPage();
+      p.setDefaultTimeout(WAIT_MS);
+      await p.goto(`${tool.baseUrl}/admin/packages`);
+      await p.locator('#email').fill(ADMIN_EMAIL);
+      await p.locator('#password').fill(ADMIN_PASSWORD);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.waitForURL(`${tool.baseUrl}/admin/packages`);
+      await p.locator('#upload-title').fill('Golf without scripts');
+      await p.locator('#upload-file').setInputFiles(GOLF_12);
+      await p.locator('#upload-submit').click();
+      await p.waitForURL(/\/admin\/packages\/pkg_/);
+      expect(await p.locator('.notice').textContent()).toContain('Golf without scripts');
+      await p.goto(`${tool.baseUrl}/admin/keys`);
+      await p.locator('#rotate').click();
+      await p.waitForURL(`${tool.baseUrl}/admin/keys`);
+      expect(await p.locator('.notice').textContent()).toContain('is published as next');
+      await p.goto(`${tool.baseUrl}/admin/settings`);
+      expect(await p.locator('button[data-copy="url-jwks"]').isVisible()).toBe(false);
+    } finally {
+      await plain.close();
+    }
+  });
 });
