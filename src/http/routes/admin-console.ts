@@ -95,8 +95,6 @@ declare module 'fastify' {
     adminContext?: AdminContext;
   }
   interface FastifyContextConfig {
-    /** Console routes reachable without a session (sign-in, first administrator). */
-    adminPublic?: boolean;
     /** Console POSTs whose anti-forgery token the handler checks (multipart uploads). */
     adminDeferredCsrf?: boolean;
   }

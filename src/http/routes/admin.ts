@@ -82,9 +82,10 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         }
       };
       const html = (reply: FastifyReply, status: number, page: JSX.Element | string) => reply.code(status).type('text/html; charset=utf-8').send(page);
-      const authLimit = { config: { adminPublic: true, rateLimit: { max: AUTH_POSTS_PER_MINUTE, timeWindow: 60_000 } } };
+      const authLimit = { config: { rateLimit: { max: AUTH_POSTS_PER_MINUTE, timeWindow: 60_000 } } };
 
-      scope.get('/setup', { config: { adminPublic: true } }, async (request, reply) => {
+      // Reachable without a session (registered on the scope directly, not through the console API).
+      scope.get('/setup', async (request, reply) => {
         if ((await admins.count()) > 0) return reply.redirect('/admin/login', 303);
         return html(reply, 200, SetupPage({ csrfToken: preToken(request, reply) }));
       });
@@ -112,7 +113,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         return c.redirect(reply, '/admin/settings', `Welcome! Administrator ${admin.email} created. Start by connecting an LMS.`);
       });
 
-      scope.get('/login', { config: { adminPublic: true } }, async (request, reply) => {
+      scope.get('/login', async (request, reply) => {
         if ((await admins.count()) === 0) return reply.redirect('/admin/setup', 303);
         if (await admins.findSession(request.cookies[cookieName])) return reply.redirect('/admin', 303);
         const notice = request.cookies[FLASH_COOKIE];
