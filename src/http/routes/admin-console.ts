@@ -20,7 +20,11 @@
  * answer a POST with `c.redirect(reply, '/admin/…', 'Saved.')` (the notice is shown once; a request
  * with `X-Requested-With: XMLHttpRequest` gets `{ "redirect": "/admin/…" }` instead of a 303),
  * and record every change with `c.audit(request, ctx, 'thing.verb', target, details)`.
- * Responses are `Cache-Control: no-store` and may not be framed.
+ * `c.deps` holds the services, the database, the config and the clock. Page helpers
+ * (`Csrf`, `FormProblems` for validation problems that keep the user's input, `formatTime`)
+ * are in `src/web/admin/console-layout.tsx`. Responses are `Cache-Control: no-store` and may
+ * not be framed. Tests: `ConsoleClient` in `test/helpers/admin.ts` signs in over inject;
+ * `test/e2e/admin-auth.test.ts` checks every route of `app.adminRouteList` refuses strangers.
  */
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
