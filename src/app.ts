@@ -14,6 +14,7 @@ import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
+import { registrationRoutes } from './http/routes/registration.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -33,6 +34,9 @@ export interface BuildOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   readonly logStream?: { write(line: string): void };
 }
+
+/** Dynamic registrations started per client address and minute (each makes an outgoing request). */
+const REGISTRATION_RATE_LIMIT_PER_MINUTE = 30;
 
 /** Query parameters that carry bearer-like values: never written to the log. */
 const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
@@ -147,6 +151,8 @@ export async function build(options: BuildOptions): Promise<App> {
     loginStateTtlMs: config.lti.loginStateTtlMs,
     loginRateLimitPerMinute: config.lti.loginRateLimitPerMinute,
   });
+  // issue 7: LTI Dynamic Registration and the Canvas JSON configuration
+  registrationRoutes(app, { registration: services.registration, baseUrl: config.baseUrl, rateLimitPerMinute: REGISTRATION_RATE_LIMIT_PER_MINUTE });
   await app.register(
     async (scope) => {
       await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });

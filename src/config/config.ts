@@ -58,6 +58,13 @@ export interface Config {
     readonly cacheMaxAgeMs: number;
     readonly cooldownMs: number;
   };
+  // issue 7: LTI Dynamic Registration and the sandbox LMS
+  readonly registration: {
+    /** Activate platforms registered through LTI Dynamic Registration at once (default: they wait as `pending`). */
+    readonly autoActivate: boolean;
+  };
+  /** Serve the built-in sandbox LMS at /sandbox (default: on, except in production). */
+  readonly sandbox: boolean;
   /** Development-only defaults in force, each a sentence for the start-up warning. */
   readonly devDefaults: readonly string[];
 }
@@ -188,6 +195,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400) * 1000,
       cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, production ? 5 : 0, 3600) * 1000,
     },
+    // issue 7: LTI Dynamic Registration and the sandbox LMS
+    registration: {
+      autoActivate: boolVar(env, 'COURSEPORT_REGISTRATION_AUTO_ACTIVATE', false, problems),
+    },
+    sandbox: boolVar(env, 'COURSEPORT_SANDBOX', !production, problems),
     devDefaults,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -51,7 +51,11 @@ export class PlatformService {
     private readonly policy: RegistrationPolicy,
   ) {}
 
-  async register(input: PlatformInput): Promise<PlatformWithDeployments> {
+  /**
+   * Validates and stores a registration. `status: 'pending'` (LTI Dynamic Registration) keeps
+   * launches refused until an administrator activates it (`setStatus(id, 'active')`).
+   */
+  async register(input: PlatformInput, options: { status?: 'active' | 'pending' } = {}): Promise<PlatformWithDeployments> {
     const problems: string[] = [];
     const issuer = text(input.issuer, 'issuer', 1024, problems);
     if (issuer) url(issuer, 'issuer', this.policy, problems);
@@ -83,7 +87,7 @@ export class PlatformService {
       token_audience: tokenAudience ?? null,
       jwks_url: jwksUrl ?? null,
       public_jwk: publicJwk ? JSON.stringify(publicJwk) : null,
-      status: 'active',
+      status: options.status ?? 'active',
       grade_policy: input.gradePolicy ?? 'overwrite',
       created_at: t,
       updated_at: t,

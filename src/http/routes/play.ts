@@ -31,6 +31,9 @@ const STATIC_FILES: Record<string, string> = {
   'picker.js': join(PUBLIC_DIR, 'picker.js'),
   'autosubmit.js': join(PUBLIC_DIR, 'autosubmit.js'),
   'lti-storage.js': join(PUBLIC_DIR, 'lti-storage.js'),
+  // issue 7: dynamic registration and sandbox pages
+  'registration.js': join(PUBLIC_DIR, 'registration.js'),
+  'sandbox.js': join(PUBLIC_DIR, 'sandbox.js'),
   'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
 };
 
