@@ -15,6 +15,7 @@ import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
 import { registrationRoutes } from './http/routes/registration.js';
+import { sandboxRoutes } from './sandbox/sandbox-routes.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -153,6 +154,8 @@ export async function build(options: BuildOptions): Promise<App> {
   });
   // issue 7: LTI Dynamic Registration and the Canvas JSON configuration
   registrationRoutes(app, { registration: services.registration, baseUrl: config.baseUrl, rateLimitPerMinute: REGISTRATION_RATE_LIMIT_PER_MINUTE });
+  // issue 7: the sandbox LMS (docs/sandbox.md); absent (404) unless COURSEPORT_SANDBOX is on
+  if (config.sandbox) await app.register(async (scope) => sandboxRoutes(scope, { db: store.db, sandbox: services.sandbox }));
   await app.register(
     async (scope) => {
       await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });

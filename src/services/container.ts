@@ -19,6 +19,7 @@ import { AdminTokenService } from './admin-tokens.js';
 import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
 import { RegistrationService } from './registration.js';
+import { SandboxService } from '../sandbox/sandbox-service.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
@@ -50,6 +51,8 @@ export interface Services {
   readonly fetch: SafeFetch;
   // issue 7: LTI Dynamic Registration
   readonly registration: RegistrationService;
+  // issue 7: the sandbox LMS (its routes are served only when config.sandbox is on)
+  readonly sandbox: SandboxService;
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -92,6 +95,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       sealKey: deriveKey(config.secret, 'registration-token'),
       tool: { name: 'Courseport', description: 'SCORM courses from Courseport, launched and graded through LTI 1.3.' },
     }),
+    sandbox: new SandboxService(store.db, toolKeys, platforms, audit, clock, { baseUrl: config.baseUrl, secret: config.secret }),
     launches: new LaunchService(store.db, platformKeys, clock, {
       baseUrl: config.baseUrl,
       loginStateTtlMs: config.lti.loginStateTtlMs,
