@@ -5,7 +5,7 @@ import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.j
 import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID } from '../../src/sandbox/sandbox-service.js';
 import { findDeployment, findPlatform } from '../../src/store/platform.repository.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { GOLF_12, GOLF_2004 } from '../helpers/fixtures.js';
 import { createHarness, errorCode } from '../helpers/harness.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
@@ -24,12 +24,14 @@ function formOf(html: string): { action: string; fields: Record<string, string> 
 describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
   let tool: LiveServer;
   let packageId: string;
+  let scoredPackageId: string;
   let platformId: string;
 
   beforeAll(async () => {
     tool = await startLiveServer(dialect);
     ({ platformId } = await tool.app.services.sandbox.ensureReady());
     packageId = (await tool.app.services.packages.importPackage(GOLF_12, { title: 'Golf Explained' })).package.id;
+    scoredPackageId = (await tool.app.services.packages.importPackage(GOLF_2004, { title: 'Golf Advanced' })).package.id;
   });
   afterAll(async () => {
     await tool?.close();
@@ -94,24 +96,34 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     expect(picker.status, picker.html.slice(0, 400)).toBe(200);
     const pickerAction = /<form method="post" action="([^"]+)" id="picker-form"/.exec(picker.html)?.[1];
     expect(pickerAction).toMatch(/^\/lti\/deep-link\//);
-    const chosen = await post(pickerAction!, { package: packageId, action: 'add' });
+    const chosen = await fetch(new URL(pickerAction!, tool.baseUrl), {
+      method: 'POST',
+      body: `package=${packageId}&package=${scoredPackageId}&action=add`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
     expect(chosen.status).toBe(200);
     const back = formOf(await chosen.text());
     expect(back.action).toBe(url('/sandbox/deep-link-return'));
     const received = await post(back.action, back.fields);
     const receivedHtml = await received.text();
     expect(received.status, receivedHtml.slice(0, 400)).toBe(200);
-    expect(receivedHtml).toContain('data-added="1"');
+    expect(receivedHtml).toContain('data-added="2"');
     // The same response twice is refused (its data value is single use).
     const replay = await post(back.action, back.fields);
     expect(replay.status).toBe(400);
     expect(errorCode(await replay.text())).toBe('SANDBOX_INVALID_REQUEST');
 
-    const [link] = await tool.app.services.sandbox.links();
-    expect(link).toMatchObject({ title: 'Golf Explained', url: url('/lti/launch'), custom: { package_id: packageId } });
+    const links = await tool.app.services.sandbox.links();
+    const link = links.find((l) => l.title === 'Golf Explained');
+    expect(link).toMatchObject({ url: url('/lti/launch'), custom: { package_id: packageId } });
     // This package reports no mastery score: the tool asks for no grade column, so there is none yet.
     expect(link!.lineItemId).toBeNull();
-    expect(await tool.app.services.sandbox.lineItems()).toEqual([]);
+    // The scored one came with a lineItem: the sandbox created its grade column, as an LMS does.
+    const scored = links.find((l) => l.title === 'Golf Advanced');
+    expect(scored).toMatchObject({ custom: { package_id: scoredPackageId } });
+    expect(await tool.app.services.sandbox.lineItems()).toEqual([
+      { id: scored!.lineItemId, label: 'Golf Advanced', scoreMaximum: 100, resourceId: scoredPackageId, resourceLinkId: scored!.id, tag: 'courseport' },
+    ]);
 
     // Launch as a learner: the player, with the AGS claim naming the line item deep linking created.
     const played = await launch({ link: link!.id, user: 'sandbox-alice' });
@@ -136,7 +148,9 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     const outbox = await tool.store.db.selectFrom('grade_outbox').select(['state', 'last_error']).execute();
     expect(outbox).toEqual([{ state: 'sent', last_error: null }]);
     const gradebook = await (await fetch(url('/sandbox/gradebook'), { headers: { accept: 'text/html' } })).text();
-    expect(gradebook).toMatch(/data-user="sandbox-alice"><td>Alice Learner<\/td><td data-line-item="[^"]+">85% · Completed · FullyGraded</);
+    const aliceRow = /<tr data-user="sandbox-alice">(.*?)<\/tr>/s.exec(gradebook)?.[1] ?? '';
+    expect(aliceRow).toContain(`<td data-line-item="${lineItem!.id}">85% · Completed · FullyGraded</td>`);
+    expect(aliceRow).toContain(`<td data-line-item="${scored!.lineItemId}">—</td>`);
 
     // The results endpoint reports it back (as the tool's grade policies read it).
     const tokenPlatform = { id: platformId, clientId: SANDBOX_CLIENT_ID, tokenUrl: url('/sandbox/token'), tokenAudience: null };
