@@ -138,7 +138,9 @@ export function validatePlatformConfiguration(json: unknown, configurationUrl: s
   const responseTypes = c.response_types_supported;
   if (Array.isArray(responseTypes) && !responseTypes.includes('id_token')) problems.push('response_types_supported does not include id_token');
 
-  const lti = c[DR.PLATFORM_CONFIGURATION];
+  // Some Moodle releases publish the claim name with a trailing space.
+  const ltiKey = Object.keys(c).find((k) => k.trim() === DR.PLATFORM_CONFIGURATION);
+  const lti = ltiKey === undefined ? undefined : c[ltiKey];
   let productFamilyCode = '';
   let version: string | undefined;
   const messagesSupported: { type: string; placements: string[] }[] = [];

@@ -56,6 +56,11 @@ describe('LTI Dynamic Registration protocol', () => {
     expect(c.messagesSupported).toEqual([{ type: 'LtiDeepLinkingRequest', placements: ['ContentArea', 'RichTextEditor'] }]);
   });
 
+  it('reads the LTI claim of Moodle releases that publish its name with a trailing space', () => {
+    const moodle = config({ [DR.PLATFORM_CONFIGURATION]: undefined, [`${DR.PLATFORM_CONFIGURATION} `]: { product_family_code: 'moodle', messages_supported: ['LtiResourceLinkRequest'] } });
+    expect(validatePlatformConfiguration(moodle, CONFIG_URL, PROD)).toMatchObject({ productFamilyCode: 'moodle', messagesSupported: [{ type: 'LtiResourceLinkRequest', placements: [] }] });
+  });
+
   it('refuses http endpoints in production, an issuer on another host, and missing pieces', () => {
     expect(codeOf(() => validatePlatformConfiguration(config({ token_endpoint: 'http://lms.example.edu/token' }), CONFIG_URL, PROD))).toBe('REGISTRATION_CONFIG_INVALID');
     expect(codeOf(() => validatePlatformConfiguration(config({ token_endpoint: 'http://lms.example.edu/token' }), CONFIG_URL, DEV))).toBeUndefined();
