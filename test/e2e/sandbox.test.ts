@@ -162,8 +162,14 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     const members = await tool.store.db.selectFrom('memberships').select(['user_sub', 'role_kind']).where('context_id', '=', context.id).orderBy('user_sub').execute();
     expect(members.map((m) => m.user_sub)).toEqual(['sandbox-alice', 'sandbox-bob', 'sandbox-chloe', 'sandbox-instructor']);
 
-    // An instructor launch of the same link works too.
-    expect((await launch({ link: link!.id, user: 'sandbox-instructor' })).status).toBe(200);
+    // An instructor launch of the same link: the player with the progress view, which lists the sandbox's learners.
+    const instructor = await launch({ link: link!.id, user: 'sandbox-instructor' });
+    expect(instructor.status).toBe(200);
+    expect(played.html).not.toContain('id="progress-link"');
+    const progressHref = /<a href="([^"]+)" id="progress-link"/.exec(instructor.html)?.[1];
+    expect(progressHref).toMatch(/^\/progress\//);
+    const progress = await (await fetch(url(progressHref!), { headers: { accept: 'text/html' } })).text();
+    for (const name of ['Alice Learner', 'Bob Learner', 'Chloe Learner']) expect(progress).toContain(name);
   });
 
   it('verifies what it is sent: forged hints, foreign client assertions, replayed jtis, missing tokens', async () => {
