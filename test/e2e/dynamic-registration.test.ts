@@ -307,6 +307,20 @@ describe('LTI Dynamic Registration in production', () => {
   });
 });
 
+describe('LTI Dynamic Registration rate limit', () => {
+  it('answers RATE_LIMITED past 30 registrations a minute from one address', async () => {
+    const h = await createHarness('sqlite', {}, { registerPlatform: false });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 31; i++) codes.push((await h.app.inject({ method: 'GET', url: '/lti/register', headers: { accept: 'text/html' } })).statusCode);
+      expect(codes.slice(0, 30).every((c) => c === 400)).toBe(true);
+      expect(codes[30]).toBe(429);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('Canvas JSON configuration', () => {
   it('describes Courseport as a Canvas LTI 1.3 developer key', async () => {
     const h = await createHarness('sqlite', {}, { registerPlatform: false });
