@@ -149,7 +149,10 @@ export function SandboxGradebookPage(p: { items: readonly SandboxLineItem[]; lat
           {`Scores arrive here through Assignment and Grade Services (${p.received} received). Courseport sends them in the background, within seconds of the learner's work.`}
         </p>
         {p.items.length === 0 ? (
-          <p class="muted">No grade columns yet: add graded content (a scored SCORM package) with “Add content…”.</p>
+          <p class="muted" id="sandbox-no-columns">
+            No grade columns yet. Content added with “Add content…” gets one at once when the package is scored, otherwise when
+            Courseport sends its first score.
+          </p>
         ) : (
           <table class="progress-table">
             <thead>
