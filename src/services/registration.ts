@@ -122,7 +122,7 @@ export class RegistrationService {
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new AppError('REGISTRATION_CONFIG_UNAVAILABLE', `The LMS answered HTTP ${res.status} for its configuration${text ? `: ${excerpt(text)}` : '.'}`, {
+      throw new AppError('REGISTRATION_CONFIG_UNAVAILABLE', `The LMS answered HTTP ${res.status} for its configuration${text ? `: ${errorText(text)}` : '.'}`, {
         details: { status: res.status, url: redactQuery(url), body: excerpt(text) },
         hint: 'The registration link may have expired: start the registration again from the LMS.',
       });
@@ -259,7 +259,7 @@ export class RegistrationService {
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new AppError('REGISTRATION_REJECTED', `The LMS refused the registration (HTTP ${res.status})${text ? `: ${excerpt(text)}` : '.'}`, {
+      throw new AppError('REGISTRATION_REJECTED', `The LMS refused the registration (HTTP ${res.status})${text ? `: ${errorText(text)}` : '.'}`, {
         details: { status: res.status, body: excerpt(text) },
         hint: 'The LMS said why above. Fix it in the LMS (or ask its administrator), then start the registration again.',
       });
@@ -285,6 +285,17 @@ function hashId(id: string): string {
 function excerpt(text: string): string {
   const t = text.trim().replace(/\s+/g, ' ');
   return t.length > MAX_ERROR_TEXT ? `${t.slice(0, MAX_ERROR_TEXT)}…` : t;
+}
+
+/** An OAuth-style error body (`error`, `error_description`) in words; any other body as it came. */
+function errorText(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: unknown; error_description?: unknown };
+    if (typeof j.error === 'string') return excerpt(typeof j.error_description === 'string' && j.error_description ? `${j.error} — ${j.error_description}` : j.error);
+  } catch {
+    // not JSON: shown as it came
+  }
+  return excerpt(text);
 }
 
 /** A configuration URL may carry a token in its query: only the origin and path are repeated. */

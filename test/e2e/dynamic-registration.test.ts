@@ -207,7 +207,7 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     expect(errorCode(res.body)).toBe('REGISTRATION_REJECTED');
     expect(res.body).toContain('HTTP 400');
     expect(res.body).toContain('invalid_redirect_uri');
-    expect(res.body).toContain('&lt;b>Redirect&lt;/b> URI not allowed here');
+    expect(res.body).toContain('invalid_redirect_uri — &lt;b>Redirect&lt;/b> URI not allowed here');
     expect(res.body).not.toContain('<b>Redirect</b>');
     expect(await h.store.db.selectFrom('platforms').selectAll().execute()).toEqual([]);
     const logged = h.logs.find((l) => l.code === 'REGISTRATION_REJECTED');
