@@ -119,6 +119,15 @@ export class SandboxService {
     };
   }
 
+  /**
+   * A stored link's URL on this Courseport's current base URL: links keep working when
+   * COURSEPORT_BASE_URL changes (a new port in development), as an LMS would re-point them.
+   */
+  private onThisTool(stored: string): string {
+    const u = new URL(stored);
+    return new URL(`${u.pathname}${u.search}`, this.options.baseUrl).toString();
+  }
+
   lineItemUrl(id: string): string {
     return `${this.urls.lineItems}/${encodeURIComponent(id)}`;
   }
@@ -218,7 +227,7 @@ export class SandboxService {
     return {
       iss: this.issuer,
       login_hint: member.sub,
-      target_link_uri: link?.url ?? this.urls.toolLaunch,
+      target_link_uri: link ? this.onThisTool(link.url) : this.urls.toolLaunch,
       lti_message_hint: this.hints.issue(JSON.stringify(hint), this.clock.now()),
       client_id: SANDBOX_CLIENT_ID,
       lti_deployment_id: SANDBOX_DEPLOYMENT_ID,
@@ -282,7 +291,7 @@ export class SandboxService {
     return {
       ...this.baseClaims(member),
       [CLAIM.MESSAGE_TYPE]: MESSAGE_TYPE.RESOURCE_LINK,
-      [CLAIM.TARGET_LINK_URI]: link.url,
+      [CLAIM.TARGET_LINK_URI]: this.onThisTool(link.url),
       [CLAIM.RESOURCE_LINK]: { id: link.id, title: link.title, ...(link.text ? { description: link.text } : {}) },
       [CLAIM.CUSTOM]: link.custom,
       [CLAIM.AGS_ENDPOINT]: {

@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/app.js';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID } from '../../src/sandbox/sandbox-service.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID, SandboxService } from '../../src/sandbox/sandbox-service.js';
 import { findDeployment, findPlatform } from '../../src/store/platform.repository.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12, GOLF_2004 } from '../helpers/fixtures.js';
@@ -170,6 +170,11 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     expect(progressHref).toMatch(/^\/progress\//);
     const progress = await (await fetch(url(progressHref!), { headers: { accept: 'text/html' } })).text();
     for (const name of ['Alice Learner', 'Bob Learner', 'Chloe Learner']) expect(progress).toContain(name);
+
+    // Started again on another base URL (another port), the sandbox points its links at the new one.
+    const s = tool.app.services;
+    const moved = new SandboxService(tool.store.db, s.toolKeys, s.platforms, s.audit, { now: () => Date.now() }, { baseUrl: 'http://127.0.0.1:9', secret: tool.config.secret });
+    expect(await moved.loginForm({ user: 'sandbox-bob', link: link!.id, deepLink: false })).toMatchObject({ iss: 'http://127.0.0.1:9/sandbox', target_link_uri: 'http://127.0.0.1:9/lti/launch' });
   });
 
   it('verifies what it is sent: forged hints, foreign client assertions, replayed jtis, missing tokens', async () => {
