@@ -15,6 +15,8 @@ import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { registrationRoutes } from './http/routes/registration.js';
+import { sandboxRoutes } from './sandbox/sandbox-routes.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -34,6 +36,9 @@ export interface BuildOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   readonly logStream?: { write(line: string): void };
 }
+
+/** Dynamic registrations started per client address and minute (each makes an outgoing request). */
+const REGISTRATION_RATE_LIMIT_PER_MINUTE = 30;
 
 /** Query parameters that carry bearer-like values: never written to the log. */
 const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
@@ -148,6 +153,10 @@ export async function build(options: BuildOptions): Promise<App> {
     loginStateTtlMs: config.lti.loginStateTtlMs,
     loginRateLimitPerMinute: config.lti.loginRateLimitPerMinute,
   });
+  // issue 7: LTI Dynamic Registration and the Canvas JSON configuration
+  registrationRoutes(app, { registration: services.registration, baseUrl: config.baseUrl, rateLimitPerMinute: REGISTRATION_RATE_LIMIT_PER_MINUTE });
+  // issue 7: the sandbox LMS (docs/sandbox.md); absent (404) unless COURSEPORT_SANDBOX is on
+  if (config.sandbox) await app.register(async (scope) => sandboxRoutes(scope, { db: store.db, sandbox: services.sandbox }));
   await app.register(
     async (scope) => {
       await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });

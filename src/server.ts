@@ -24,6 +24,9 @@ export async function startServer(config: Config, print: (line: string) => void 
   if (applied.length) app.log.info({ applied }, 'database migrations applied');
   await app.services.toolKeys.ensureCurrentKey();
   await app.services.content.clearStaging();
+  // issue 7: the sandbox LMS registers itself like any platform (and creates its key) on first start.
+  const sandbox = config.sandbox ? await app.services.sandbox.ensureReady() : undefined;
+  if (sandbox?.created) app.log.info({ platform: sandbox.platformId }, 'sandbox LMS registered as a platform');
   await app.listen({ host: config.host, port: config.port });
 
   const grades = new GradeWorker(store.db, store.dialect, app.services.ags, systemClock, app.log, {
@@ -56,6 +59,11 @@ export async function startServer(config: Config, print: (line: string) => void 
   print(`  Admin console          ${b}/admin`);
   print(`  Admin API              ${b}/api/v1  (token: courseport admin token create; OpenAPI at ${b}/api/docs)`);
   print(`  Health                 ${b}/healthz, ${b}/readyz`);
+  print(`  Dynamic registration   ${b}/lti/register   (Canvas JSON: ${b}/lti/config/canvas.json)`);
+  if (config.sandbox) {
+    print(`  Sandbox LMS            ${b}/sandbox   (try Courseport without an LMS; COURSEPORT_SANDBOX=off turns it off)`);
+    if (config.env === 'production') print('  NOTE: the sandbox LMS is on in production (COURSEPORT_SANDBOX=on): anyone can launch packages through it.');
+  }
   if ((await app.services.admins.count()) === 0) {
     print('');
     print(`No administrator yet: open ${b}/admin to create the first one (or run courseport admin create --email …).`);

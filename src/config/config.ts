@@ -70,6 +70,13 @@ export interface Config {
     readonly loginMaxFailuresPerIp: number;
     readonly loginWindowMs: number;
   };
+  // issue 7: LTI Dynamic Registration and the sandbox LMS
+  readonly registration: {
+    /** Activate platforms registered through LTI Dynamic Registration at once (default: they wait as `pending`). */
+    readonly autoActivate: boolean;
+  };
+  /** Serve the built-in sandbox LMS at /sandbox (default: on, except in production). */
+  readonly sandbox: boolean;
   /** Development-only defaults in force, each a sentence for the start-up warning. */
   readonly devDefaults: readonly string[];
 }
@@ -208,6 +215,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       loginMaxFailuresPerIp: intVar(env, 'COURSEPORT_ADMIN_LOGIN_MAX_FAILURES_PER_IP', 20, problems, 1, 100_000),
       loginWindowMs: intVar(env, 'COURSEPORT_ADMIN_LOGIN_WINDOW_SECONDS', 900, problems, 10, 86400) * 1000,
     },
+    // issue 7: LTI Dynamic Registration and the sandbox LMS
+    registration: {
+      autoActivate: boolVar(env, 'COURSEPORT_REGISTRATION_AUTO_ACTIVATE', false, problems),
+    },
+    sandbox: boolVar(env, 'COURSEPORT_SANDBOX', !production, problems),
     devDefaults,
   };
   if (problems.length) throw new ConfigError(problems);

@@ -89,6 +89,19 @@ export const ERROR_CATALOGUE = {
   ADMIN_EXISTS: { status: 409, title: 'Administrator already exists' },
   LTI_DEPLOYMENT_DISABLED: { status: 403, title: 'Deployment disabled' },
   PACKAGE_ARCHIVED: { status: 409, title: 'Package archived' },
+  // issue 7: LTI Dynamic Registration (GET/POST /lti/register); the LMS's failures are 424 so that their text is shown
+  LTI_PLATFORM_PENDING: { status: 403, title: 'Platform waiting for activation' },
+  REGISTRATION_INVALID_REQUEST: { status: 400, title: 'Invalid registration request' },
+  REGISTRATION_ISSUER_MISMATCH: { status: 400, title: 'Issuer does not match the configuration URL' },
+  REGISTRATION_CONFIG_UNAVAILABLE: { status: 424, title: 'LMS configuration unavailable' },
+  REGISTRATION_CONFIG_INVALID: { status: 424, title: 'Invalid LMS configuration' },
+  REGISTRATION_REJECTED: { status: 424, title: 'The LMS refused the registration' },
+  REGISTRATION_RESPONSE_INVALID: { status: 424, title: 'Invalid registration response' },
+  REGISTRATION_SESSION_INVALID: { status: 400, title: 'Registration expired or unknown' },
+  REGISTRATION_SESSION_USED: { status: 409, title: 'Registration already confirmed' },
+  // issue 7: the sandbox LMS (/sandbox)
+  SANDBOX_INVALID_REQUEST: { status: 400, title: 'Invalid sandbox request' },
+  SANDBOX_UNAUTHORIZED: { status: 401, title: 'Sandbox service call not authorized' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -148,7 +148,7 @@ export class LaunchService {
     state: string,
     extension: LaunchExtension<T> | undefined,
   ): Promise<LaunchResult & { extension: T | undefined }> {
-    if (platform.status !== 'active') throw disabled(platform);
+    if (platform.status !== 'active') throw notActive(platform);
 
     const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk });
     checkIssuerAndAudience(payload, { issuer: platform.issuer, clientId: platform.client_id });
@@ -276,7 +276,7 @@ export class LaunchService {
         hint: 'An administrator must register this LMS in Courseport (courseport platform add) with exactly this issuer and client id.',
       });
     }
-    if (platform.status !== 'active') throw disabled(platform);
+    if (platform.status !== 'active') throw notActive(platform);
     return platform;
   }
 
@@ -435,6 +435,17 @@ function stateUsed(): LtiError {
   return new LtiError('LTI_STATE_USED', 'This launch has already been used. Each launch from the LMS can be used once.', {
     hint: 'Open the activity again from the LMS.',
   });
+}
+
+function notActive(platform: Platform): LtiError {
+  if (platform.status === 'pending') {
+    // issue 7: a registration made through LTI Dynamic Registration waits for an administrator.
+    return new LtiError('LTI_PLATFORM_PENDING', `${platform.name} registered itself with Courseport, but an administrator has not activated the registration yet.`, {
+      details: { platformId: platform.id },
+      hint: `Ask the Courseport administrator to activate this LMS (admin console → Platforms → Activate, or: courseport platform enable ${platform.id}).`,
+    });
+  }
+  return disabled(platform);
 }
 
 function disabled(platform: Platform): LtiError {

@@ -19,11 +19,16 @@ import { AdminTokenService } from './admin-tokens.js';
 import { AdminAccounts } from './admin-accounts.js';
 import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
+import { RegistrationService } from './registration.js';
+import { SandboxService } from '../sandbox/sandbox-service.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
  * imports the HTTP framework, so the CLI stays light.
  */
+
+/** How long an administrator has to confirm a dynamic registration. */
+const REGISTRATION_SESSION_TTL_MS = 30 * 60 * 1000;
 
 export const USER_AGENT = 'Courseport/0.1 (LTI 1.3 tool; +https://github.com/courseport)';
 
@@ -47,6 +52,10 @@ export interface Services {
   readonly fetch: SafeFetch;
   /** Admin console (issue 7): administrators, sessions, sign-in throttle. */
   readonly admins: AdminAccounts;
+  // issue 7: LTI Dynamic Registration
+  readonly registration: RegistrationService;
+  // issue 7: the sandbox LMS (its routes are served only when config.sandbox is on)
+  readonly sandbox: SandboxService;
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -68,6 +77,8 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
   const toolKeys = new ToolKeyService(store.db, config.secret, clock);
   const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
+  const platforms = new PlatformService(store.db, clock, { requireHttps: config.env === 'production' });
+  const audit = new AuditLog(store.db, clock);
   return {
     fetch,
     platformKeys,
@@ -75,9 +86,19 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     serviceTokens,
     ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
     rosters: new RosterService(store.db, fetch, serviceTokens, clock),
-    platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
+    platforms,
     adminTokens: new AdminTokenService(store.db, clock),
-    audit: new AuditLog(store.db, clock),
+    audit,
+    // issue 7: LTI Dynamic Registration
+    registration: new RegistrationService(store.db, fetch, platforms, audit, clock, {
+      baseUrl: config.baseUrl,
+      requireHttps: config.env === 'production',
+      autoActivate: config.registration.autoActivate,
+      sessionTtlMs: REGISTRATION_SESSION_TTL_MS,
+      sealKey: deriveKey(config.secret, 'registration-token'),
+      tool: { name: 'Courseport', description: 'SCORM courses from Courseport, launched and graded through LTI 1.3.' },
+    }),
+    sandbox: new SandboxService(store.db, toolKeys, platforms, audit, clock, { baseUrl: config.baseUrl, secret: config.secret }),
     launches: new LaunchService(store.db, platformKeys, clock, {
       baseUrl: config.baseUrl,
       loginStateTtlMs: config.lti.loginStateTtlMs,

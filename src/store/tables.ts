@@ -13,7 +13,7 @@ export interface PlatformTable {
   jwks_url: string | null;
   /** A static public key (JWK JSON) used instead of jwks_url. */
   public_jwk: string | null;
-  /** `pending`: created by dynamic registration, waiting for an administrator to activate it. */
+  /** `pending`: registered through LTI Dynamic Registration, waiting for an administrator to activate it. */
   status: 'active' | 'disabled' | 'pending';
   /** What to do when the LMS gradebook holds a grade Courseport did not send. */
   grade_policy: Generated<'overwrite' | 'raise' | 'preserve'>;
@@ -314,6 +314,65 @@ export interface AdminLoginThrottleTable {
   window_start: number;
 }
 
+// issue 7 (registration, sandbox): tables of migration 0008.
+export interface RegistrationSessionTable {
+  /** SHA-256 (hex) of the session id carried by the confirmation form; the id itself is never stored. */
+  id_hash: string;
+  openid_configuration_url: string;
+  /** The platform's validated OpenID configuration (JSON). */
+  configuration: string;
+  registration_token_enc: string | null;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface SandboxKeyTable {
+  kid: string;
+  public_jwk: string;
+  private_jwk_enc: string;
+  created_at: number;
+}
+
+export interface SandboxLinkTable {
+  id: string;
+  title: string;
+  text: string | null;
+  url: string;
+  /** Custom parameters of the link (JSON object). */
+  custom: string;
+  line_item_id: string | null;
+  created_at: number;
+}
+
+export interface SandboxLineItemTable {
+  id: string;
+  label: string;
+  score_maximum: number;
+  resource_id: string | null;
+  resource_link_id: string | null;
+  tag: string | null;
+  created_at: number;
+}
+
+export interface SandboxScoreTable {
+  id: string;
+  line_item_id: string;
+  user_id: string;
+  score_given: number | null;
+  score_maximum: number | null;
+  activity_progress: string;
+  grading_progress: string;
+  comment: string | null;
+  timestamp: string;
+  received_at: number;
+}
+
+export interface SandboxAssertionTable {
+  jti: string;
+  expires_at: number;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -337,6 +396,13 @@ export interface Database {
   admins: AdminTable;
   admin_sessions: AdminSessionTable;
   admin_login_throttle: AdminLoginThrottleTable;
+  // issue 7 (registration, sandbox)
+  registration_sessions: RegistrationSessionTable;
+  sandbox_keys: SandboxKeyTable;
+  sandbox_links: SandboxLinkTable;
+  sandbox_line_items: SandboxLineItemTable;
+  sandbox_scores: SandboxScoreTable;
+  sandbox_assertions: SandboxAssertionTable;
 }
 
 export type Platform = Selectable<PlatformTable>;

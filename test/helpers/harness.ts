@@ -70,7 +70,7 @@ export interface Harness {
 }
 
 /** A Courseport app on a fresh database with one simulated platform registered. */
-export async function createHarness(dialect: Dialect, env: Record<string, string> = {}): Promise<Harness> {
+export async function createHarness(dialect: Dialect, env: Record<string, string> = {}, options: { registerPlatform?: boolean } = {}): Promise<Harness> {
   const store = await openTestStore(dialect);
   const platform = await SimulatedPlatform.start();
   const clock = fixedClock(Date.UTC(2026, 10, 26, 12, 0, 0));
@@ -84,7 +84,8 @@ export async function createHarness(dialect: Dialect, env: Record<string, string
     logStream: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
   });
   await app.services.toolKeys.ensureCurrentKey();
-  const { platform: registered } = await app.services.platforms.register(platform.registration());
+  // registerPlatform: false leaves the simulated LMS unregistered (dynamic registration tests register it).
+  const registered = options.registerPlatform === false ? { id: '' } : (await app.services.platforms.register(platform.registration())).platform;
 
   const login = async (params: Record<string, string | undefined> = {}): Promise<LoginResult> => {
     const query: Record<string, string> = {};

@@ -56,10 +56,149 @@ export class SimulatedPlatform {
   }
 
   /** The tool this LMS launches (for its course page), set by tests that drive a browser. */
-  tool: { loginUrl: string; targetLinkUri: string; jwksUrl?: string } | undefined;
+  tool: { loginUrl: string; targetLinkUri: string; jwksUrl?: string; registerUrl?: string } | undefined;
   /** Deep linking responses received at /deep-link-return, verified against the tool's JWKS. */
   readonly deepLinkResponses: { header: Record<string, unknown>; payload: JWTPayload }[] = [];
   readonly deepLinkErrors: string[] = [];
+
+  // ---- LTI Dynamic Registration, platform side (issue 7) ----
+  /** The product this LMS announces: 'moodle' or 'canvas' dialects of dynamic registration. */
+  product = 'moodle';
+  /** Registration tokens handed out by startRegistration(); each may register once. */
+  readonly registrationTokens = new Set<string>();
+  /** Canvas checks the registration token on its configuration endpoint too. */
+  requireTokenForConfiguration = false;
+  /** Replace or remove (undefined) fields of the OpenID configuration (hostile configurations). */
+  openidOverrides: Record<string, unknown> = {};
+  /** Answer the next registration with this status and body instead (fault injection). */
+  failRegistration: { status: number; body: string } | undefined;
+  /** The client registrations received and accepted, with the client id handed out. */
+  readonly registrations: { body: Record<string, unknown>; clientId: string }[] = [];
+  /** Registration attempts refused, with the reason. */
+  readonly registrationRefusals: string[] = [];
+  /** Requests to the configuration endpoint; a raw body to answer instead of the JSON configuration. */
+  configurationHits = 0;
+  rawConfiguration: string | undefined;
+  /** The deployment handed out with a registration (undefined: none, as Canvas). */
+  registrationDeploymentId: string | undefined = undefined;
+
+  get openidConfigurationUrl(): string {
+    return `${this.origin}/.well-known/openid-configuration`;
+  }
+  get registrationEndpoint(): string {
+    return `${this.origin}/register`;
+  }
+
+  /** What the LMS sends the tool's registration URL: the configuration URL and a fresh one-time token. */
+  startRegistration(): { openid_configuration: string; registration_token: string } {
+    const token = `rt-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+    this.registrationTokens.add(token);
+    return { openid_configuration: this.openidConfigurationUrl, registration_token: token };
+  }
+
+  /** The platform's OpenID configuration (LTI Dynamic Registration §3.5.1), in this LMS's dialect. */
+  openidConfiguration(): Record<string, unknown> {
+    const canvas = this.product === 'canvas';
+    const config: Record<string, unknown> = {
+      issuer: this.issuer,
+      authorization_endpoint: this.authUrl,
+      token_endpoint: this.tokenUrl,
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
+      jwks_uri: this.jwksUrl,
+      registration_endpoint: this.registrationEndpoint,
+      scopes_supported: [
+        'openid',
+        'https://purl.imsglobal.org/spec/lti-ags/scope/lineitem',
+        'https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly',
+        'https://purl.imsglobal.org/spec/lti-ags/scope/score',
+        'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly',
+        ...(canvas ? ['https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly', 'https://canvas.instructure.com/lti/public_jwk/scope/update'] : []),
+      ],
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public', 'pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      claims_supported: ['sub', 'iss', 'name', 'given_name', 'family_name', 'email'],
+      'https://purl.imsglobal.org/spec/lti-platform-configuration': canvas
+        ? {
+            product_family_code: 'canvas',
+            version: 'OpenSource',
+            messages_supported: [
+              { type: 'LtiResourceLinkRequest', placements: ['course_navigation', 'link_selection'] },
+              { type: 'LtiDeepLinkingRequest', placements: ['link_selection', 'assignment_selection', 'editor_button'] },
+            ],
+            'https://canvas.instructure.com/lti/account_name': 'Simulated Canvas',
+          }
+        : {
+            product_family_code: 'moodle',
+            version: '4.3',
+            // Moodle lists bare message type names.
+            messages_supported: ['LtiResourceLinkRequest', 'LtiDeepLinkingRequest'],
+            placements: ['AddContentMenu'],
+          },
+    };
+    for (const [k, v] of Object.entries(this.openidOverrides)) {
+      if (v === undefined) delete config[k];
+      else config[k] = v;
+    }
+    return config;
+  }
+
+  private bearer(req: IncomingMessage): string | undefined {
+    return /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+  }
+
+  /** The platform side of the client registration (§3.6), with Moodle's checks of the request. */
+  private async handleRegistration(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refuse = (status: number, error: string) => {
+      this.registrationRefusals.push(error);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error, error_description: `Registration refused: ${error}` }));
+    };
+    const token = this.bearer(req);
+    if (!token || !this.registrationTokens.has(token)) return refuse(401, 'invalid_registration_token');
+    this.registrationTokens.delete(token);
+    if (this.failRegistration) {
+      const f = this.failRegistration;
+      this.failRegistration = undefined;
+      this.registrationRefusals.push('injected failure');
+      return void res.writeHead(f.status, { 'content-type': 'application/json' }).end(f.body);
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return refuse(400, 'invalid_content_type');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    } catch {
+      return refuse(400, 'invalid_json');
+    }
+    const arr = (k: string) => (Array.isArray(body[k]) ? (body[k] as unknown[]) : []);
+    const toolConfig = body['https://purl.imsglobal.org/spec/lti-tool-configuration'] as Record<string, unknown> | undefined;
+    const problems = [
+      body.application_type !== 'web' && 'application_type',
+      !(arr('grant_types').includes('implicit') && arr('grant_types').includes('client_credentials')) && 'grant_types',
+      !arr('response_types').includes('id_token') && 'response_types',
+      body.token_endpoint_auth_method !== 'private_key_jwt' && 'token_endpoint_auth_method',
+      typeof body.initiate_login_uri !== 'string' && 'initiate_login_uri',
+      arr('redirect_uris').length === 0 && 'redirect_uris',
+      typeof body.jwks_uri !== 'string' && 'jwks_uri',
+      typeof body.client_name !== 'string' && 'client_name',
+      typeof body.scope !== 'string' && 'scope',
+      !toolConfig && 'lti-tool-configuration',
+      // Moodle: the domain must be the host[:port] of target_link_uri.
+      toolConfig && (typeof toolConfig.target_link_uri !== 'string' || new URL(toolConfig.target_link_uri).host !== toolConfig.domain) && 'domain',
+    ].filter((p): p is string => typeof p === 'string');
+    if (problems.length) return refuse(400, `invalid_client_metadata: ${problems.join(',')}`);
+    const clientId = this.clientId;
+    this.registrations.push({ body, clientId });
+    const answer: Record<string, unknown> = {
+      client_id: clientId,
+      ...body,
+      'https://purl.imsglobal.org/spec/lti-tool-configuration': {
+        ...toolConfig,
+        ...(this.registrationDeploymentId ? { deployment_id: this.registrationDeploymentId } : {}),
+      },
+    };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  }
 
   static async start(options: { clientId?: string; deploymentId?: string; issuer?: string; hostname?: string } = {}): Promise<SimulatedPlatform> {
     const key = await SimulatedPlatform.generateKey();
@@ -228,6 +367,39 @@ export class SimulatedPlatform {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
+    if (url.pathname === '/.well-known/openid-configuration') {
+      this.configurationHits++;
+      if (this.rawConfiguration !== undefined) return void res.writeHead(200, { 'content-type': 'application/json' }).end(this.rawConfiguration);
+      if (this.requireTokenForConfiguration && !this.registrationTokens.has(this.bearer(req) ?? '')) {
+        return void res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_token' }));
+      }
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.openidConfiguration()));
+    }
+    if (url.pathname === '/register' && req.method === 'POST') return this.handleRegistration(req, res);
+    if (url.pathname === '/tool-registration' && this.tool?.registerUrl) {
+      // The LMS's "register a tool by URL" page: the tool's registration page in an iframe (or a
+      // window with ?window=1); the page records the org.imsglobal.lti.close message and removes the frame.
+      const reg = new URL(this.tool.registerUrl);
+      for (const [k, v] of Object.entries(this.startRegistration())) reg.searchParams.set(k, v);
+      const popup = url.searchParams.get('window') === '1';
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>Register tool</title><h1>Add an LTI tool</h1>
+${popup ? '<button id="open">Open registration</button>' : `<iframe name="registration" title="registration" src="${escapeAttr(reg.toString())}" style="width:900px;height:700px"></iframe>`}
+<p id="closed" hidden>Registration finished</p>
+<script>
+window.ltiCloseMessages = [];
+var popup = null;
+${popup ? `document.getElementById('open').onclick = function () { popup = window.open(${JSON.stringify(reg.toString())}, 'registration'); };` : ''}
+window.addEventListener('message', function (e) {
+  if (!e.data || e.data.subject !== 'org.imsglobal.lti.close') return;
+  window.ltiCloseMessages.push({ origin: e.origin, subject: e.data.subject });
+  var f = document.querySelector('iframe[name="registration"]');
+  if (f) f.remove();
+  if (popup) popup.close();
+  document.getElementById('closed').hidden = false;
+});
+</script>`);
+      return;
+    }
     if (url.pathname === '/jwks') {
       this.jwksHits++;
       if (!this.jwksUp) {

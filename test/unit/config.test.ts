@@ -214,6 +214,17 @@ describe('loadConfig: development secret', () => {
     expect(a.secret).not.toBe(b.secret);
   });
 
+  it('serves the sandbox LMS outside production unless turned off, and in production only when turned on (issue 7)', () => {
+    const dev = loadConfig({ COURSEPORT_SECRET: SECRET }, cwd);
+    expect(dev.sandbox).toBe(true);
+    expect(dev.registration).toEqual({ autoActivate: false });
+    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_SANDBOX: 'off' }, cwd).sandbox).toBe(false);
+    expect(production().sandbox).toBe(false);
+    expect(production({ COURSEPORT_SANDBOX: 'on' }).sandbox).toBe(true);
+    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_REGISTRATION_AUTO_ACTIVATE: 'yes' }, cwd).registration.autoActivate).toBe(true);
+    expect(() => loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_SANDBOX: 'maybe' }, cwd)).toThrow(/COURSEPORT_SANDBOX must be true or false/);
+  });
+
   it('says loudly which development defaults are in force', () => {
     const c = loadConfig({ COURSEPORT_DATA_DIR: 'd' }, cwd);
     const secretFile = join(cwd, 'd', 'secret');

@@ -34,6 +34,9 @@ const STATIC_FILES: Record<string, string> = {
   // admin console (issue 7)
   'admin.js': join(PUBLIC_DIR, 'admin.js'),
   'admin.css': join(PUBLIC_DIR, 'admin.css'),
+  // issue 7: dynamic registration and sandbox pages
+  'registration.js': join(PUBLIC_DIR, 'registration.js'),
+  'sandbox.js': join(PUBLIC_DIR, 'sandbox.js'),
   'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
 };
 

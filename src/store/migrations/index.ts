@@ -6,6 +6,8 @@ import * as m0004 from './0004-grades.js';
 import * as m0005 from './0005-rosters.js';
 import * as m0006 from './0006-audit-log.js';
 import * as m0007 from './0007-admin-console.js';
+// issue 7 (registration, sandbox)
+import * as m0008 from './0008-registration.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-rosters': m0005,
   '0006-audit-log': m0006,
   '0007-admin-console': m0007,
+  // issue 7 (registration, sandbox)
+  '0008-registration': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
