@@ -123,7 +123,7 @@ export async function build(options: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   healthRoutes(app, store);
-  jwksRoutes(app, services.toolKeys);
+  jwksRoutes(app, services.toolKeys, config.keys.jwksMaxAgeMs);
   const play = {
     db: store.db,
     runtime: services.runtime,

@@ -63,7 +63,15 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     maxCompressionRatio: config.packages.maxCompressionRatio,
   });
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
-  const toolKeys = new ToolKeyService(store.db, config.secret, clock);
+  const audit = new AuditLog(store.db, clock);
+  // Issue 8: the key schedule from config; rotations are audited in their own transaction.
+  const toolKeys = new ToolKeyService(
+    store.db,
+    config.secret,
+    clock,
+    { rotateEveryMs: config.keys.rotateEveryMs, publishBeforeUseMs: config.keys.publishBeforeUseMs, retiredOverlapMs: config.keys.retiredOverlapMs },
+    { dialect: store.dialect, audit },
+  );
   const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
   return {
     fetch,
@@ -74,7 +82,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     rosters: new RosterService(store.db, fetch, serviceTokens, clock),
     platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
     adminTokens: new AdminTokenService(store.db, clock),
-    audit: new AuditLog(store.db, clock),
+    audit,
     launches: new LaunchService(store.db, platformKeys, clock, {
       baseUrl: config.baseUrl,
       loginStateTtlMs: config.lti.loginStateTtlMs,

@@ -273,6 +273,19 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
+// Issue 8: what each platform's JWKS endpoint last answered (migration 0009).
+export interface PlatformKeyStatusTable {
+  platform_id: string;
+  fetched_at: number | null;
+  /** JSON array of the kids published at the last successful fetch. */
+  kids: string | null;
+  error: string | null;
+  error_at: number | null;
+  /** When launches started verifying with a key set the endpoint no longer confirms. */
+  stale_since: number | null;
+  updated_at: number;
+}
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -293,6 +306,8 @@ export interface Database {
   memberships: MembershipTable;
   link_members: LinkMemberTable;
   audit_log: AuditLogTable;
+  // Issue 8.
+  platform_key_status: PlatformKeyStatusTable;
 }
 
 export type Platform = Selectable<PlatformTable>;

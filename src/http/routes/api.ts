@@ -6,7 +6,7 @@ import type { PlatformKeys } from '../../lti/platform-keys.js';
 import type { AdminTokenService } from '../../services/admin-tokens.js';
 import type { Actor, AuditLog } from '../../services/audit-log.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
-import { toolKeyJson } from '../../services/tool-keys-view.js';
+import { keyScheduleJson, toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
 import type { Kysely } from 'kysely';
 import { listOutbox, outboxCounts, requeue } from '../../grades/grade-outbox.js';
@@ -133,7 +133,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     entries: await deps.audit.list({ limit: Number(request.query.limit ?? 100), ...(request.query.action ? { action: request.query.action } : {}) }),
   }));
 
-  api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
+  // Issue 8: the list comes with the rotation schedule.
+  api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson), schedule: keyScheduleJson(await deps.toolKeys.schedule()) }));
 
   api.post(
     '/keys/rotate',
@@ -145,9 +146,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       },
     },
     async (request) => {
-      const result = await deps.toolKeys.rotate({ now: request.body.now === true });
+      // Audited by the service, in the rotation's transaction.
+      const result = await deps.toolKeys.rotate({ now: request.body.now === true, actor: actorOf(request), ip: request.ip });
       request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
-      await deps.audit.record({ actor: actorOf(request), action: 'key.rotate', target: result.kid, details: { result: result.action, now: request.body.now === true }, ip: request.ip });
       return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
     },
   );
