@@ -83,6 +83,8 @@ export async function build(options: BuildOptions): Promise<App> {
     genReqId: () => crypto.randomUUID(),
   });
 
+  services.platformKeys.useLogger(app.log);
+
   // Security headers: the helmet middleware is built once (the Fastify wrapper rebuilds it per request).
   const securityHeaders = helmet({
     // LTI pages live inside LMS iframes; the frame-ancestors list is tightened per platform later.

@@ -18,6 +18,7 @@ import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
 import { AdminTokenService } from './admin-tokens.js';
 import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
+import { PlatformKeyStatusService } from './platform-key-status.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
@@ -32,6 +33,8 @@ export interface Services {
   readonly ags: AgsClient;
   readonly rosters: RosterService;
   readonly platformKeys: PlatformKeys;
+  /** Issue 8: health of the platforms' JWKS endpoints (the platforms page, API, CLI). */
+  readonly platformKeyStatus: PlatformKeyStatusService;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
   readonly audit: AuditLog;
@@ -55,6 +58,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       maxResponseBytes: config.http.maxResponseBytes,
       blockPrivateNetwork: config.http.blockPrivateNetwork,
       userAgent: USER_AGENT,
+      requireHttps: !config.security.allowHttpPlatforms,
     });
   const content = new LocalContentStore(join(config.dataDir, 'content'));
   const packages = new PackageService(store.db, content, clock, {
@@ -62,7 +66,17 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     maxTotalBytes: config.packages.maxTotalBytes,
     maxCompressionRatio: config.packages.maxCompressionRatio,
   });
-  const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
+  // Issue 8: platform key sets keep their last good keys while the endpoint fails, and record their health.
+  const platformKeyStatus = new PlatformKeyStatusService(store.db, clock, config.jwks.staleLimitMs);
+  const platformKeys = new PlatformKeys({
+    fetch,
+    timeoutMs: config.http.timeoutMs,
+    cacheMaxAgeMs: config.jwks.cacheMaxAgeMs,
+    cooldownMs: config.jwks.cooldownMs,
+    staleLimitMs: config.jwks.staleLimitMs,
+    clock,
+    statusSink: platformKeyStatus.record,
+  });
   const audit = new AuditLog(store.db, clock);
   // Issue 8: the key schedule from config; rotations are audited in their own transaction.
   const toolKeys = new ToolKeyService(
@@ -76,11 +90,12 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   return {
     fetch,
     platformKeys,
+    platformKeyStatus,
     toolKeys,
     serviceTokens,
     ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
     rosters: new RosterService(store.db, fetch, serviceTokens, clock),
-    platforms: new PlatformService(store.db, clock, { requireHttps: config.env === 'production' }),
+    platforms: new PlatformService(store.db, clock, { requireHttps: !config.security.allowHttpPlatforms }),
     adminTokens: new AdminTokenService(store.db, clock),
     audit,
     launches: new LaunchService(store.db, platformKeys, clock, {
