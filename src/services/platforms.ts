@@ -45,6 +45,17 @@ export interface PlatformWithDeployments {
 }
 
 export class PlatformService {
+  /** Issue 8: told about every change (the frame-ancestors list of LMS pages follows the registrations). */
+  private readonly listeners: (() => void)[] = [];
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -99,6 +110,7 @@ export class PlatformService {
       if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
       throw err;
     }
+    this.changed();
     return { platform, deployments };
   }
 
@@ -116,6 +128,7 @@ export class PlatformService {
   async setStatus(id: string, status: Platform['status']): Promise<PlatformWithDeployments> {
     await this.get(id);
     await updatePlatform(this.db, id, { status, updated_at: this.clock.now() });
+    this.changed();
     return this.get(id);
   }
 

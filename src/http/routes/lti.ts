@@ -30,6 +30,10 @@ export interface LtiRouteDeps {
   readonly loginStateTtlMs: number;
   /** Logins per client address and minute; 0 turns the limit off. */
   readonly loginRateLimitPerMinute: number;
+  /** Issue 8: launches per client address and minute; 0 turns the limit off. */
+  readonly launchRateLimitPerMinute?: number;
+  /** Issue 8: a launch from a platform not yet in the LMS pages' frame-ancestors admits it at once. */
+  readonly frameAncestors?: { admit(platform: { issuer: string; auth_url: string }): string };
 }
 
 /**
@@ -79,7 +83,9 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   app.get('/lti/login', loginOptions, login);
   app.post('/lti/login', loginOptions, login);
 
-  app.post('/lti/launch', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  const launchLimit = deps.launchRateLimitPerMinute ? { rateLimit: { max: deps.launchRateLimitPerMinute, timeWindow: 60_000 } } : undefined;
+  const launchOptions = { bodyLimit: 256 * 1024, ...(launchLimit ? { config: launchLimit } : {}) };
+  app.post('/lti/launch', launchOptions, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const state = typeof body.state === 'string' ? body.state : undefined;
     const cookieState = state ? request.cookies[cookie.name(state)] : undefined;
@@ -95,7 +101,7 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   });
 
   // Tier 2, second half: the proof retrieved from platform storage replaces the cookie.
-  app.post('/lti/launch/verified', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  app.post('/lti/launch/verified', launchOptions, async (request, reply) => {
     checkVerifiedOrigin(request.headers.origin, deps.launches.redirectUri);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const value = body.storage_value;
@@ -172,6 +178,8 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
     );
+    // A platform registered in another process moments ago may not be in this process's list yet.
+    if (deps.frameAncestors) reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform));
     if (result.extension?.kind === 'play') {
       return renderPlayer(deps.play, reply, result.extension.attemptId, { progressUrl: progressUrl(deps, result.launchId, result.claims.roles) });
     }
