@@ -132,12 +132,14 @@ export class ToolKeyService {
    * With an actor, the rotation is written to the audit log in the same transaction.
    */
   async rotate(options: { now?: boolean; actor?: AuditEvent['actor']; ip?: string } = {}): Promise<RotateResult> {
+    const pregenerated = (await findToolKeysByState(this.db, 'next')).length === 0 ? generateKey() : undefined;
+    pregenerated?.catch(() => undefined);
     const result = await this.withRotationLock(async (trx) => {
       const t = this.clock.now();
       let [next] = await findToolKeysByState(trx, 'next');
       let r: RotateResult | undefined;
       if (!next) {
-        const kid = await this.createKey('next', trx);
+        const kid = await this.createKey('next', trx, pregenerated);
         if (!options.now) r = { action: 'published-next', kid, promotableAt: t + this.policy.publishBeforeUseMs };
         else [next] = await findToolKeysByState(trx, 'next');
       }
@@ -168,6 +170,14 @@ export class ToolKeyService {
   async runSchedule(): Promise<RotateResult | undefined> {
     const every = this.policy.rotateEveryMs ?? 0;
     if (every <= 0) return undefined;
+    // A cheap look first: nothing due (the usual case) takes no lock; a due publication gets its key pair made outside the lock.
+    const [seenCurrent] = await findToolKeysByState(this.db, 'current');
+    const [seenNext] = await findToolKeysByState(this.db, 'next');
+    const seen = seenCurrent ? this.dueSteps(seenCurrent, seenNext ?? null) : undefined;
+    const now = this.clock.now();
+    if (seen && (seenNext ? seen.promoteAt === null || seen.promoteAt > now : seen.publishAt > now)) return undefined;
+    const pregenerated = !seenCurrent || !seenNext ? generateKey() : undefined;
+    pregenerated?.catch(() => undefined);
     const result = await this.withRotationLock(async (trx) => {
       const t = this.clock.now();
       const [current] = await findToolKeysByState(trx, 'current');
@@ -175,11 +185,11 @@ export class ToolKeyService {
       let r: RotateResult | undefined;
       if (!current) {
         // No signing key at all (first start races are handled by ensureCurrentKey): make one now.
-        r = { action: 'promoted', kid: await this.createKey('current', trx) };
+        r = { action: 'promoted', kid: await this.createKey('current', trx, pregenerated) };
       } else {
         const due = this.dueSteps(current, next ?? null);
         if (!next && due.publishAt <= t) {
-          const kid = await this.createKey('next', trx);
+          const kid = await this.createKey('next', trx, pregenerated);
           r = { action: 'published-next', kid, promotableAt: Math.max(t + this.policy.publishBeforeUseMs, (current.activated_at ?? current.created_at) + every) };
         } else if (next && due.promoteAt !== null && due.promoteAt <= t) {
           r = await this.promote(trx, next.kid, t);
@@ -294,24 +304,44 @@ export class ToolKeyService {
     return this.signing.key;
   }
 
-  private async createKey(state: 'next' | 'current', db: Kysely<Database> = this.db): Promise<string> {
-    const { publicKey, privateKey } = await generateKeyPair(TOOL_KEY_ALG, { modulusLength: 2048, extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    const privateJwk = await exportJWK(privateKey);
+  /**
+   * Inserts a new key. The key pair is generated (slow: RSA) before the rotation lock is taken
+   * when the caller could tell one would be needed (`pregenerated`), so the lock, which on SQLite
+   * holds up every writer, is held only for a few statements.
+   */
+  private async createKey(state: 'next' | 'current', db: Kysely<Database> = this.db, pregenerated?: Promise<GeneratedKey>): Promise<string> {
+    const { kid, publicJwk, privateJwk } = await (pregenerated ?? generateKey());
     const t = this.clock.now();
     await insertToolKey(db, {
       kid,
       state,
       alg: TOOL_KEY_ALG,
-      public_jwk: JSON.stringify({ ...publicJwk, kid, alg: TOOL_KEY_ALG, use: 'sig' }),
-      private_jwk_enc: seal(this.encKey, JSON.stringify({ ...privateJwk, kid, alg: TOOL_KEY_ALG }), kid),
+      public_jwk: publicJwk,
+      private_jwk_enc: seal(this.encKey, privateJwk, kid),
       created_at: t,
       activated_at: state === 'current' ? t : null,
       retired_at: null,
     });
     return kid;
   }
+}
+
+interface GeneratedKey {
+  readonly kid: string;
+  readonly publicJwk: string;
+  readonly privateJwk: string;
+}
+
+async function generateKey(): Promise<GeneratedKey> {
+  const { publicKey, privateKey } = await generateKeyPair(TOOL_KEY_ALG, { modulusLength: 2048, extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const privateJwk = await exportJWK(privateKey);
+  return {
+    kid,
+    publicJwk: JSON.stringify({ ...publicJwk, kid, alg: TOOL_KEY_ALG, use: 'sig' }),
+    privateJwk: JSON.stringify({ ...privateJwk, kid, alg: TOOL_KEY_ALG }),
+  };
 }
 
 function canOpen(encKey: Buffer, k: ToolKey): boolean {

@@ -6,6 +6,7 @@ import type { PlatformKeys } from '../../lti/platform-keys.js';
 import type { AdminTokenService } from '../../services/admin-tokens.js';
 import type { Actor, AuditLog } from '../../services/audit-log.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
+import type { PlatformKeyStatusService } from '../../services/platform-key-status.js';
 import { keyScheduleJson, toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
 import type { Kysely } from 'kysely';
@@ -18,6 +19,7 @@ export interface ApiDeps extends PackageApiDeps {
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
   readonly platformKeys: PlatformKeys;
+  readonly platformKeyStatus: PlatformKeyStatusService;
   readonly audit: AuditLog;
 }
 
@@ -94,6 +96,12 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   });
 
   api.get('/platforms/:id', { schema: { params: IdParams } }, async (request) => platformJson(await deps.platforms.get(request.params.id)));
+
+  // Issue 8: the health of the platform's JWKS endpoint (stale key set warnings for the admin row).
+  api.get('/platforms/:id/keys', { schema: { params: IdParams } }, async (request) => {
+    const p = await deps.platforms.get(request.params.id);
+    return { platformId: p.platform.id, jwksUrl: p.platform.jwks_url, ...(await deps.platformKeyStatus.get(p.platform.id)) };
+  });
 
   api.post('/platforms/:id/disable', { schema: { params: IdParams } }, async (request) => {
     deps.platformKeys.forget(request.params.id);
