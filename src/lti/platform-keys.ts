@@ -97,15 +97,20 @@ class RemoteKeySet {
       await this.refresh();
     } else if (this.staleSince !== null) {
       // The endpoint is failing: launches go on with the last good set (within the limit) and do
-      // not wait for the endpoint; it is retried in the background once per cooldown.
-      if (now - this.lastAttemptAt >= this.options.cooldownMs) void this.refresh().catch(() => undefined);
+      // not wait for the endpoint; it is retried in the background once per cooldown. Past the
+      // limit there is nothing to go on with, so the launch waits for that retry.
+      if (this.pending !== undefined || now - this.lastAttemptAt >= this.options.cooldownMs) {
+        const retry = this.refresh().catch(() => undefined);
+        if (this.fetchedAt !== null && now - this.fetchedAt > (this.options.staleLimitMs ?? 0)) await retry;
+      }
     } else if (this.fetchedAt !== null && now - this.fetchedAt >= this.options.cacheMaxAgeMs) {
       await this.refresh();
     }
     this.checkStaleness();
     let found = this.match(header.kid, header.alg);
-    if (found.length === 0 && this.clock.now() - this.lastAttemptAt >= this.options.cooldownMs) {
-      // A kid we do not know: the platform may have rotated. One refetch, limited by the cooldown.
+    // A kid we do not know: the platform may have rotated. A fetch already in flight (another
+    // launch of the herd started it) is joined; otherwise one refetch, limited by the cooldown.
+    if (found.length === 0 && (this.pending !== undefined || this.clock.now() - this.lastAttemptAt >= this.options.cooldownMs)) {
       await this.refresh();
       this.checkStaleness();
       found = this.match(header.kid, header.alg);
