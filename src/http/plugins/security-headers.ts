@@ -189,6 +189,8 @@ export function registerSecurityHeaders(app: FastifyInstance, options: SecurityH
       const cookies = reply.getHeader('set-cookie');
       if (cookies !== undefined) {
         const list = Array.isArray(cookies) ? cookies : [String(cookies)];
+        // reply.header appends Set-Cookie values: remove them first.
+        reply.removeHeader('set-cookie');
         reply.header(
           'set-cookie',
           list.map((c) => (/;\s*secure\s*(;|$)/i.test(c) ? c : `${c}; Secure`)),
