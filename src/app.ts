@@ -14,6 +14,7 @@ import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -150,6 +151,9 @@ export async function build(options: BuildOptions): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
+
+  // admin console (issue 7)
+  await adminRoutes(app, { services, db: store.db, config, clock });
 
   app.addHook('onClose', async () => {
     const f = services.fetch as SafeFetch & { close?: () => Promise<void> };

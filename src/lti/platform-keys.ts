@@ -29,11 +29,11 @@ export interface PlatformKeyOptions {
   readonly staleLimitMs?: number;
   readonly clock?: Clock;
   /** Where fetch outcomes are recorded for administrators (platform_key_status). */
-  readonly statusSink?: (platformId: string, status: PlatformKeyStatus) => Promise<void>;
+  readonly statusSink?: (platformId: string, status: KeySetStatus) => Promise<void>;
 }
 
-/** What a platform's JWKS endpoint last answered, as this process saw it. */
-export interface PlatformKeyStatus {
+/** What a platform's JWKS endpoint last answered, as this process saw it (issue 8). */
+export interface KeySetStatus {
   /** Last successful fetch (null: never). */
   readonly fetchedAt: number | null;
   readonly kids: readonly string[];
@@ -44,6 +44,29 @@ export interface PlatformKeyStatus {
 }
 
 type Log = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+
+/** The outcome of this process's latest fetch of a platform's JWKS (admin console). */
+export interface JwksFetchOutcome {
+  readonly at: number;
+  readonly ok: boolean;
+  /** HTTP status, or the reason the request failed. */
+  readonly detail: string;
+}
+
+/** What this process knows about a platform's keys, for the admin console. */
+export interface PlatformKeyStatus {
+  readonly source: 'static' | 'jwks-url' | 'none';
+  /** A key set for this registration is held in this process's cache. */
+  readonly cached: boolean;
+  readonly lastFetch: JwksFetchOutcome | undefined;
+}
+
+/** An explicit check of a registration's JWKS URL (admin console "Check now"). */
+export interface JwksCheck {
+  readonly ok: boolean;
+  readonly kids: readonly string[];
+  readonly message: string;
+}
 
 interface Entry {
   readonly signature: string;
@@ -85,9 +108,10 @@ class RemoteKeySet {
     private readonly options: PlatformKeyOptions,
     private readonly clock: Clock,
     private readonly log: () => Log | undefined,
+    private readonly onOutcome: (outcome: JwksFetchOutcome) => void = () => undefined,
   ) {}
 
-  status(): PlatformKeyStatus {
+  status(): KeySetStatus {
     return { fetchedAt: this.fetchedAt, kids: (this.keys ?? []).flatMap((k) => (k.kid ? [k.kid] : [])), error: this.error, errorAt: this.errorAt, staleSince: this.staleSince };
   }
 
@@ -194,6 +218,7 @@ class RemoteKeySet {
   }
 
   private record(): void {
+    this.onOutcome({ at: this.clock.now(), ok: this.error === null, detail: this.error ?? `${this.keys?.length ?? 0} key(s) published` });
     const sink = this.options.statusSink;
     if (!sink) return;
     sink(this.platformId, this.status()).catch((err: unknown) => this.log()?.warn({ err, platform: this.platformId }, 'could not record the platform key status'));
@@ -207,6 +232,7 @@ class RemoteKeySet {
  */
 export class PlatformKeys {
   private readonly sets = new Map<string, Entry>();
+  private readonly fetchOutcomes = new Map<string, JwksFetchOutcome>();
   private readonly clock: Clock;
   private log: Log | undefined;
 
@@ -220,7 +246,7 @@ export class PlatformKeys {
   }
 
   /** What this process last saw of a platform's JWKS endpoint (undefined: not fetched here yet). */
-  status(platformId: string): (PlatformKeyStatus & { fetches: number }) | undefined {
+  keySetStatus(platformId: string): (KeySetStatus & { fetches: number }) | undefined {
     const remote = this.sets.get(platformId)?.remote;
     return remote ? { ...remote.status(), fetches: remote.fetches } : undefined;
   }
@@ -243,7 +269,7 @@ export class PlatformKeys {
         return key;
       };
     } else if (platform.jwksUrl) {
-      remote = new RemoteKeySet(platform.id, platform.jwksUrl, this.options, this.clock, () => this.log);
+      remote = new RemoteKeySet(platform.id, platform.jwksUrl, this.options, this.clock, () => this.log, (outcome) => this.fetchOutcomes.set(platform.id, outcome));
       getKey = remote.getKey;
     } else {
       throw new LtiError('LTI_JWKS_UNAVAILABLE', 'This platform registration has neither a JWKS URL nor a public key.');
@@ -255,6 +281,36 @@ export class PlatformKeys {
   /** Drops a platform's cached keys (its registration changed). */
   forget(platformId: string): void {
     this.sets.delete(platformId);
+    this.fetchOutcomes.delete(platformId);
+  }
+
+  /** What this process knows about a registration's keys (cache, last fetch); nothing is fetched. */
+  status(platform: PlatformKeySource): PlatformKeyStatus {
+    const source = platform.publicJwk ? 'static' : platform.jwksUrl ? 'jwks-url' : 'none';
+    const cached = this.sets.get(platform.id);
+    return { source, cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`, lastFetch: this.fetchOutcomes.get(platform.id) };
+  }
+
+  /** Fetches a registration's JWKS now (through the safe fetch helper) and reports its key ids or the problem. */
+  async check(platform: PlatformKeySource): Promise<JwksCheck> {
+    if (!platform.jwksUrl) return { ok: platform.publicJwk !== null, kids: [], message: platform.publicJwk ? 'A static public key is registered: nothing to fetch.' : 'No JWKS URL or key is registered.' };
+    let outcome: JwksCheck;
+    try {
+      const res = await this.options.fetch(platform.jwksUrl, { headers: { accept: 'application/json' } });
+      if (!res.ok) {
+        outcome = { ok: false, kids: [], message: `The JWKS URL answered HTTP ${res.status}.` };
+      } else {
+        const body = (await res.json()) as { keys?: unknown };
+        const keys = Array.isArray(body.keys) ? body.keys.filter((k): k is JWK => typeof k === 'object' && k !== null) : undefined;
+        outcome = keys
+          ? { ok: keys.length > 0, kids: keys.map((k) => k.kid ?? '(no kid)'), message: keys.length ? `${keys.length} key(s) published.` : 'The key set is empty.' }
+          : { ok: false, kids: [], message: 'The answer is not a JWK set (no "keys" array).' };
+      }
+    } catch (err) {
+      outcome = { ok: false, kids: [], message: `The JWKS URL could not be fetched: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    this.fetchOutcomes.set(platform.id, { at: this.clock.now(), ok: outcome.ok, detail: outcome.message });
+    return outcome;
   }
 
   /**

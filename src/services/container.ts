@@ -16,6 +16,7 @@ import type { Store } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
 import { AdminTokenService } from './admin-tokens.js';
+import { AdminAccounts } from './admin-accounts.js';
 import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
 import { PlatformKeyStatusService } from './platform-key-status.js';
@@ -47,6 +48,8 @@ export interface Services {
   readonly packages: PackageService;
   readonly runtime: RuntimeService;
   readonly fetch: SafeFetch;
+  /** Admin console (issue 7): administrators, sessions, sign-in throttle. */
+  readonly admins: AdminAccounts;
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -114,6 +117,8 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     content,
     packages,
     runtime: new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion }),
+    // admin console (issue 7)
+    admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { PlatformKeyStatus } from '../lti/platform-keys.js';
+import type { KeySetStatus } from '../lti/platform-keys.js';
 import { findPlatformKeyStatus, listPlatformKeyStatus, upsertPlatformKeyStatus } from '../store/platform-key-status.repository.js';
 import type { Database, PlatformKeyStatusTable } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
@@ -30,7 +30,7 @@ export class PlatformKeyStatusService {
   ) {}
 
   /** The PlatformKeys status sink. */
-  readonly record = async (platformId: string, s: PlatformKeyStatus): Promise<void> => {
+  readonly record = async (platformId: string, s: KeySetStatus): Promise<void> => {
     await upsertPlatformKeyStatus(this.db, {
       platform_id: platformId,
       fetched_at: s.fetchedAt,

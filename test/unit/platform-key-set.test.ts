@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { LtiError } from '../../src/errors/app-error.js';
-import { PlatformKeys, type PlatformKeyStatus } from '../../src/lti/platform-keys.js';
+import { PlatformKeys, type KeySetStatus } from '../../src/lti/platform-keys.js';
 import { fixedClock } from '../../src/util/clock.js';
 import type { SafeFetch } from '../../src/util/safe-fetch.js';
 
@@ -43,7 +43,7 @@ function endpoint() {
 function setup(options: { cooldownMs?: number; staleLimitMs?: number; cacheMaxAgeMs?: number } = {}) {
   const ep = endpoint();
   const clock = fixedClock(Date.UTC(2026, 10, 1));
-  const recorded: PlatformKeyStatus[] = [];
+  const recorded: KeySetStatus[] = [];
   const warnings: string[] = [];
   const keys = new PlatformKeys({
     fetch: ep.fetch,
@@ -114,12 +114,12 @@ describe('platform key sets', () => {
     const jwt = await sign(k1);
     await keys.verify(jwt, platform);
     const fetchedAt = clock.now();
-    expect(keys.status(platform.id)).toMatchObject({ fetchedAt, kids: ['k1'], error: null, staleSince: null });
+    expect(keys.keySetStatus(platform.id)).toMatchObject({ fetchedAt, kids: ['k1'], error: null, staleSince: null });
 
     ep.state.up = false;
     clock.advance(600_000);
     expect((await keys.verify(jwt, platform)).sub).toBe('u');
-    expect(keys.status(platform.id)).toMatchObject({ fetchedAt, error: 'the JWKS endpoint answered HTTP 503', staleSince: fetchedAt + 600_000 });
+    expect(keys.keySetStatus(platform.id)).toMatchObject({ fetchedAt, error: 'the JWKS endpoint answered HTTP 503', staleSince: fetchedAt + 600_000 });
     expect(warnings.some((w) => w.includes('last good key set'))).toBe(true);
     expect(recorded.at(-1)).toMatchObject({ error: 'the JWKS endpoint answered HTTP 503', staleSince: fetchedAt + 600_000 });
 
@@ -140,7 +140,7 @@ describe('platform key sets', () => {
     ep.state.up = true;
     clock.advance(30_000);
     expect((await keys.verify(jwt, platform)).sub).toBe('u');
-    expect(keys.status(platform.id)).toMatchObject({ error: null, staleSince: null, kids: ['k1'] });
+    expect(keys.keySetStatus(platform.id)).toMatchObject({ error: null, staleSince: null, kids: ['k1'] });
     expect(recorded.at(-1)).toMatchObject({ error: null, staleSince: null });
   });
 
