@@ -154,6 +154,7 @@ export class PlatformService {
       if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
       throw err;
     }
+    this.changed();
     return { platform: { ...current.platform, ...fields, updated_at: this.clock.now() }, deployments: current.deployments };
   }
 
