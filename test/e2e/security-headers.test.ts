@@ -104,6 +104,28 @@ describe.each(DIALECTS)('security headers (%s)', (dialect) => {
     expect(later).toContain('https://sso.canvas.example.com');
   });
 
+  it("lets a launch's response be framed by the LMS page named in its signed claims (customer domains)", async () => {
+    const res = await h.launch({ claims: { 'https://purl.imsglobal.org/spec/lti/claim/launch_presentation': { return_url: 'https://school.example.edu/course/1?x=y', document_target: 'iframe' } } });
+    expect(res.statusCode).toBe(200);
+    expect(frameAncestors(res)).toContain('https://school.example.edu');
+    // Only that response: the list other pages get is the registrations'.
+    expect(frameAncestors(await h.app.inject({ method: 'GET', url: '/lti/home?lt=x' }))).not.toContain('https://school.example.edu');
+  });
+
+  it('allows every customer site of multi-tenant LMSs whose issuer is not where courses live (Canvas, Blackboard)', async () => {
+    const created = await api('POST', '/api/v1/platforms', {
+      issuer: 'https://canvas.instructure.com',
+      clientId: '10000000000001',
+      authUrl: 'https://sso.canvaslms.com/api/lti/authorize_redirect',
+      tokenUrl: 'https://sso.canvaslms.com/login/oauth2/token',
+      jwksUrl: 'https://sso.canvaslms.com/api/lti/security/jwks',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const sources = frameAncestors(await h.app.inject({ method: 'GET', url: '/lti/home?lt=x' }));
+    expect(sources).toContain('https://*.instructure.com');
+    expect(sources).toContain('https://sso.canvaslms.com');
+  });
+
   it('marks the state cookie Secure, SameSite=None, Partitioned over https', async () => {
     const login = await h.login();
     expect(login.setCookie).toMatch(/; Secure/);

@@ -73,14 +73,20 @@ export class FrameAncestors {
     this.loadedAt = Number.NEGATIVE_INFINITY;
   }
 
-  /** Adds a platform's origins (a launch just validated from it); returns the policy to send. */
-  admit(platform: { issuer: string; auth_url: string }): string {
+  /**
+   * Adds a platform's origins (a launch just validated from it) and returns the policy for this
+   * launch's response, which also allows `launchOrigins`: the origins of the URLs the platform
+   * put in the signed id_token (return URL, deep linking return URL), where the LMS page that
+   * frames this launch lives (a Canvas or Blackboard customer domain, say).
+   */
+  admit(platform: { issuer: string; auth_url: string }, launchOrigins: readonly string[] = []): string {
     const missing = platformOrigins(platform).filter((o) => !this.sources.includes(o));
     if (missing.length) {
       this.sources = [...this.sources, ...missing];
       this.build();
     }
-    return this.header;
+    const extra = launchOrigins.filter((o) => !this.sources.includes(o) && !this.options.extra.includes(o));
+    return extra.length ? `${this.header} ${extra.join(' ')}` : this.header;
   }
 
   /** The origins currently allowed (diagnostics, tests). */
@@ -100,17 +106,37 @@ export class FrameAncestors {
   }
 }
 
+/**
+ * Multi-tenant LMSs whose issuer is not where their course pages live: every customer site of
+ * the vendor may frame Courseport (the registration's client id still decides who may launch).
+ */
+const TENANT_ORIGINS: Record<string, string> = {
+  'https://canvas.instructure.com': 'https://*.instructure.com',
+  'https://canvas.beta.instructure.com': 'https://*.instructure.com',
+  'https://canvas.test.instructure.com': 'https://*.instructure.com',
+  'https://blackboard.com': 'https://*.blackboard.com',
+};
+
 function platformOrigins(p: { issuer: string; auth_url: string }): string[] {
   const out: string[] = [];
   for (const u of [p.issuer, p.auth_url]) {
-    try {
-      const url = new URL(u);
-      if (url.protocol === 'https:' || url.protocol === 'http:') out.push(url.origin);
-    } catch {
-      // An issuer need not be a URL; it then names no origin.
-    }
+    const origin = originOf(u);
+    if (origin) out.push(origin);
   }
+  const tenants = TENANT_ORIGINS[p.issuer.replace(/\/$/, '')];
+  if (tenants) out.push(tenants);
   return out;
+}
+
+/** The http(s) origin of a URL, or undefined (an issuer need not be a URL). */
+export function originOf(u: unknown): string | undefined {
+  if (typeof u !== 'string') return undefined;
+  try {
+    const url = new URL(u);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SecurityHeadersOptions {

@@ -18,6 +18,7 @@ import type { Clock } from '../../util/clock.js';
 import { LaunchPage, type LaunchPageProps } from '../../web/launch-page.js';
 import type { Kysely } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
+import { originOf } from '../plugins/security-headers.js';
 
 export interface LtiRouteDeps {
   readonly db: Kysely<Database>;
@@ -33,7 +34,7 @@ export interface LtiRouteDeps {
   /** Issue 8: launches per client address and minute; 0 turns the limit off. */
   readonly launchRateLimitPerMinute?: number;
   /** Issue 8: a launch from a platform not yet in the LMS pages' frame-ancestors admits it at once. */
-  readonly frameAncestors?: { admit(platform: { issuer: string; auth_url: string }): string };
+  readonly frameAncestors?: { admit(platform: { issuer: string; auth_url: string }, launchOrigins?: readonly string[]): string };
 }
 
 /**
@@ -179,7 +180,13 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       'LTI launch validated',
     );
     // A platform registered in another process moments ago may not be in this process's list yet.
-    if (deps.frameAncestors) reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform));
+    if (deps.frameAncestors) {
+      const raw = result.claims.raw;
+      const presentation = raw[CLAIM.LAUNCH_PRESENTATION] as { return_url?: unknown } | undefined;
+      const deepLinking = raw[CLAIM.DEEP_LINKING_SETTINGS] as { deep_link_return_url?: unknown } | undefined;
+      const launchOrigins = [originOf(presentation?.return_url), originOf(deepLinking?.deep_link_return_url)].filter((o): o is string => o !== undefined);
+      reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform, [...new Set(launchOrigins)]));
+    }
     if (result.extension?.kind === 'play') {
       return renderPlayer(deps.play, reply, result.extension.attemptId, { progressUrl: progressUrl(deps, result.launchId, result.claims.roles) });
     }
