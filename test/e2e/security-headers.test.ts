@@ -44,6 +44,11 @@ describe.each(DIALECTS)('security headers (%s)', (dialect) => {
     }
   });
 
+  it('lets any LMS frame dynamic registration (the platform is not registered yet)', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/lti/register?openid_configuration=x' });
+    expect(frameAncestors(res)).toEqual(['*']);
+  });
+
   it("lets only Courseport's own player frame package files", async () => {
     const res = await h.app.inject({ method: 'GET', url: '/content/not-a-token/index.html' });
     expect(res.statusCode).toBe(403);

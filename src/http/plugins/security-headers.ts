@@ -16,6 +16,9 @@ export type FramePolicy = 'lms' | 'content' | 'self' | 'none' | 'any';
 /** Which policy a path gets. Order matters: the first matching prefix wins. */
 const FRAME_RULES: readonly (readonly [prefix: string, policy: FramePolicy])[] = [
   ['/content/', 'content'],
+  // Dynamic registration runs inside the dialog of an LMS that is not registered yet; its
+  // one-time registration token is the gate.
+  ['/lti/register', 'any'],
   ['/lti/', 'lms'],
   ['/play/', 'lms'],
   ['/progress/', 'lms'],
