@@ -174,6 +174,9 @@ describe.each(DIALECTS)('transport rules (%s)', (dialect) => {
       const viaHttps = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json', headers: { 'x-forwarded-proto': 'https' } });
       expect(viaHttps.statusCode).toBe(200);
       expect((await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-forwarded-proto': 'http' } })).statusCode).toBe(200);
+      // A proxy that sends no X-Forwarded-Proto causes no redirect (and no loop).
+      expect((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).statusCode).toBe(200);
+      expect((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json', headers: { 'x-forwarded-proto': 'http, https' } })).statusCode).toBe(308);
     } finally {
       await t.close();
     }

@@ -162,6 +162,13 @@ export function baseCsp(https: boolean): string {
   ].join('; ');
 }
 
+function forwardedHttp(request: FastifyRequest): boolean {
+  const proto = request.headers['x-forwarded-proto'];
+  if (typeof proto !== 'string') return false;
+  // With several proxies the header is a list; the client's own scheme is the first.
+  return proto.split(',')[0]?.trim().toLowerCase() === 'http';
+}
+
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   const base = baseCsp(options.https);
   const fixed: Record<Exclude<FramePolicy, 'lms'>, string> = {
@@ -179,8 +186,9 @@ export function registerSecurityHeaders(app: FastifyInstance, options: SecurityH
     hsts: options.https ? { maxAge: 31536000 } : false,
   });
     app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-    // Behind a trusted proxy, a client that reached the proxy over http is sent to https.
-    if (options.trustProxy && options.https && request.protocol === 'http' && !request.url.startsWith('/healthz') && !request.url.startsWith('/readyz')) {
+    // Behind a trusted proxy, a client that reached the proxy over http is sent to https. Only on
+    // an explicit `X-Forwarded-Proto: http`: a proxy that sends no header must not cause a loop.
+    if (options.trustProxy && options.https && forwardedHttp(request) && !request.url.startsWith('/healthz') && !request.url.startsWith('/readyz')) {
       reply.code(308).header('location', `${options.baseUrl}${request.url}`).send();
       return;
     }
