@@ -163,6 +163,14 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     }
     h.clock.advance(21 * 60_000); // 2 h 1 min after sign-in
     expect((await busy.get('/admin/settings')).headers.location).toMatch(/^\/admin\/login/);
+
+    // The cleanup job removes sessions that ended without being seen again.
+    const forgotten = new ConsoleClient(h.app);
+    await forgotten.login();
+    expect(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).toHaveLength(1);
+    h.clock.advance(31 * 60_000);
+    expect(await h.app.services.admins.cleanup()).toBeGreaterThanOrEqual(1);
+    expect(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).toEqual([]);
   });
 
   it('throttles failed sign-ins per account and per address, with a clear 429 page', async () => {

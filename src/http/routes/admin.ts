@@ -52,6 +52,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       scope.addHook('onRequest', async (request, reply) => {
         reply.header('cache-control', 'no-store');
         reply.header('x-frame-options', 'DENY');
+        // Browsers send `Origin: null` on form posts under no-referrer; the console checks Origin.
+        reply.header('referrer-policy', 'same-origin');
         const csp = reply.raw.getHeader('content-security-policy');
         if (typeof csp === 'string') {
           reply.header('content-security-policy', csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'").replace(/form-action [^;]*/, "form-action 'self'"));

@@ -45,7 +45,7 @@ const HEAD = (
 
 export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
   return (
-    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD} referrer="same-origin">
       <header class="admin-header">
         <a class="admin-brand" href="/admin">
           Courseport admin
@@ -90,7 +90,7 @@ export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
 /** The sign-in and first-administrator pages: no navigation, no session yet. */
 export function PublicConsoleLayout(p: { title: string; children?: Children }): JSX.Element {
   return (
-    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD} referrer="same-origin">
       <main class="admin-main narrow">{p.children}</main>
     </Layout>
   );
