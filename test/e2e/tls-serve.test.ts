@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { request } from 'node:https';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI_MAIN, createCliWorkspace, runCli, type CliWorkspace } from '../helpers/cli.js';
 import { freePort } from '../helpers/live-server.js';
 
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** `serve` loads the JSX pages; run from a data directory, tsx must be told where the project's tsconfig is. */
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 /** A self-signed certificate for localhost with the given common name (openssl CLI). */
 function makeCert(dir: string, cn: string): { cert: string; key: string } {
@@ -75,6 +77,7 @@ describe('TLS and production transport rules (the real CLI process)', () => {
       env: {
         PATH: process.env.PATH ?? '',
         ...ws.env,
+        TSX_TSCONFIG_PATH: TSCONFIG,
         COURSEPORT_HOST: '127.0.0.1',
         COURSEPORT_PORT: String(port),
         COURSEPORT_BASE_URL: `https://localhost:${port}`,
@@ -113,7 +116,7 @@ describe('TLS and production transport rules (the real CLI process)', () => {
   }, 60_000);
 
   it('refuses to start in production when the public base URL is not https', async () => {
-    const env = { ...ws.env, NODE_ENV: 'production', COURSEPORT_BASE_URL: 'http://tool.example.com', COURSEPORT_PORT: String(await freePort()) };
+    const env = { ...ws.env, TSX_TSCONFIG_PATH: TSCONFIG, NODE_ENV: 'production', COURSEPORT_BASE_URL: 'http://tool.example.com', COURSEPORT_PORT: String(await freePort()) };
     const r = await runCli({ ...ws, env }, ['serve']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('COURSEPORT_BASE_URL must be https in production');

@@ -32,8 +32,12 @@ export function framePolicyOf(url: string): FramePolicy {
   return 'none';
 }
 
-/** The CSP of package files: they run their own (often inline) scripts; only where they may be framed is ours to say. */
-export const PACKAGE_CONTENT_CSP = "frame-ancestors 'self'";
+/**
+ * Package files get no CSP at all: they run their own (often inline) scripts, and they are
+ * framed by our player, which is itself framed by the LMS — `frame-ancestors` checks every
+ * ancestor, and content dispatch players live in LMSs that are not registered platforms.
+ * Error pages under /content get the page policy without frame-ancestors.
+ */
 
 export interface FrameAncestorsOptions {
   /** How long the platform list is trusted before it is read again (other processes may register platforms). */
@@ -172,7 +176,7 @@ function forwardedHttp(request: FastifyRequest): boolean {
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   const base = baseCsp(options.https);
   const fixed: Record<Exclude<FramePolicy, 'lms'>, string> = {
-    content: PACKAGE_CONTENT_CSP,
+    content: base,
     self: `${base}; frame-ancestors 'self'`,
     none: `${base}; frame-ancestors 'none'`,
     any: `${base}; frame-ancestors *`,

@@ -1,4 +1,3 @@
-import { PACKAGE_CONTENT_CSP } from '../plugins/security-headers.js';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +92,7 @@ async function cachedFile(root: string, urlPath: string) {
 }
 
 function sendCached(request: FastifyRequest, reply: FastifyReply, file: CachedFile) {
-  reply.raw.setHeader('content-security-policy', PACKAGE_CONTENT_CSP);
+  reply.raw.removeHeader('content-security-policy');
   reply
     .header('etag', file.etag)
     .header('last-modified', file.lastModified)
@@ -201,7 +200,7 @@ async function sendFile(request: FastifyRequest, reply: FastifyReply, root: stri
   reply.code(result.statusCode);
   for (const [k, v] of Object.entries(result.headers)) if (v !== undefined) reply.header(k, v);
   reply.header('cache-control', `private, max-age=${Math.floor(options.maxAgeMs / 1000)}`);
-  // Package pages run their own inline scripts: our page CSP does not apply to them, only where they may be framed.
-  if (options.packageContent) reply.raw.setHeader('content-security-policy', PACKAGE_CONTENT_CSP);
+  // Package pages run their own inline scripts: our page CSP does not apply to them.
+  if (options.packageContent) reply.raw.removeHeader('content-security-policy');
   return reply.send(result.stream);
 }
