@@ -218,7 +218,7 @@ class RemoteKeySet {
   }
 
   private record(): void {
-    this.onOutcome({ at: this.clock.now(), ok: this.error === null, detail: this.error ?? `${this.keys?.length ?? 0} key(s) published` });
+    this.onOutcome({ at: this.clock.now(), ok: this.error === null, detail: this.error ?? 'HTTP 200' });
     const sink = this.options.statusSink;
     if (!sink) return;
     sink(this.platformId, this.status()).catch((err: unknown) => this.log()?.warn({ err, platform: this.platformId }, 'could not record the platform key status'));

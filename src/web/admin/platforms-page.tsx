@@ -45,13 +45,6 @@ function JwksStatus(p: { keys: PlatformKeyStatus; health?: PlatformKeyHealth | u
       </span>
     );
   }
-  if (health && health.state === 'ok' && keys.source === 'jwks-url') {
-    return (
-      <span data-jwks-state="ok" safe>
-        {`OK: ${health.kids.length} key(s), fetched ${health.fetchedAt ? formatTime(Date.parse(health.fetchedAt)) : '-'}`}
-      </span>
-    );
-  }
   if (keys.source === 'static') return <span>static key</span>;
   if (keys.source === 'none') return <span class="error-text">no key</span>;
   if (!keys.lastFetch) return <span class="muted">{keys.cached ? 'cached' : 'not fetched yet'}</span>;
