@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/app.js';
 import { DIALECTS, openTestStore } from '../helpers/dialects.js';
 import { createHarness, errorCode, testConfig, type Harness } from '../helpers/harness.js';
+import { multipartBody } from '../helpers/multipart.js';
 
 const csp = (res: { headers: Record<string, unknown> }) => String(res.headers['content-security-policy'] ?? '');
 const frameAncestors = (res: { headers: Record<string, unknown> }) => /frame-ancestors ([^;]*)/.exec(csp(res))?.[1]?.split(' ') ?? [];
@@ -229,6 +230,11 @@ describe.each(DIALECTS)('transport rules (%s)', (dialect) => {
       expect(errorCode(launch.body)).toMatch(/^LTI_/);
       const huge = await t.app.inject({ method: 'POST', url: '/lti/launch', payload: form(300 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       expect(huge.statusCode).toBe(413);
+      // Uploads are not held to the API's JSON limit: a 2 MiB file streams through to the importer.
+      const upload = multipartBody({}, { name: 'file', filename: 'big.zip', content: Buffer.alloc(2 * 1024 * 1024, 1) });
+      const up = await t.app.inject({ method: 'POST', url: '/api/v1/packages', payload: upload.payload, headers: { ...upload.headers, authorization: `Bearer ${token}` } });
+      expect(up.statusCode, up.body).toBe(400);
+      expect(up.json()).toMatchObject({ error: 'PACKAGE_NOT_ZIP' });
     } finally {
       await t.close();
     }
