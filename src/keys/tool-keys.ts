@@ -162,8 +162,8 @@ export class ToolKeyService {
   }
 
   /**
-   * One step of the automatic schedule (the background worker calls it every few minutes, in
-   * every process): publishes the next key `publishBeforeUseMs` before the current key is
+   * One step of the automatic schedule (the background worker calls it every
+   * COURSEPORT_KEY_CHECK_SECONDS, in every process): publishes the next key `publishBeforeUseMs` before the current key is
    * `rotateEveryMs` old, and promotes it once both are due. Decided under the rotation lock,
    * so N processes on one PostgreSQL act once. Returns what it did (undefined: nothing due).
    */
