@@ -1,6 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_SECRET, createCliWorkspace, parseJson, runCli, type CliWorkspace } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openStore } from '../../src/store/database.js';
+import { CLI_MAIN, CLI_SECRET, createCliWorkspace, parseJson, runCli, type CliWorkspace } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
+import { freePort } from '../helpers/live-server.js';
+
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+const DAY = 86_400_000;
 
 const NEW_SECRET = 'a-brand-new-secret-for-the-cli-test-0123456789abcdef';
 
@@ -28,6 +37,35 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
     const after = parseJson<{ next: { kid: string } }>(await runCli(ws, ['keys', 'schedule', '--json']));
     expect(after.next.kid).toBe(rotated.kid);
   });
+
+  it('the serving process runs the schedule: a key due for rotation gets its next key published at start, by the system', async () => {
+    // Make the current key 85 days old (published-next is due from day 83).
+    const store = openStore(ws.env.COURSEPORT_DATABASE_URL ?? '');
+    try {
+      await store.db.updateTable('tool_keys').set({ activated_at: Date.now() - 85 * DAY, created_at: Date.now() - 85 * DAY }).where('state', '=', 'current').execute();
+      await store.db.deleteFrom('tool_keys').where('state', '=', 'next').execute();
+    } finally {
+      await store.close();
+    }
+    const port = await freePort();
+    let stdout = '';
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve'], {
+      cwd: ws.dataDir,
+      env: { PATH: process.env.PATH ?? '', ...ws.env, TSX_TSCONFIG_PATH: TSCONFIG, COURSEPORT_HOST: '127.0.0.1', COURSEPORT_PORT: String(port), COURSEPORT_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    try {
+      await vi.waitFor(() => expect(stdout).toContain('tool key schedule: published the next key'), { timeout: 30_000, interval: 200 });
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const after = parseJson<{ next: { kid: string } | null; upcoming: { action: string } }>(await runCli(ws, ['keys', 'schedule', '--json']));
+    expect(after.next).not.toBeNull();
+    expect(after.upcoming.action).toBe('promote');
+  }, 60_000);
 
   it('re-encrypts the private keys after COURSEPORT_SECRET changes, reading the old one from a named variable', async () => {
     const changed = { ...ws, env: { ...ws.env, COURSEPORT_SECRET: NEW_SECRET } };
