@@ -1,12 +1,12 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config/config.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
+import { baseCsp, FrameAncestors, registerSecurityHeaders } from './http/plugins/security-headers.js';
 import { apiRoutes } from './http/routes/api.js';
 import { healthRoutes } from './http/routes/health.js';
 import { jwksRoutes } from './http/routes/jwks.js';
@@ -39,6 +39,10 @@ export interface BuildOptions {
 
 /** Dynamic registrations started per client address and minute (each makes an outgoing request). */
 const REGISTRATION_RATE_LIMIT_PER_MINUTE = 30;
+/** Issue 8: how long the frame-ancestors platform list is trusted before it is read again (other processes' changes). */
+const FRAME_ANCESTORS_TTL_MS = 30_000;
+/** Issue 8: JSON bodies of the admin API (a registration with many deployments fits). */
+const API_BODY_LIMIT = 512 * 1024;
 
 /** Query parameters that carry bearer-like values: never written to the log. */
 const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
@@ -84,37 +88,22 @@ export async function build(options: BuildOptions): Promise<App> {
     trustProxy: config.trustProxy,
     // Refuse what the schema does not declare instead of silently dropping or coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-    bodyLimit: 1024 * 1024,
+    // Issue 8: routes that need more say so (launch 256 KiB, API 512 KiB, SCORM commits 1 MiB; uploads stream).
+    bodyLimit: 128 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   });
 
-  // Security headers: the helmet middleware is built once (the Fastify wrapper rebuilds it per request).
-  const securityHeaders = helmet({
-    // LTI pages live inside LMS iframes; the frame-ancestors list is tightened per platform later.
-    frameguard: false,
-    crossOriginEmbedderPolicy: false,
-    crossOriginOpenerPolicy: false,
-    hsts: https ? { maxAge: 31536000 } : false,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        formAction: ["'self'", 'https:', ...(https ? [] : ['http:'])],
-        frameAncestors: ['*'],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
-  });
+  services.platformKeys.useLogger(app.log);
+
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
-  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  // Issue 8: forms are small (a launch's id_token gets 256 KiB on its route); JSON defaults to bodyLimit above.
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  // Issue 8: CSP per page type (frame-ancestors = the registered platforms on LMS pages), HSTS, Secure cookies.
+  const frameAncestors = new FrameAncestors(store.db, clock, baseCsp(https), { ttlMs: FRAME_ANCESTORS_TTL_MS, extra: config.security.frameAncestors });
+  services.platforms.onChange(() => frameAncestors.invalidate());
+  registerSecurityHeaders(app, { https, trustProxy: config.trustProxy, baseUrl: config.baseUrl, frameAncestors });
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {
@@ -129,7 +118,7 @@ export async function build(options: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   healthRoutes(app, store);
-  jwksRoutes(app, services.toolKeys);
+  jwksRoutes(app, services.toolKeys, config.keys.jwksMaxAgeMs);
   const play = {
     db: store.db,
     runtime: services.runtime,
@@ -152,6 +141,8 @@ export async function build(options: BuildOptions): Promise<App> {
     secureCookies: https,
     loginStateTtlMs: config.lti.loginStateTtlMs,
     loginRateLimitPerMinute: config.lti.loginRateLimitPerMinute,
+    launchRateLimitPerMinute: config.security.launchRateLimitPerMinute,
+    frameAncestors,
   });
   // issue 7: LTI Dynamic Registration and the Canvas JSON configuration
   registrationRoutes(app, { registration: services.registration, baseUrl: config.baseUrl, rateLimitPerMinute: REGISTRATION_RATE_LIMIT_PER_MINUTE });
@@ -159,6 +150,11 @@ export async function build(options: BuildOptions): Promise<App> {
   if (config.sandbox) await app.register(async (scope) => sandboxRoutes(scope, { db: store.db, sandbox: services.sandbox }));
   await app.register(
     async (scope) => {
+      // Issue 8: a per-address limit on the whole API (before authentication, so token guessing counts too) and a body limit.
+      if (config.security.apiRateLimitPerMinute > 0) scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
+      scope.addHook('onRoute', (route) => {
+        route.bodyLimit ??= API_BODY_LIMIT;
+      });
       await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },
     { prefix: '/api/v1' },

@@ -3,6 +3,7 @@ import { build, type App } from './app.js';
 import type { Config } from './config/config.js';
 import { cleanupExpired } from './jobs/cleanup.js';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from './jobs/grade-worker.js';
+import { KeyRotationJob } from './jobs/key-rotation.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { systemClock } from './util/clock.js';
 
@@ -10,6 +11,8 @@ export interface RunningServer {
   readonly app: App;
   readonly store: Store;
   readonly url: string;
+  /** Re-reads COURSEPORT_TLS_CERT/KEY for new connections (the CLI calls it on SIGHUP). */
+  reloadTls(): void;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,10 @@ export async function startServer(config: Config, print: (line: string) => void 
     leaseMs: config.grades.leaseMs,
   });
   grades.start();
+
+  // Issue 8: the tool key schedule, checked by every process; the database lock makes one act.
+  const keySchedule = new KeyRotationJob(app.services.toolKeys, app.log, config.keys.checkEveryMs);
+  keySchedule.start();
 
   const cleanup = setInterval(() => {
     cleanupExpired(store.db, systemClock.now()).then(
@@ -78,11 +85,26 @@ export async function startServer(config: Config, print: (line: string) => void 
   const close = () => {
     closing ??= (async () => {
       clearInterval(cleanup);
+      await keySchedule.stop();
       await grades.stop();
       await app.close();
       await store.close();
     })();
     return closing;
   };
-  return { app, store, url: b, close };
+  const reloadTls = () => {
+    const tls = config.tls;
+    if (!tls) {
+      app.log.warn('SIGHUP: no TLS certificate configured, nothing to reload');
+      return;
+    }
+    try {
+      // A bad file keeps the certificate in use: a renewal mistake must not take the server down.
+      (app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void }).setSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+      app.log.info({ cert: tls.certFile }, 'TLS certificate reloaded');
+    } catch (err) {
+      app.log.error({ err, cert: tls.certFile }, 'TLS certificate reload failed; the previous certificate stays in use');
+    }
+  };
+  return { app, store, url: b, reloadTls, close };
 }

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { toolKeyJson } from '../services/tool-keys-view.js';
+import { AppError } from '../errors/app-error.js';
+import { keyScheduleJson, toolKeyJson } from '../services/tool-keys-view.js';
 import { output, table, withContext } from './context.js';
 
 export function registerKeyCommands(program: Command): void {
   const keys = program.command('keys').description("the tool's signing keys");
+  registerKeyLifecycleCommands(keys);
   keys
     .command('list')
     .description('list tool keys and their states (next, current, retired)')
@@ -28,8 +31,8 @@ export function registerKeyCommands(program: Command): void {
     .action(async (o: { now?: boolean; json?: boolean }) => {
       await withContext(async ({ services }) => {
         await services.toolKeys.ensureCurrentKey();
-        const r = await services.toolKeys.rotate({ now: o.now === true });
-        await services.audit.record({ actor: 'cli', action: 'key.rotate', target: r.kid, details: { result: r.action, now: o.now === true } });
+        // Audited by the service, in the rotation's transaction.
+        const r = await services.toolKeys.rotate({ now: o.now === true, actor: 'cli' });
         const when = r.promotableAt ? new Date(r.promotableAt).toISOString() : undefined;
         output(o, { ...r, promotableAt: when }, () => {
           switch (r.action) {
@@ -43,6 +46,55 @@ export function registerKeyCommands(program: Command): void {
         });
       });
     });
+}
+
+/** Issue 8: the automatic schedule, and re-encryption after a change of COURSEPORT_SECRET. */
+export function registerKeyLifecycleCommands(keys: Command): void {
+  keys
+    .command('schedule')
+    .description('show the rotation schedule: current and next key, the next automatic step, retired keys still published')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      await withContext(async ({ services }) => {
+        await services.toolKeys.ensureCurrentKey();
+        const s = await services.toolKeys.schedule();
+        output(o, keyScheduleJson(s), () => [
+          `Automatic rotation: ${s.automatic ? `every ${days(s.policy.rotateEveryMs)}, next key published ${days(s.policy.publishBeforeUseMs)} before it signs` : 'off (COURSEPORT_KEY_ROTATION_DAYS=0)'}`,
+          `Current key:  ${s.current ? `${s.current.kid} (signing since ${iso(s.current.activatedAt)})` : '-'}`,
+          `Next key:     ${s.next ? `${s.next.kid} (published ${iso(s.next.publishedAt)}, may sign from ${iso(s.next.promotableAt)})` : '-'}`,
+          `Upcoming:     ${s.upcoming ? `${s.upcoming.action === 'promote' ? 'promote the next key' : 'publish a next key'} at ${iso(s.upcoming.at)}` : '-'}`,
+          ...s.retiredPublished.map((r) => `Retired:      ${r.kid} (published until ${iso(r.unpublishAt)})`),
+        ]);
+      });
+    });
+  keys
+    .command('reencrypt')
+    .description('after changing COURSEPORT_SECRET: re-encrypt the private keys, reading them with the old secret')
+    .option('--old-secret-env <VAR>', 'name of the environment variable holding the old secret (never the secret itself)')
+    .option('--old-secret-file <PATH>', 'file holding the old secret (e.g. the development secret file)')
+    .option('--json', 'print JSON')
+    .action(async (o: { oldSecretEnv?: string; oldSecretFile?: string; json?: boolean }) => {
+      let oldSecret: string | undefined;
+      if (o.oldSecretEnv && o.oldSecretFile) throw new AppError('VALIDATION_FAILED', 'give either --old-secret-env or --old-secret-file');
+      if (o.oldSecretEnv) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.oldSecretEnv)) throw new AppError('VALIDATION_FAILED', '--old-secret-env takes the NAME of an environment variable, not a secret');
+        // The one place outside config.ts that reads the environment: a variable the operator names.
+        oldSecret = process.env[o.oldSecretEnv];
+        if (!oldSecret) throw new AppError('VALIDATION_FAILED', `the environment variable ${o.oldSecretEnv} is not set`);
+      } else if (o.oldSecretFile) {
+        oldSecret = readFileSync(o.oldSecretFile, 'utf8').trim();
+      } else {
+        throw new AppError('VALIDATION_FAILED', 'name the old secret with --old-secret-env VAR (or --old-secret-file PATH)');
+      }
+      await withContext(async ({ services }) => {
+        const r = await services.toolKeys.reencrypt(oldSecret, { actor: 'cli' });
+        output(o, r, () => [`Re-encrypted ${r.reencrypted.length} key(s) under the current COURSEPORT_SECRET; ${r.unchanged.length} already were.`]);
+      });
+    });
+}
+
+function days(ms: number): string {
+  return `${Math.round((ms / 86_400_000) * 100) / 100} days`;
 }
 
 function iso(ms: number | null): string {

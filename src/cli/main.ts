@@ -31,6 +31,8 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      // Issue 8: a renewed certificate is picked up without a restart.
+      process.on('SIGHUP', () => server.reloadTls());
     });
 
   program

@@ -85,6 +85,26 @@ export function registerPlatformCommands(program: Command): void {
       });
     });
 
+  // Issue 8: the health of the platform's JWKS endpoint, as the serving processes recorded it.
+  platform
+    .command('keys <id>')
+    .description("show what the platform's JWKS endpoint last answered (and whether launches use a stale key set)")
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      await withContext(async ({ services }) => {
+        const p = await services.platforms.get(id);
+        const h = await services.platformKeyStatus.get(id);
+        output(o, { platformId: id, jwksUrl: p.platform.jwks_url, ...h }, () => [
+          `JWKS URL      ${p.platform.jwks_url ?? '(static public key: nothing is fetched)'}`,
+          `state         ${h.state}`,
+          `fetched at    ${h.fetchedAt ?? '-'}`,
+          `kids          ${h.kids.join(', ') || '-'}`,
+          ...(h.error ? [`last error    ${h.error} (${h.errorAt ?? '-'})`] : []),
+          ...(h.warning ? [`WARNING       ${h.warning}`] : []),
+        ]);
+      });
+    });
+
   for (const [name, status, verb] of [
     ['disable', 'disabled', 'refuse launches from'],
     ['enable', 'active', 'accept launches from'],

@@ -57,6 +57,30 @@ export interface Config {
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
     readonly cooldownMs: number;
+    /** How long the last good key set stays usable while the platform's JWKS endpoint fails. */
+    readonly staleLimitMs: number;
+  };
+  // Issue 8: key lifecycle and transport security.
+  readonly keys: {
+    /** How long a key signs before the schedule replaces it (0: no automatic rotation). */
+    readonly rotateEveryMs: number;
+    /** How long a next key is published before it may sign. */
+    readonly publishBeforeUseMs: number;
+    /** How long a retired key stays published (longest token lifetime + platform cache time). */
+    readonly retiredOverlapMs: number;
+    /** How often the background worker checks the schedule. */
+    readonly checkEveryMs: number;
+    /** `Cache-Control: max-age` of /.well-known/jwks.json. */
+    readonly jwksMaxAgeMs: number;
+  };
+  readonly security: {
+    /** Outgoing requests to platforms may use plain http (local LMSs in development). */
+    readonly allowHttpPlatforms: boolean;
+    /** Extra CSP frame-ancestors sources for LMS-framed pages (e.g. https://*.instructure.com). */
+    readonly frameAncestors: readonly string[];
+    /** Requests per client address and minute: /lti/launch, /api/v1 (0: no limit). */
+    readonly launchRateLimitPerMinute: number;
+    readonly apiRateLimitPerMinute: number;
   };
   // admin console (issue 7)
   readonly admin: {
@@ -91,6 +115,9 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const SECRET_MIN_LENGTH = 32;
+const DAY_MS = 24 * 3600_000;
+/** The longest-lived JWT Courseport signs (deep linking responses, client assertions): 10 minutes covers both. */
+export const MAX_SIGNED_TOKEN_LIFETIME_MS = 10 * 60_000;
 
 /**
  * Reads and validates the environment. Nothing else in Courseport reads process.env.
@@ -164,6 +191,37 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     devDefaults.push('outgoing requests may reach private and loopback addresses (COURSEPORT_ALLOW_PRIVATE_NETWORK), as a local LMS needs');
   }
 
+  // Issue 8: key schedule and transport security.
+  const jwksCacheSeconds = intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400);
+  const keys = {
+    rotateEveryMs: intVar(env, 'COURSEPORT_KEY_ROTATION_DAYS', 90, problems, 0, 3650) * DAY_MS,
+    publishBeforeUseMs: intVar(env, 'COURSEPORT_KEY_PUBLISH_DAYS', 7, problems, 0, 365) * DAY_MS,
+    retiredOverlapMs: intVar(env, 'COURSEPORT_KEY_RETIRED_OVERLAP_HOURS', 48, problems, 1, 24 * 365) * 3600_000,
+    checkEveryMs: intVar(env, 'COURSEPORT_KEY_CHECK_SECONDS', 3600, problems, 1, 86400) * 1000,
+    jwksMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_MAX_AGE_SECONDS', 3600, problems, 0, 7 * 86400) * 1000,
+  };
+  if (keys.rotateEveryMs > 0 && keys.publishBeforeUseMs >= keys.rotateEveryMs) {
+    problems.push('COURSEPORT_KEY_PUBLISH_DAYS must be shorter than COURSEPORT_KEY_ROTATION_DAYS');
+  }
+  if (keys.jwksMaxAgeMs >= keys.publishBeforeUseMs && keys.publishBeforeUseMs > 0) {
+    problems.push('COURSEPORT_JWKS_MAX_AGE_SECONDS must be shorter than the publication window (COURSEPORT_KEY_PUBLISH_DAYS), or platforms miss the next key');
+  }
+  if (keys.retiredOverlapMs < keys.jwksMaxAgeMs + MAX_SIGNED_TOKEN_LIFETIME_MS) {
+    problems.push('COURSEPORT_KEY_RETIRED_OVERLAP_HOURS must cover the JWKS cache time plus the longest token lifetime');
+  }
+  const allowHttpPlatforms = boolVar(env, 'COURSEPORT_ALLOW_HTTP_PLATFORMS', !production, problems);
+  if (allowHttpPlatforms) devDefaults.push('platform URLs may use plain http (COURSEPORT_ALLOW_HTTP_PLATFORMS), as a local LMS needs');
+  const frameAncestors = (env.COURSEPORT_FRAME_ANCESTORS ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const f of frameAncestors) {
+    if (!/^(https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?|https?:)$/i.test(f)) problems.push(`COURSEPORT_FRAME_ANCESTORS: ${JSON.stringify(f)} is not an origin (https://lms.example.edu or https://*.example.edu)`);
+  }
+  const security = {
+    allowHttpPlatforms,
+    frameAncestors,
+    launchRateLimitPerMinute: intVar(env, 'COURSEPORT_LAUNCH_RATE_LIMIT', 3000, problems, 0, 1_000_000),
+    apiRateLimitPerMinute: intVar(env, 'COURSEPORT_API_RATE_LIMIT', 600, problems, 0, 1_000_000),
+  };
+
   const config: Config = {
     env: nodeEnv,
     baseUrl,
@@ -204,9 +262,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.
-      cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400) * 1000,
+      cacheMaxAgeMs: jwksCacheSeconds * 1000,
       cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, production ? 5 : 0, 3600) * 1000,
+      // Issue 8: how long the last good key set is used while the platform's JWKS endpoint fails.
+      staleLimitMs: intVar(env, 'COURSEPORT_JWKS_STALE_LIMIT_SECONDS', 86400, problems, 0, 30 * 86400) * 1000,
     },
+    keys,
+    security,
     // admin console (issue 7)
     admin: {
       sessionIdleMs: intVar(env, 'COURSEPORT_ADMIN_SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60) * 60_000,

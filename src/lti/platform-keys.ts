@@ -1,7 +1,5 @@
 import { constants, createPublicKey, KeyObject, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
 import {
-  createRemoteJWKSet,
-  customFetch,
   decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
@@ -13,6 +11,7 @@ import { LtiError } from '../errors/app-error.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
 import { ALLOWED_ID_TOKEN_ALGS } from './claims.js';
 import type { CryptoKey } from 'jose';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface PlatformKeySource {
   readonly id: string;
@@ -26,12 +25,25 @@ export interface PlatformKeyOptions {
   readonly timeoutMs: number;
   readonly cacheMaxAgeMs: number;
   readonly cooldownMs: number;
+  /** How long the last good key set is used while the JWKS endpoint fails (0: never). */
+  readonly staleLimitMs?: number;
+  readonly clock?: Clock;
+  /** Where fetch outcomes are recorded for administrators (platform_key_status). */
+  readonly statusSink?: (platformId: string, status: KeySetStatus) => Promise<void>;
 }
 
-interface Entry {
-  readonly signature: string;
-  readonly getKey: JWTVerifyGetKey;
+/** What a platform's JWKS endpoint last answered, as this process saw it (issue 8). */
+export interface KeySetStatus {
+  /** Last successful fetch (null: never). */
+  readonly fetchedAt: number | null;
+  readonly kids: readonly string[];
+  readonly error: string | null;
+  readonly errorAt: number | null;
+  /** Set while launches verify with a key set the endpoint no longer confirms. */
+  readonly staleSince: number | null;
 }
+
+type Log = { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 
 /** The outcome of this process's latest fetch of a platform's JWKS (admin console). */
 export interface JwksFetchOutcome {
@@ -56,23 +68,195 @@ export interface JwksCheck {
   readonly message: string;
 }
 
+interface Entry {
+  readonly signature: string;
+  readonly getKey: JWTVerifyGetKey;
+  readonly remote?: RemoteKeySet;
+}
+
+interface ParsedKey {
+  readonly kid: string | undefined;
+  readonly alg: string | undefined;
+  readonly use: string | undefined;
+  readonly kty: string | undefined;
+  readonly jwk: JWK;
+  key?: KeyObject;
+}
+
+const KTY_OF_ALG: Record<string, string> = { RS: 'RSA', PS: 'RSA', ES: 'EC' };
+
 /**
- * Platform signing keys. One cached key set per platform, fetched through the safe fetch
- * helper with jose's remote key set (timeout, cache, cooldown): a launch never fetches
- * unless the cache is stale or the token names a kid we have not seen (one refetch,
- * limited by the cooldown).
+ * One platform's remote key set: fetched through the safe fetch helper, cached for
+ * `cacheMaxAgeMs`, with at most one fetch in flight (concurrent launches share it), a refetch
+ * on an unknown `kid` at most once per cooldown, and — when the endpoint fails — the last good
+ * key set kept for `staleLimitMs`, with a warning logged and recorded for the admin console.
+ */
+class RemoteKeySet {
+  private keys: ParsedKey[] | undefined;
+  private fetchedAt: number | null = null;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private error: string | null = null;
+  private errorAt: number | null = null;
+  private staleSince: number | null = null;
+  private pending: Promise<void> | undefined;
+  /** Fetches started (tests and diagnostics). */
+  fetches = 0;
+
+  constructor(
+    private readonly platformId: string,
+    private readonly url: string,
+    private readonly options: PlatformKeyOptions,
+    private readonly clock: Clock,
+    private readonly log: () => Log | undefined,
+    private readonly onOutcome: (outcome: JwksFetchOutcome) => void = () => undefined,
+  ) {}
+
+  status(): KeySetStatus {
+    return { fetchedAt: this.fetchedAt, kids: (this.keys ?? []).flatMap((k) => (k.kid ? [k.kid] : [])), error: this.error, errorAt: this.errorAt, staleSince: this.staleSince };
+  }
+
+  readonly getKey: JWTVerifyGetKey = async (header) => {
+    const now = this.clock.now();
+    if (!this.keys) {
+      await this.refresh();
+    } else if (this.staleSince !== null) {
+      // The endpoint is failing: launches go on with the last good set (within the limit) and do
+      // not wait for the endpoint; it is retried in the background once per cooldown. Past the
+      // limit there is nothing to go on with, so the launch waits for that retry.
+      if (this.pending !== undefined || now - this.lastAttemptAt >= this.options.cooldownMs) {
+        const retry = this.refresh().catch(() => undefined);
+        if (this.fetchedAt !== null && now - this.fetchedAt > (this.options.staleLimitMs ?? 0)) await retry;
+      }
+    } else if (this.fetchedAt !== null && now - this.fetchedAt >= this.options.cacheMaxAgeMs) {
+      await this.refresh();
+    }
+    this.checkStaleness();
+    let found = this.match(header.kid, header.alg);
+    // A kid we do not know: the platform may have rotated. A fetch already in flight (another
+    // launch of the herd started it) is joined; otherwise one refetch, limited by the cooldown.
+    if (found.length === 0 && (this.pending !== undefined || this.clock.now() - this.lastAttemptAt >= this.options.cooldownMs)) {
+      await this.refresh();
+      this.checkStaleness();
+      found = this.match(header.kid, header.alg);
+    }
+    const [first, ...more] = found;
+    if (!first) {
+      throw new LtiError('LTI_UNKNOWN_KID', `The id_token is signed with a key the platform does not publish (kid ${JSON.stringify(header.kid ?? null)}), even after refreshing its key set.`, {
+        details: { kid: header.kid ?? null },
+      });
+    }
+    if (more.length > 0) throw new LtiError('LTI_INVALID_SIGNATURE', 'The platform publishes several keys matching this id_token; it names no kid to choose one.');
+    first.key ??= createPublicKey({ key: first.jwk as JsonWebKey, format: 'jwk' });
+    return first.key;
+  };
+
+  private checkStaleness(): void {
+    if (this.staleSince === null || this.fetchedAt === null) return;
+    const limit = this.options.staleLimitMs ?? 0;
+    if (this.clock.now() - this.fetchedAt > limit) {
+      throw new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched (${this.error ?? 'unknown error'}), and the last good key set is older than the staleness limit.`, {
+        hint: 'Check that the LMS is up and its JWKS URL reachable from Courseport; COURSEPORT_JWKS_STALE_LIMIT_SECONDS sets how long the last good keys are trusted.',
+      });
+    }
+  }
+
+  private match(kid: string | undefined, alg: string): ParsedKey[] {
+    const kty = KTY_OF_ALG[alg.slice(0, 2)];
+    return (this.keys ?? []).filter(
+      (k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && (k.use === undefined || k.use === 'sig') && (kty === undefined || k.kty === kty),
+    );
+  }
+
+  /** Single flight: a fetch already in progress is shared by every caller. */
+  private refresh(): Promise<void> {
+    this.pending ??= this.fetchKeys().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async fetchKeys(): Promise<void> {
+    this.fetches++;
+    const started = this.clock.now();
+    this.lastAttemptAt = started;
+    let keys: ParsedKey[];
+    try {
+      const res = await this.options.fetch(this.url, { headers: { accept: 'application/json, application/jwk-set+json' } });
+      if (res.status !== 200) throw new Error(`the JWKS endpoint answered HTTP ${res.status}`);
+      const doc = (await res.json()) as { keys?: unknown };
+      if (!Array.isArray(doc.keys)) throw new Error('the JWKS document has no "keys" array');
+      keys = doc.keys
+        .filter((k): k is JWK => typeof k === 'object' && k !== null && typeof (k as JWK).kty === 'string')
+        .map((jwk) => ({ jwk, kid: typeof jwk.kid === 'string' ? jwk.kid : undefined, alg: jwk.alg, use: jwk.use, kty: jwk.kty }));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.error = reason;
+      this.errorAt = started;
+      if (!this.keys || (this.options.staleLimitMs ?? 0) <= 0) {
+        this.record();
+        throw new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched: ${reason}`, {
+          cause: err,
+          hint: 'Check the JWKS URL of this platform registration and that the LMS is reachable from Courseport.',
+        });
+      }
+      this.staleSince ??= started;
+      this.log()?.warn(
+        { platform: this.platformId, jwksUrl: this.url, error: reason, keySetAgeMs: this.fetchedAt === null ? null : started - this.fetchedAt, staleSince: new Date(this.staleSince).toISOString() },
+        "platform JWKS endpoint failed; launches use the last good key set until the staleness limit",
+      );
+      this.record();
+      return;
+    }
+    const recovered = this.staleSince !== null;
+    this.keys = keys;
+    this.fetchedAt = this.clock.now();
+    this.error = null;
+    this.errorAt = null;
+    this.staleSince = null;
+    if (recovered) this.log()?.info({ platform: this.platformId, kids: this.status().kids }, 'platform JWKS endpoint answers again');
+    this.record();
+  }
+
+  private record(): void {
+    this.onOutcome({ at: this.clock.now(), ok: this.error === null, detail: this.error ?? 'HTTP 200' });
+    const sink = this.options.statusSink;
+    if (!sink) return;
+    sink(this.platformId, this.status()).catch((err: unknown) => this.log()?.warn({ err, platform: this.platformId }, 'could not record the platform key status'));
+  }
+}
+
+/**
+ * Platform signing keys. One cached key set per platform (RemoteKeySet above, or the
+ * registration's static key): a launch never fetches unless the cache is stale or the token
+ * names a kid we have not seen (one refetch, limited by the cooldown).
  */
 export class PlatformKeys {
   private readonly sets = new Map<string, Entry>();
-  private readonly fetches = new Map<string, JwksFetchOutcome>();
+  private readonly fetchOutcomes = new Map<string, JwksFetchOutcome>();
+  private readonly clock: Clock;
+  private log: Log | undefined;
 
-  constructor(private readonly options: PlatformKeyOptions) {}
+  constructor(private readonly options: PlatformKeyOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Where warnings go (the app's logger, set once it exists). */
+  useLogger(log: Log): void {
+    this.log = log;
+  }
+
+  /** What this process last saw of a platform's JWKS endpoint (undefined: not fetched here yet). */
+  keySetStatus(platformId: string): (KeySetStatus & { fetches: number }) | undefined {
+    const remote = this.sets.get(platformId)?.remote;
+    return remote ? { ...remote.status(), fetches: remote.fetches } : undefined;
+  }
 
   private keySet(platform: PlatformKeySource): JWTVerifyGetKey {
     const signature = `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`;
     const cached = this.sets.get(platform.id);
     if (cached && cached.signature === signature) return cached.getKey;
     let getKey: JWTVerifyGetKey;
+    let remote: RemoteKeySet | undefined;
     if (platform.publicJwk) {
       // A static key is the platform's one key: used whatever kid the token names
       // (LMSs always send one, and a pasted PEM has none), but only with its own alg.
@@ -85,41 +269,26 @@ export class PlatformKeys {
         return key;
       };
     } else if (platform.jwksUrl) {
-      const fetchImpl = this.options.fetch;
-      getKey = createRemoteJWKSet(new URL(platform.jwksUrl), {
-        timeoutDuration: this.options.timeoutMs,
-        cacheMaxAge: this.options.cacheMaxAgeMs,
-        cooldownDuration: this.options.cooldownMs,
-        [customFetch]: (url: string, init: { headers: Headers; signal: AbortSignal }) =>
-          fetchImpl(url, { headers: Object.fromEntries(init.headers.entries()), signal: init.signal }).then(
-            (res) => {
-              this.fetches.set(platform.id, { at: Date.now(), ok: res.ok, detail: `HTTP ${res.status}` });
-              return res;
-            },
-            (err: unknown) => {
-              this.fetches.set(platform.id, { at: Date.now(), ok: false, detail: err instanceof Error ? err.message : String(err) });
-              throw err;
-            },
-          ),
-      });
+      remote = new RemoteKeySet(platform.id, platform.jwksUrl, this.options, this.clock, () => this.log, (outcome) => this.fetchOutcomes.set(platform.id, outcome));
+      getKey = remote.getKey;
     } else {
       throw new LtiError('LTI_JWKS_UNAVAILABLE', 'This platform registration has neither a JWKS URL nor a public key.');
     }
-    this.sets.set(platform.id, { signature, getKey });
+    this.sets.set(platform.id, { signature, getKey, ...(remote ? { remote } : {}) });
     return getKey;
   }
 
   /** Drops a platform's cached keys (its registration changed). */
   forget(platformId: string): void {
     this.sets.delete(platformId);
-    this.fetches.delete(platformId);
+    this.fetchOutcomes.delete(platformId);
   }
 
   /** What this process knows about a registration's keys (cache, last fetch); nothing is fetched. */
   status(platform: PlatformKeySource): PlatformKeyStatus {
     const source = platform.publicJwk ? 'static' : platform.jwksUrl ? 'jwks-url' : 'none';
     const cached = this.sets.get(platform.id);
-    return { source, cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`, lastFetch: this.fetches.get(platform.id) };
+    return { source, cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`, lastFetch: this.fetchOutcomes.get(platform.id) };
   }
 
   /** Fetches a registration's JWKS now (through the safe fetch helper) and reports its key ids or the problem. */
@@ -140,7 +309,7 @@ export class PlatformKeys {
     } catch (err) {
       outcome = { ok: false, kids: [], message: `The JWKS URL could not be fetched: ${err instanceof Error ? err.message : String(err)}` };
     }
-    this.fetches.set(platform.id, { at: Date.now(), ok: outcome.ok, detail: outcome.message });
+    this.fetchOutcomes.set(platform.id, { at: this.clock.now(), ok: outcome.ok, detail: outcome.message });
     return outcome;
   }
 

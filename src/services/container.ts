@@ -21,6 +21,7 @@ import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
 import { RegistrationService } from './registration.js';
 import { SandboxService } from '../sandbox/sandbox-service.js';
+import { PlatformKeyStatusService } from './platform-key-status.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
@@ -38,6 +39,8 @@ export interface Services {
   readonly ags: AgsClient;
   readonly rosters: RosterService;
   readonly platformKeys: PlatformKeys;
+  /** Issue 8: health of the platforms' JWKS endpoints (the platforms page, API, CLI). */
+  readonly platformKeyStatus: PlatformKeyStatusService;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
   readonly audit: AuditLog;
@@ -67,6 +70,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       maxResponseBytes: config.http.maxResponseBytes,
       blockPrivateNetwork: config.http.blockPrivateNetwork,
       userAgent: USER_AGENT,
+      requireHttps: !config.security.allowHttpPlatforms,
     });
   const content = new LocalContentStore(join(config.dataDir, 'content'));
   const packages = new PackageService(store.db, content, clock, {
@@ -74,14 +78,32 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     maxTotalBytes: config.packages.maxTotalBytes,
     maxCompressionRatio: config.packages.maxCompressionRatio,
   });
-  const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
-  const toolKeys = new ToolKeyService(store.db, config.secret, clock);
-  const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
-  const platforms = new PlatformService(store.db, clock, { requireHttps: config.env === 'production' });
+  // Issue 8: platform key sets keep their last good keys while the endpoint fails, and record their health.
+  const platformKeyStatus = new PlatformKeyStatusService(store.db, clock, config.jwks.staleLimitMs);
+  const platformKeys = new PlatformKeys({
+    fetch,
+    timeoutMs: config.http.timeoutMs,
+    cacheMaxAgeMs: config.jwks.cacheMaxAgeMs,
+    cooldownMs: config.jwks.cooldownMs,
+    staleLimitMs: config.jwks.staleLimitMs,
+    clock,
+    statusSink: platformKeyStatus.record,
+  });
   const audit = new AuditLog(store.db, clock);
+  // Issue 8: the key schedule from config; rotations are audited in their own transaction.
+  const toolKeys = new ToolKeyService(
+    store.db,
+    config.secret,
+    clock,
+    { rotateEveryMs: config.keys.rotateEveryMs, publishBeforeUseMs: config.keys.publishBeforeUseMs, retiredOverlapMs: config.keys.retiredOverlapMs },
+    { dialect: store.dialect, audit },
+  );
+  const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
+  const platforms = new PlatformService(store.db, clock, { requireHttps: !config.security.allowHttpPlatforms });
   return {
     fetch,
     platformKeys,
+    platformKeyStatus,
     toolKeys,
     serviceTokens,
     ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
@@ -92,7 +114,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     // issue 7: LTI Dynamic Registration
     registration: new RegistrationService(store.db, fetch, platforms, audit, clock, {
       baseUrl: config.baseUrl,
-      requireHttps: config.env === 'production',
+      requireHttps: !config.security.allowHttpPlatforms,
       autoActivate: config.registration.autoActivate,
       sessionTtlMs: REGISTRATION_SESSION_TTL_MS,
       sealKey: deriveKey(config.secret, 'registration-token'),

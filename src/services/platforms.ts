@@ -52,6 +52,17 @@ export interface PlatformWithDeployments {
 }
 
 export class PlatformService {
+  /** Issue 8: told about every change (the frame-ancestors list of LMS pages follows the registrations). */
+  private readonly listeners: (() => void)[] = [];
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -122,6 +133,7 @@ export class PlatformService {
       if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
       throw err;
     }
+    this.changed();
     return { platform, deployments };
   }
 
@@ -142,6 +154,7 @@ export class PlatformService {
       if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
       throw err;
     }
+    this.changed();
     return { platform: { ...current.platform, ...fields, updated_at: this.clock.now() }, deployments: current.deployments };
   }
 
@@ -161,6 +174,7 @@ export class PlatformService {
     if (!PLATFORM_STATUSES.includes(status)) throw validationError([`status must be one of ${PLATFORM_STATUSES.join(', ')}`]);
     await this.get(id);
     await updatePlatform(this.db, id, { status, updated_at: this.clock.now() });
+    this.changed();
     return this.get(id);
   }
 

@@ -281,6 +281,19 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
+// Issue 8: what each platform's JWKS endpoint last answered (migration 0009).
+export interface PlatformKeyStatusTable {
+  platform_id: string;
+  fetched_at: number | null;
+  /** JSON array of the kids published at the last successful fetch. */
+  kids: string | null;
+  error: string | null;
+  error_at: number | null;
+  /** When launches started verifying with a key set the endpoint no longer confirms. */
+  stale_since: number | null;
+  updated_at: number;
+}
+
 // Admin console (0007)
 export interface AdminTable {
   id: string;
@@ -393,6 +406,8 @@ export interface Database {
   memberships: MembershipTable;
   link_members: LinkMemberTable;
   audit_log: AuditLogTable;
+  // Issue 8.
+  platform_key_status: PlatformKeyStatusTable;
   admins: AdminTable;
   admin_sessions: AdminSessionTable;
   admin_login_throttle: AdminLoginThrottleTable;

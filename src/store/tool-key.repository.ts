@@ -36,3 +36,8 @@ export async function setToolKeyState(
     .where('kid', '=', kid)
     .execute();
 }
+
+/** Issue 8: a private key re-encrypted under a new COURSEPORT_SECRET. */
+export async function updateToolKeyCiphertext(db: Kysely<Database>, kid: string, privateJwkEnc: string): Promise<void> {
+  await db.updateTable('tool_keys').set({ private_jwk_enc: privateJwkEnc }).where('kid', '=', kid).execute();
+}

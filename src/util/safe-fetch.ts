@@ -15,6 +15,8 @@ export interface SafeFetchOptions {
   readonly maxResponseBytes: number;
   readonly blockPrivateNetwork: boolean;
   readonly userAgent: string;
+  /** Refuse plain http URLs (production; COURSEPORT_ALLOW_HTTP_PLATFORMS turns it off for a local LMS). */
+  readonly requireHttps?: boolean;
 }
 
 export type SafeFetch = (url: string | URL, init?: SafeFetchInit) => Promise<Response>;
@@ -30,7 +32,7 @@ export interface SafeFetchInit {
 export class OutgoingRequestError extends Error {
   constructor(
     message: string,
-    readonly reason: 'blocked-address' | 'timeout' | 'too-large' | 'bad-url' | 'network',
+    readonly reason: 'blocked-address' | 'timeout' | 'too-large' | 'bad-url' | 'network' | 'insecure-url',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -94,6 +96,9 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new OutgoingRequestError(`only http(s) URLs may be fetched, got ${url.protocol}`, 'bad-url');
+    }
+    if (options.requireHttps && url.protocol !== 'https:') {
+      throw new OutgoingRequestError(`refusing to fetch ${url.origin} over plain http (set COURSEPORT_ALLOW_HTTP_PLATFORMS=true for a local LMS in development)`, 'insecure-url');
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (options.blockPrivateNetwork && isIP(host) && !isPublicAddress(host)) {

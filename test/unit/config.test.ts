@@ -46,7 +46,7 @@ describe('loadConfig: defaults', () => {
     expect(c.trustProxy).toBe(false);
     expect(c.lti).toEqual({ loginStateTtlMs: 600_000, clockSkewMs: 60_000, launchTokenTtlMs: 4 * 3600_000, loginRateLimitPerMinute: 3000 });
     expect(c.http).toEqual({ timeoutMs: 10_000, maxResponseBytes: 5 * 1024 * 1024, blockPrivateNetwork: false });
-    expect(c.jwks).toEqual({ cacheMaxAgeMs: 600_000, cooldownMs: 30_000 });
+    expect(c.jwks).toEqual({ cacheMaxAgeMs: 600_000, cooldownMs: 30_000, staleLimitMs: 86_400_000 });
     expect(c.grades).toEqual({ pollMs: 1000, maxAgeMs: 168 * 3600_000, leaseMs: 60_000 });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -235,7 +235,10 @@ describe('loadConfig: development secret', () => {
   });
 
   it('does not mention a generated secret when one is given, nor http with an https base URL', () => {
-    const c = loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_BASE_URL: 'https://tool.example.com', COURSEPORT_ALLOW_PRIVATE_NETWORK: 'false' }, cwd);
+    const c = loadConfig(
+      { COURSEPORT_SECRET: SECRET, COURSEPORT_BASE_URL: 'https://tool.example.com', COURSEPORT_ALLOW_PRIVATE_NETWORK: 'false', COURSEPORT_ALLOW_HTTP_PLATFORMS: 'false' },
+      cwd,
+    );
     expect(c.devDefaults).toEqual([]);
     expect(existsSync(join(cwd, 'data', 'secret'))).toBe(false);
   });
@@ -251,6 +254,42 @@ describe('loadConfig: development secret', () => {
     writeFileSync(join(cwd, 'data', 'secret'), '\n', { mode: 0o600 });
     const problems = problemsOf({});
     expect(problems.some((p) => p.includes('secret'))).toBe(true);
+  });
+});
+
+// Issue 8: key schedule and transport security settings.
+describe('loadConfig: key lifecycle and transport security', () => {
+  it('defaults to a 90-day schedule, a 7-day publication window and a 48-hour overlap', () => {
+    const c = loadConfig({ COURSEPORT_SECRET: SECRET }, cwd);
+    expect(c.keys).toEqual({ rotateEveryMs: 90 * 86_400_000, publishBeforeUseMs: 7 * 86_400_000, retiredOverlapMs: 48 * 3600_000, checkEveryMs: 3600_000, jwksMaxAgeMs: 3600_000 });
+    expect(c.jwks.staleLimitMs).toBe(86_400_000);
+    expect(c.security).toEqual({ allowHttpPlatforms: true, frameAncestors: [], launchRateLimitPerMinute: 3000, apiRateLimitPerMinute: 600 });
+    expect(c.devDefaults.some((d) => d.includes('COURSEPORT_ALLOW_HTTP_PLATFORMS'))).toBe(true);
+  });
+
+  it('refuses plain-http platforms in production unless allowed, and says so when allowed', () => {
+    expect(production().security.allowHttpPlatforms).toBe(false);
+    const allowed = production({ COURSEPORT_ALLOW_HTTP_PLATFORMS: 'true' });
+    expect(allowed.security.allowHttpPlatforms).toBe(true);
+    expect(allowed.devDefaults.some((d) => d.includes('COURSEPORT_ALLOW_HTTP_PLATFORMS'))).toBe(true);
+  });
+
+  it('refuses a schedule that could sign with a key platforms have not seen, or drop one too early', () => {
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_ROTATION_DAYS: '7', COURSEPORT_KEY_PUBLISH_DAYS: '7' })).toEqual([
+      'COURSEPORT_KEY_PUBLISH_DAYS must be shorter than COURSEPORT_KEY_ROTATION_DAYS',
+    ]);
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_PUBLISH_DAYS: '1', COURSEPORT_JWKS_MAX_AGE_SECONDS: '86400' })[0]).toContain('COURSEPORT_JWKS_MAX_AGE_SECONDS must be shorter');
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_RETIRED_OVERLAP_HOURS: '1' })[0]).toContain('COURSEPORT_KEY_RETIRED_OVERLAP_HOURS must cover');
+    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_ROTATION_DAYS: '0' }, cwd).keys.rotateEveryMs).toBe(0);
+  });
+
+  it('reads extra frame ancestors and refuses what is not an origin', () => {
+    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: 'https://*.instructure.com, https://lms.example.edu' }, cwd).security.frameAncestors).toEqual([
+      'https://*.instructure.com',
+      'https://lms.example.edu',
+    ]);
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: "'unsafe-inline'" })[0]).toContain('COURSEPORT_FRAME_ANCESTORS');
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: 'https://lms.example.edu/path' })[0]).toContain('COURSEPORT_FRAME_ANCESTORS');
   });
 });
 

@@ -234,3 +234,18 @@ describe('isPublicAddress', () => {
     expect(isPublicAddress(address)).toBe(expected);
   });
 });
+
+// Issue 8: production refuses to fetch platform URLs that are not https.
+describe('createSafeFetch, https required', () => {
+  const strict = createSafeFetch(options({ requireHttps: true }));
+  afterAll(async () => {
+    await strict.close();
+  });
+
+  it('refuses plain http before connecting, with reason insecure-url', async () => {
+    const before = seen.length;
+    expect(await reasonOf(strict(`http://127.0.0.1:${port}/ok`))).toBe('insecure-url');
+    await expect(strict(`http://127.0.0.1:${port}/ok`)).rejects.toThrow(/COURSEPORT_ALLOW_HTTP_PLATFORMS/);
+    expect(seen.length).toBe(before);
+  });
+});

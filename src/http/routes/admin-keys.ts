@@ -1,4 +1,3 @@
-import { DEFAULT_KEY_POLICY } from '../../keys/tool-keys.js';
 import { KeysPage } from '../../web/admin/keys-page.js';
 import { formatTime } from '../../web/admin/console-layout.js';
 import type { AdminPageModule } from './admin-console.js';
@@ -11,7 +10,11 @@ export const keyPages: AdminPageModule = (c) => {
     c.render(reply, ctx, {
       title: 'Keys',
       nav: 'keys',
-      body: KeysPage({ keys: await toolKeys.list(), csrfToken: ctx.csrfToken, publishBeforeUseDays: Math.round(DEFAULT_KEY_POLICY.publishBeforeUseMs / 86_400_000) }),
+      // Issue 8: the schedule (configured policy, next automatic step) comes with the list.
+      body: await (async () => {
+        const schedule = await toolKeys.schedule();
+        return KeysPage({ keys: await toolKeys.list(), csrfToken: ctx.csrfToken, publishBeforeUseDays: Math.round(schedule.policy.publishBeforeUseMs / 86_400_000), schedule });
+      })(),
     }),
   );
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import type { JwksCheck } from '../../lti/platform-keys.js';
+import type { PlatformKeyHealth } from '../../services/platform-key-status.js';
 import { PLATFORM_STATUSES, type PlatformInput, type PlatformWithDeployments } from '../../services/platforms.js';
 import type { Platform } from '../../store/tables.js';
 import {
@@ -71,11 +72,17 @@ const STATUS_ACTIONS: Record<string, string> = { active: 'platform.enable', disa
 
 /** Platforms: list, add, edit, enable/disable/activate, deployments, JWKS status — all through PlatformService. */
 export const platformPages: AdminPageModule = (c) => {
-  const { platforms, platformKeys } = c.deps.services;
-  const row = (p: PlatformWithDeployments): PlatformRow => ({
+  const { platforms, platformKeys, platformKeyStatus } = c.deps.services;
+  const row = (p: PlatformWithDeployments, health?: PlatformKeyHealth): PlatformRow => ({
     ...p,
     keys: platformKeys.status({ id: p.platform.id, jwksUrl: p.platform.jwks_url, publicJwk: p.platform.public_jwk }),
+    // Issue 8: what every process recorded about the JWKS endpoint (stale key set warnings).
+    ...(health && p.platform.jwks_url ? { health } : {}),
   });
+  const listRows = async () => {
+    const health = await platformKeyStatus.all();
+    return (await platforms.list()).map((p) => row(p, health.get(p.platform.id)));
+  };
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
 
   const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: Partial<PlatformDetailProps> = {}, status = 200) => {
@@ -84,12 +91,12 @@ export const platformPages: AdminPageModule = (c) => {
       title: p.platform.name,
       nav: 'platforms',
       status,
-      body: PlatformDetailPage({ row: row(p), values: valuesOf(p.platform), csrfToken: ctx.csrfToken, ...extra }),
+      body: PlatformDetailPage({ row: row(p, await platformKeyStatus.get(p.platform.id)), values: valuesOf(p.platform), csrfToken: ctx.csrfToken, ...extra }),
     });
   };
 
   c.get('/platforms', async (_request, reply, ctx) =>
-    c.render(reply, ctx, { title: 'Platforms', nav: 'platforms', body: PlatformListPage({ rows: (await platforms.list()).map(row), csrfToken: ctx.csrfToken }) }),
+    c.render(reply, ctx, { title: 'Platforms', nav: 'platforms', body: PlatformListPage({ rows: await listRows(), csrfToken: ctx.csrfToken }) }),
   );
 
   c.get('/platforms/new', async (_request, reply, ctx) =>

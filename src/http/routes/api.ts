@@ -6,7 +6,8 @@ import type { PlatformKeys } from '../../lti/platform-keys.js';
 import type { AdminTokenService } from '../../services/admin-tokens.js';
 import type { Actor, AuditLog } from '../../services/audit-log.js';
 import { deploymentJson, platformJson, type PlatformService } from '../../services/platforms.js';
-import { toolKeyJson } from '../../services/tool-keys-view.js';
+import type { PlatformKeyStatusService } from '../../services/platform-key-status.js';
+import { keyScheduleJson, toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
 import type { Kysely } from 'kysely';
 import { listOutbox, outboxCounts, requeue } from '../../grades/grade-outbox.js';
@@ -18,6 +19,7 @@ export interface ApiDeps extends PackageApiDeps {
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
   readonly platformKeys: PlatformKeys;
+  readonly platformKeyStatus: PlatformKeyStatusService;
   readonly audit: AuditLog;
 }
 
@@ -95,6 +97,12 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
 
   api.get('/platforms/:id', { schema: { params: IdParams } }, async (request) => platformJson(await deps.platforms.get(request.params.id)));
 
+  // Issue 8: the health of the platform's JWKS endpoint (stale key set warnings for the admin row).
+  api.get('/platforms/:id/keys', { schema: { params: IdParams } }, async (request) => {
+    const p = await deps.platforms.get(request.params.id);
+    return { platformId: p.platform.id, jwksUrl: p.platform.jwks_url, ...(await deps.platformKeyStatus.get(p.platform.id)) };
+  });
+
   api.post('/platforms/:id/disable', { schema: { params: IdParams } }, async (request) => {
     deps.platformKeys.forget(request.params.id);
     const p = await deps.platforms.setStatus(request.params.id, 'disabled');
@@ -133,7 +141,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     entries: await deps.audit.list({ limit: Number(request.query.limit ?? 100), ...(request.query.action ? { action: request.query.action } : {}) }),
   }));
 
-  api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson) }));
+  // Issue 8: the list comes with the rotation schedule.
+  api.get('/keys', async () => ({ keys: (await deps.toolKeys.list()).map(toolKeyJson), schedule: keyScheduleJson(await deps.toolKeys.schedule()) }));
 
   api.post(
     '/keys/rotate',
@@ -145,9 +154,9 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
       },
     },
     async (request) => {
-      const result = await deps.toolKeys.rotate({ now: request.body.now === true });
+      // Audited by the service, in the rotation's transaction.
+      const result = await deps.toolKeys.rotate({ now: request.body.now === true, actor: actorOf(request), ip: request.ip });
       request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation');
-      await deps.audit.record({ actor: actorOf(request), action: 'key.rotate', target: result.kid, details: { result: result.action, now: request.body.now === true }, ip: request.ip });
       return { ...result, promotableAt: result.promotableAt ? new Date(result.promotableAt).toISOString() : undefined };
     },
   );

@@ -18,6 +18,7 @@ import type { Clock } from '../../util/clock.js';
 import { LaunchPage, type LaunchPageProps } from '../../web/launch-page.js';
 import type { Kysely } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
+import { originOf } from '../plugins/security-headers.js';
 
 export interface LtiRouteDeps {
   readonly db: Kysely<Database>;
@@ -30,6 +31,10 @@ export interface LtiRouteDeps {
   readonly loginStateTtlMs: number;
   /** Logins per client address and minute; 0 turns the limit off. */
   readonly loginRateLimitPerMinute: number;
+  /** Issue 8: launches per client address and minute; 0 turns the limit off. */
+  readonly launchRateLimitPerMinute?: number;
+  /** Issue 8: a launch from a platform not yet in the LMS pages' frame-ancestors admits it at once. */
+  readonly frameAncestors?: { admit(platform: { issuer: string; auth_url: string }, launchOrigins?: readonly string[]): string };
 }
 
 /**
@@ -79,7 +84,9 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   app.get('/lti/login', loginOptions, login);
   app.post('/lti/login', loginOptions, login);
 
-  app.post('/lti/launch', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  const launchLimit = deps.launchRateLimitPerMinute ? { rateLimit: { max: deps.launchRateLimitPerMinute, timeWindow: 60_000 } } : undefined;
+  const launchOptions = { bodyLimit: 256 * 1024, ...(launchLimit ? { config: launchLimit } : {}) };
+  app.post('/lti/launch', launchOptions, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const state = typeof body.state === 'string' ? body.state : undefined;
     const cookieState = state ? request.cookies[cookie.name(state)] : undefined;
@@ -95,7 +102,7 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   });
 
   // Tier 2, second half: the proof retrieved from platform storage replaces the cookie.
-  app.post('/lti/launch/verified', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+  app.post('/lti/launch/verified', launchOptions, async (request, reply) => {
     checkVerifiedOrigin(request.headers.origin, deps.launches.redirectUri);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const value = body.storage_value;
@@ -172,6 +179,14 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       { platform: result.platform.id, deployment: result.deployment.deployment_id, user: result.userId, messageType: result.claims.messageType, launch: result.launchId },
       'LTI launch validated',
     );
+    // A platform registered in another process moments ago may not be in this process's list yet.
+    if (deps.frameAncestors) {
+      const raw = result.claims.raw;
+      const presentation = raw[CLAIM.LAUNCH_PRESENTATION] as { return_url?: unknown } | undefined;
+      const deepLinking = raw[CLAIM.DEEP_LINKING_SETTINGS] as { deep_link_return_url?: unknown } | undefined;
+      const launchOrigins = [originOf(presentation?.return_url), originOf(deepLinking?.deep_link_return_url)].filter((o): o is string => o !== undefined);
+      reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform, [...new Set(launchOrigins)]));
+    }
     if (result.extension?.kind === 'play') {
       return renderPlayer(deps.play, reply, result.extension.attemptId, { progressUrl: progressUrl(deps, result.launchId, result.claims.roles) });
     }

@@ -8,6 +8,8 @@ import * as m0006 from './0006-audit-log.js';
 import * as m0007 from './0007-admin-console.js';
 // issue 7 (registration, sandbox)
 import * as m0008 from './0008-registration.js';
+// Issue 8: key lifecycle.
+import * as m0009 from './0009-key-lifecycle.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +22,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-admin-console': m0007,
   // issue 7 (registration, sandbox)
   '0008-registration': m0008,
+  // Issue 8: key lifecycle.
+  '0009-key-lifecycle': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,10 +1,50 @@
+import type { KeySchedule } from '../../keys/tool-keys.js';
 import type { ToolKey } from '../../store/tables.js';
 import { Csrf, formatTime } from './console-layout.js';
 
-export function KeysPage(p: { keys: readonly ToolKey[]; csrfToken: string; publishBeforeUseDays: number }): JSX.Element {
+const days = (ms: number) => `${Math.round((ms / 86_400_000) * 100) / 100} days`;
+
+/** Issue 8: the automatic rotation schedule. */
+function Schedule(p: { schedule: KeySchedule }): JSX.Element {
+  const s = p.schedule;
+  return (
+    <div class="card" id="key-schedule">
+      <h2>Schedule</h2>
+      <dl>
+        <dt>Automatic rotation</dt>
+        <dd safe>
+          {s.automatic
+            ? `every ${days(s.policy.rotateEveryMs)}; the next key is published ${days(s.policy.publishBeforeUseMs)} before it signs; a retired key stays published ${Math.round(s.policy.retiredOverlapMs / 3_600_000)} hours`
+            : 'off (COURSEPORT_KEY_ROTATION_DAYS=0): rotate by hand'}
+        </dd>
+        <dt>Next step</dt>
+        <dd id="schedule-upcoming" safe>
+          {s.upcoming ? `${s.upcoming.action === 'promote' ? 'the next key becomes current' : 'a next key is published'} at ${formatTime(s.upcoming.at)}` : '–'}
+        </dd>
+        {s.next ? (
+          <>
+            <dt>Next key</dt>
+            <dd safe>{`${s.next.kid}: published ${formatTime(s.next.publishedAt)}, may sign from ${formatTime(s.next.promotableAt)}`}</dd>
+          </>
+        ) : (
+          ''
+        )}
+        {s.retiredPublished.map((r) => (
+          <>
+            <dt>Retired, still published</dt>
+            <dd safe>{`${r.kid}: until ${formatTime(r.unpublishAt)}`}</dd>
+          </>
+        ))}
+      </dl>
+    </div>
+  );
+}
+
+export function KeysPage(p: { keys: readonly ToolKey[]; csrfToken: string; publishBeforeUseDays: number; schedule?: KeySchedule }): JSX.Element {
   return (
     <>
       <h1>Tool keys</h1>
+      {p.schedule ? <Schedule schedule={p.schedule} /> : ''}
       <div class="card">
         <p>
           Courseport signs deep linking answers and service requests with its <em>current</em> key; LMSs read the public halves from the JWKS URL. A

@@ -1,4 +1,5 @@
 import type { JwksCheck, PlatformKeyStatus } from '../../lti/platform-keys.js';
+import type { PlatformKeyHealth } from '../../services/platform-key-status.js';
 import type { PlatformWithDeployments } from '../../services/platforms.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
@@ -31,10 +32,19 @@ export const EMPTY_PLATFORM_FORM: PlatformFormValues = {
 
 export interface PlatformRow extends PlatformWithDeployments {
   readonly keys: PlatformKeyStatus;
+  /** Issue 8: the JWKS endpoint's health as every process recorded it (stale key set warnings). */
+  readonly health?: PlatformKeyHealth | undefined;
 }
 
-function JwksStatus(p: { keys: PlatformKeyStatus }): JSX.Element {
-  const { keys } = p;
+function JwksStatus(p: { keys: PlatformKeyStatus; health?: PlatformKeyHealth | undefined }): JSX.Element {
+  const { keys, health } = p;
+  if (health && health.warning) {
+    return (
+      <span class="error-text" data-jwks-state={health.state} safe>
+        {`${health.state === 'stale' ? 'Stale key set' : 'Failing'}: ${health.warning}`}
+      </span>
+    );
+  }
   if (keys.source === 'static') return <span>static key</span>;
   if (keys.source === 'none') return <span class="error-text">no key</span>;
   if (!keys.lastFetch) return <span class="muted">{keys.cached ? 'cached' : 'not fetched yet'}</span>;
@@ -90,7 +100,7 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
               </tr>
             </thead>
             <tbody>
-              {p.rows.map(({ platform, deployments, keys }) => (
+              {p.rows.map(({ platform, deployments, keys, health }) => (
                 <tr data-id={platform.id} data-status={platform.status}>
                   <td>
                     <a href={`/admin/platforms/${encodeURIComponent(platform.id)}`} safe>
@@ -119,7 +129,7 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
                     )}
                   </td>
                   <td>
-                    <JwksStatus keys={keys} />
+                    <JwksStatus keys={keys} health={health} />
                   </td>
                   <td>
                     <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} fromList />
@@ -241,7 +251,7 @@ export interface PlatformDetailProps {
 }
 
 export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
-  const { platform, deployments, keys } = p.row;
+  const { platform, deployments, keys, health } = p.row;
   const base = `/admin/platforms/${encodeURIComponent(platform.id)}`;
   return (
     <>
@@ -274,7 +284,7 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
           </dd>
           <dt>Platform keys</dt>
           <dd>
-            <JwksStatus keys={keys} />{' '}
+            <JwksStatus keys={keys} health={health} />{' '}
             {platform.jwks_url ? (
               <form method="post" action={`${base}/jwks-check`} class="inline">
                 <Csrf token={p.csrfToken} />
