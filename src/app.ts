@@ -14,6 +14,8 @@ import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
+// issue 10: content dispatch
+import { dispatchRoutes } from './http/routes/dispatch.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -133,6 +135,8 @@ export async function build(options: BuildOptions): Promise<App> {
     clock,
   };
   playRoutes(app, play);
+  // issue 10: content dispatch (launch form of dispatch packages; same player, same runtime)
+  dispatchRoutes(app, { dispatch: services.dispatch, play, launchRateLimitPerMinute: config.lti.loginRateLimitPerMinute });
   progressRoutes(app, { db: store.db, launchTokens: services.launchTokens, rosters: services.rosters, clock, rosterMaxAgeMs: config.rosterMaxAgeMs });
   const deepLinking = { db: store.db, pickerTokens: services.pickerTokens, toolKeys: services.toolKeys, clock, baseUrl: config.baseUrl };
   deepLinkingRoutes(app, deepLinking);
@@ -149,7 +153,7 @@ export async function build(options: BuildOptions): Promise<App> {
   });
   await app.register(
     async (scope) => {
-      await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
+      await apiRoutes(scope, { ...services, db: store.db, baseUrl: config.baseUrl, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },
     { prefix: '/api/v1' },
   );

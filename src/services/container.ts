@@ -12,6 +12,8 @@ import { ServiceTokens } from '../oauth/service-tokens.js';
 import { RosterService } from '../rosters/roster-service.js';
 import { PackageService } from '../scorm/package-service.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
+// issue 10: content dispatch
+import { DispatchService } from '../dispatch/dispatch-service.js';
 import type { Store } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
@@ -43,6 +45,8 @@ export interface Services {
   readonly content: LocalContentStore;
   readonly packages: PackageService;
   readonly runtime: RuntimeService;
+  /** issue 10: content dispatch. */
+  readonly dispatch: DispatchService;
   readonly fetch: SafeFetch;
 }
 
@@ -65,6 +69,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const platformKeys = new PlatformKeys({ fetch, timeoutMs: config.http.timeoutMs, cacheMaxAgeMs: config.jwks.cacheMaxAgeMs, cooldownMs: config.jwks.cooldownMs });
   const toolKeys = new ToolKeyService(store.db, config.secret, clock);
   const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
+  const runtime = new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion });
   return {
     fetch,
     platformKeys,
@@ -90,7 +95,9 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     pickerTokens: new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs),
     content,
     packages,
-    runtime: new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion }),
+    runtime,
+    // issue 10: content dispatch
+    dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
   };
 }
 

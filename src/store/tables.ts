@@ -273,6 +273,72 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
+// --- issue 10: content dispatch ---------------------------------------------------------
+
+export interface DispatchDestinationTable {
+  id: string;
+  name: string;
+  notes: string | null;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DispatchTable {
+  id: string;
+  destination_id: string;
+  package_id: string;
+  /** The internal resource link (under the internal dispatch platform) that owns the attempts. */
+  resource_link_ref: string;
+  deployment_ref: string;
+  title: string;
+  enabled: number;
+  allow_new_registrations: number;
+  /** 0 = unlimited. */
+  registration_cap: number;
+  expires_at: number | null;
+  /** Total launches allowed (null = unlimited). */
+  launch_cap: number | null;
+  hash_learner_ids: number;
+  scorm_version: '1.2' | '2004';
+  /** Random; the dispatch secret is HMAC(key from COURSEPORT_SECRET, id + seed). New seed = every old ZIP revoked. */
+  secret_seed: string;
+  /** Salt for the SHA-256 of learner ids computed in the LMS's browser. */
+  learner_salt: string;
+  registration_count: number;
+  launch_count: number;
+  refused_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DispatchRegistrationTable {
+  id: string;
+  dispatch_id: string;
+  learner_id: string;
+  learner_name: string | null;
+  hashed: number;
+  user_id: string;
+  launch_count: number;
+  first_launch_at: number;
+  last_launch_at: number;
+}
+
+export interface DispatchEventTable {
+  id: string;
+  dispatch_id: string;
+  at: number;
+  /** The error code of the refusal, e.g. DISPATCH_EXPIRED. */
+  code: string;
+  learner_id: string | null;
+  ip: string | null;
+}
+
+export type DispatchDestination = Selectable<DispatchDestinationTable>;
+export type Dispatch = Selectable<DispatchTable>;
+export type DispatchRegistration = Selectable<DispatchRegistrationTable>;
+export type DispatchEvent = Selectable<DispatchEventTable>;
+
 export interface Database {
   platforms: PlatformTable;
   deployments: DeploymentTable;
@@ -293,6 +359,11 @@ export interface Database {
   memberships: MembershipTable;
   link_members: LinkMemberTable;
   audit_log: AuditLogTable;
+  // issue 10: content dispatch
+  dispatch_destinations: DispatchDestinationTable;
+  dispatches: DispatchTable;
+  dispatch_registrations: DispatchRegistrationTable;
+  dispatch_events: DispatchEventTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
