@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,11 @@ function lmsPage(learner: { id: string; name: string; location?: string }): stri
 <script src="/scorm-again.min.js"></script>
 <script>
   window.lmsCalls = [];
+  window.lmsSet = {};
   window.API = new window.Scorm12API({ autocommit: false, logLevel: 5 });
   window.API.loadFromFlattenedJSON(${JSON.stringify(cmi)});
+  // cmi.core.exit and session_time are write-only: record what the SCO (the launcher) set.
+  window.API.on('LMSSetValue.cmi.*', function (element, value) { window.lmsSet[element] = value; });
   ['LMSInitialize', 'LMSCommit', 'LMSFinish'].forEach(function (m) { window.API.on(m, function () { window.lmsCalls.push(m); }); });
 </script></head>
 <body style="margin:0"><iframe id="lms-course" src="/pkg/index.html" style="width:100%;height:640px;border:0"></iframe></body></html>`;
@@ -55,11 +58,20 @@ interface LmsState {
 /** Runs in the LMS window: what its SCORM API holds. */
 function readLms(): LmsState {
   interface Api12 {
-    cmi: { core: { lesson_status: string; lesson_location: string; exit: string; session_time: string; score: { raw: string; min: string; max: string } } };
+    cmi: { core: { lesson_status: string; lesson_location: string; score: { raw: string; min: string; max: string } } };
   }
-  const w = globalThis as unknown as { API: Api12; lmsCalls: string[] };
+  const w = globalThis as unknown as { API: Api12; lmsCalls: string[]; lmsSet: Record<string, string> };
   const core = w.API.cmi.core;
-  return { calls: w.lmsCalls, status: core.lesson_status, raw: core.score.raw, min: core.score.min, max: core.score.max, location: core.lesson_location, exit: core.exit, sessionTime: core.session_time };
+  return {
+    calls: w.lmsCalls,
+    status: core.lesson_status,
+    raw: core.score.raw,
+    min: core.score.min,
+    max: core.score.max,
+    location: core.lesson_location,
+    exit: w.lmsSet['cmi.core.exit'] ?? '(not set)',
+    sessionTime: w.lmsSet['cmi.core.session_time'] ?? '(not set)',
+  };
 }
 
 describe('a dispatch package played from an LMS page in Chromium', () => {
@@ -123,6 +135,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const zip = join(dir, `dispatch-${seq}.zip`);
     await pipeline(dispatchZip(launcherConfig(d, tool.baseUrl, tool.app.services.dispatch.secretOf(d))) as Readable, createWriteStream(zip));
     const pkgDir = join(dir, `pkg-${seq}`);
+    mkdirSync(pkgDir);
     await extractPackage(zip, pkgDir);
     return pkgDir;
   }
