@@ -16,6 +16,7 @@ import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
 // issue 10: content dispatch
 import { dispatchRoutes } from './http/routes/dispatch.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './services/container.js';
 import type { Store } from './store/database.js';
@@ -157,6 +158,9 @@ export async function build(options: BuildOptions): Promise<App> {
     },
     { prefix: '/api/v1' },
   );
+
+  // admin console (issue 7)
+  await adminRoutes(app, { services, db: store.db, config, clock });
 
   app.addHook('onClose', async () => {
     const f = services.fetch as SafeFetch & { close?: () => Promise<void> };

@@ -58,6 +58,18 @@ export interface Config {
     readonly cacheMaxAgeMs: number;
     readonly cooldownMs: number;
   };
+  // admin console (issue 7)
+  readonly admin: {
+    /** A console session ends after this long without a request. */
+    readonly sessionIdleMs: number;
+    /** A console session ends this long after sign-in, whatever the activity. */
+    readonly sessionMaxMs: number;
+    /** Failed sign-ins per account in the window before further attempts are refused. */
+    readonly loginMaxFailures: number;
+    /** Failed sign-ins per client address in the window before further attempts are refused. */
+    readonly loginMaxFailuresPerIp: number;
+    readonly loginWindowMs: number;
+  };
   /** Development-only defaults in force, each a sentence for the start-up warning. */
   readonly devDefaults: readonly string[];
 }
@@ -187,6 +199,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.
       cacheMaxAgeMs: intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400) * 1000,
       cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, production ? 5 : 0, 3600) * 1000,
+    },
+    // admin console (issue 7)
+    admin: {
+      sessionIdleMs: intVar(env, 'COURSEPORT_ADMIN_SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60) * 60_000,
+      sessionMaxMs: intVar(env, 'COURSEPORT_ADMIN_SESSION_MAX_HOURS', 12, problems, 1, 30 * 24) * 3600_000,
+      loginMaxFailures: intVar(env, 'COURSEPORT_ADMIN_LOGIN_MAX_FAILURES', 5, problems, 1, 1000),
+      loginMaxFailuresPerIp: intVar(env, 'COURSEPORT_ADMIN_LOGIN_MAX_FAILURES_PER_IP', 20, problems, 1, 100_000),
+      loginWindowMs: intVar(env, 'COURSEPORT_ADMIN_LOGIN_WINDOW_SECONDS', 900, problems, 10, 86400) * 1000,
     },
     devDefaults,
   };

@@ -90,6 +90,15 @@ export const ERROR_CATALOGUE = {
   DISPATCH_REGISTRATIONS_CLOSED: { status: 403, title: 'No new learners accepted' },
   DISPATCH_REGISTRATION_CAP: { status: 403, title: 'Learner limit reached' },
   DISPATCH_LAUNCH_CAP: { status: 403, title: 'Launch limit reached' },
+  // admin console (issue 7)
+  ADMIN_LOGIN_REQUIRED: { status: 401, title: 'Sign-in required' },
+  ADMIN_LOGIN_FAILED: { status: 401, title: 'Wrong email or password' },
+  ADMIN_LOGIN_THROTTLED: { status: 429, title: 'Too many failed sign-ins' },
+  ADMIN_CSRF_INVALID: { status: 403, title: 'Form expired or forged' },
+  ADMIN_SETUP_DONE: { status: 409, title: 'An administrator already exists' },
+  ADMIN_EXISTS: { status: 409, title: 'Administrator already exists' },
+  LTI_DEPLOYMENT_DISABLED: { status: 403, title: 'Deployment disabled' },
+  PACKAGE_ARCHIVED: { status: 409, title: 'Package archived' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

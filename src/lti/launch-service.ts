@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { LtiError } from '../errors/app-error.js';
+import { AppError, LtiError } from '../errors/app-error.js';
 import { insertLaunch, upsertContext, upsertResourceLink, upsertUser } from '../store/launch.repository.js';
 import {
   consumeLoginState,
@@ -7,7 +7,7 @@ import {
   findLoginStateByNonce,
   insertLoginState,
 } from '../store/login-state.repository.js';
-import { findDeployment, findPlatform, findPlatformById, findPlatformsByIssuer } from '../store/platform.repository.js';
+import { findDeployment, findPlatform, findPlatformById, findPlatformsByIssuer, recordPlatformError, touchPlatformLaunch } from '../store/platform.repository.js';
 import type { Database, Deployment, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
@@ -99,9 +99,11 @@ export class LaunchService {
   async startLogin(params: Params, options: LoginOptions = {}): Promise<LoginResult> {
     const request = parseLoginRequest(params);
     const platform = await this.resolvePlatform(request.iss, request.clientId);
-    if (request.deploymentId !== undefined && !(await findDeployment(this.db, platform.id, request.deploymentId))) {
-      throw unknownDeployment(request.deploymentId, platform);
-    }
+    return this.recordingFailures(platform, () => this.loginWith(platform, request, options));
+  }
+
+  private async loginWith(platform: Platform, request: ReturnType<typeof parseLoginRequest>, options: LoginOptions): Promise<LoginResult> {
+    if (request.deploymentId !== undefined) checkDeployment(await findDeployment(this.db, platform.id, request.deploymentId), request.deploymentId, platform);
     this.checkOwnUrl(request.targetLinkUri, 'LTI_INVALID_TARGET_LINK_URI');
     const now = this.clock.now();
     const state = randomToken(32);
@@ -134,6 +136,16 @@ export class LaunchService {
     const loginState = await this.checkState(state, input.cookieState, input.storageValue);
     const platform = await findPlatformById(this.db, loginState.platform_id);
     if (!platform) throw new LtiError('LTI_UNKNOWN_PLATFORM', 'The platform that started this login is no longer registered.');
+    return this.recordingFailures(platform, () => this.launchWith(platform, loginState, idToken, state, extension));
+  }
+
+  private async launchWith<T>(
+    platform: Platform,
+    loginState: Awaited<ReturnType<LaunchService['checkState']>>,
+    idToken: string,
+    state: string,
+    extension: LaunchExtension<T> | undefined,
+  ): Promise<LaunchResult & { extension: T | undefined }> {
     if (platform.status !== 'active') throw disabled(platform);
 
     const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk });
@@ -149,13 +161,14 @@ export class LaunchService {
         details: { claim: 'target_link_uri' },
       });
     }
-    const deployment = await findDeployment(this.db, platform.id, claims.deploymentId);
-    if (!deployment) throw unknownDeployment(claims.deploymentId, platform);
+    const deployment = checkDeployment(await findDeployment(this.db, platform.id, claims.deploymentId), claims.deploymentId, platform);
 
     return this.db.transaction().execute(async (trx) => {
       if (!(await consumeLoginState(trx, state, now))) {
         throw stateUsed();
       }
+      // The admin console's "last launch" (at most one write a minute per registration, in this transaction).
+      await touchPlatformLaunch(trx, platform.id, now);
       const userId = await upsertUser(
         trx,
         newId('usr'),
@@ -219,6 +232,23 @@ export class LaunchService {
       });
       return { launchId, ...launch, extension: extensionResult };
     });
+  }
+
+  /**
+   * Runs a login or launch step for a known registration; a refusal is remembered on the
+   * registration (the admin console's "last error") with one small write, then rethrown.
+   */
+  private async recordingFailures<R>(platform: Platform, step: () => Promise<R>): Promise<R> {
+    try {
+      return await step();
+    } catch (err) {
+      // A missing state cookie is usually recovered (platform storage, new window): not an error to show.
+      if (err instanceof AppError && err.code !== 'LTI_STATE_COOKIE_MISSING') {
+        // The refusal matters more than its record: a failed write must not hide it.
+        await recordPlatformError(this.db, platform.id, `${err.code}: ${err.message}`, this.clock.now()).catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   private async resolvePlatform(issuer: string, clientId: string | undefined): Promise<Platform> {
@@ -402,6 +432,18 @@ function disabled(platform: Platform): LtiError {
   return new LtiError('LTI_PLATFORM_DISABLED', `Launches from ${platform.name} are disabled in Courseport.`, {
     hint: 'Ask the Courseport administrator to enable this platform registration.',
   });
+}
+
+/** The deployment must be registered and not disabled by an administrator. */
+function checkDeployment(deployment: Deployment | undefined, deploymentId: string, platform: Platform): Deployment {
+  if (!deployment) throw unknownDeployment(deploymentId, platform);
+  if (deployment.status === 'disabled') {
+    throw new LtiError('LTI_DEPLOYMENT_DISABLED', `This LMS deployment (${deploymentId}) is disabled in Courseport.`, {
+      details: { deploymentId, platformId: platform.id },
+      hint: 'Ask the Courseport administrator to enable this deployment (admin console → Platforms).',
+    });
+  }
+  return deployment;
 }
 
 function unknownDeployment(deploymentId: string, platform: Platform): LtiError {

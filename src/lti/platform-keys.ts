@@ -33,6 +33,29 @@ interface Entry {
   readonly getKey: JWTVerifyGetKey;
 }
 
+/** The outcome of this process's latest fetch of a platform's JWKS (admin console). */
+export interface JwksFetchOutcome {
+  readonly at: number;
+  readonly ok: boolean;
+  /** HTTP status, or the reason the request failed. */
+  readonly detail: string;
+}
+
+/** What this process knows about a platform's keys, for the admin console. */
+export interface PlatformKeyStatus {
+  readonly source: 'static' | 'jwks-url' | 'none';
+  /** A key set for this registration is held in this process's cache. */
+  readonly cached: boolean;
+  readonly lastFetch: JwksFetchOutcome | undefined;
+}
+
+/** An explicit check of a registration's JWKS URL (admin console "Check now"). */
+export interface JwksCheck {
+  readonly ok: boolean;
+  readonly kids: readonly string[];
+  readonly message: string;
+}
+
 /**
  * Platform signing keys. One cached key set per platform, fetched through the safe fetch
  * helper with jose's remote key set (timeout, cache, cooldown): a launch never fetches
@@ -41,6 +64,7 @@ interface Entry {
  */
 export class PlatformKeys {
   private readonly sets = new Map<string, Entry>();
+  private readonly fetches = new Map<string, JwksFetchOutcome>();
 
   constructor(private readonly options: PlatformKeyOptions) {}
 
@@ -67,7 +91,16 @@ export class PlatformKeys {
         cacheMaxAge: this.options.cacheMaxAgeMs,
         cooldownDuration: this.options.cooldownMs,
         [customFetch]: (url: string, init: { headers: Headers; signal: AbortSignal }) =>
-          fetchImpl(url, { headers: Object.fromEntries(init.headers.entries()), signal: init.signal }),
+          fetchImpl(url, { headers: Object.fromEntries(init.headers.entries()), signal: init.signal }).then(
+            (res) => {
+              this.fetches.set(platform.id, { at: Date.now(), ok: res.ok, detail: `HTTP ${res.status}` });
+              return res;
+            },
+            (err: unknown) => {
+              this.fetches.set(platform.id, { at: Date.now(), ok: false, detail: err instanceof Error ? err.message : String(err) });
+              throw err;
+            },
+          ),
       });
     } else {
       throw new LtiError('LTI_JWKS_UNAVAILABLE', 'This platform registration has neither a JWKS URL nor a public key.');
@@ -79,6 +112,36 @@ export class PlatformKeys {
   /** Drops a platform's cached keys (its registration changed). */
   forget(platformId: string): void {
     this.sets.delete(platformId);
+    this.fetches.delete(platformId);
+  }
+
+  /** What this process knows about a registration's keys (cache, last fetch); nothing is fetched. */
+  status(platform: PlatformKeySource): PlatformKeyStatus {
+    const source = platform.publicJwk ? 'static' : platform.jwksUrl ? 'jwks-url' : 'none';
+    const cached = this.sets.get(platform.id);
+    return { source, cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`, lastFetch: this.fetches.get(platform.id) };
+  }
+
+  /** Fetches a registration's JWKS now (through the safe fetch helper) and reports its key ids or the problem. */
+  async check(platform: PlatformKeySource): Promise<JwksCheck> {
+    if (!platform.jwksUrl) return { ok: platform.publicJwk !== null, kids: [], message: platform.publicJwk ? 'A static public key is registered: nothing to fetch.' : 'No JWKS URL or key is registered.' };
+    let outcome: JwksCheck;
+    try {
+      const res = await this.options.fetch(platform.jwksUrl, { headers: { accept: 'application/json' } });
+      if (!res.ok) {
+        outcome = { ok: false, kids: [], message: `The JWKS URL answered HTTP ${res.status}.` };
+      } else {
+        const body = (await res.json()) as { keys?: unknown };
+        const keys = Array.isArray(body.keys) ? body.keys.filter((k): k is JWK => typeof k === 'object' && k !== null) : undefined;
+        outcome = keys
+          ? { ok: keys.length > 0, kids: keys.map((k) => k.kid ?? '(no kid)'), message: keys.length ? `${keys.length} key(s) published.` : 'The key set is empty.' }
+          : { ok: false, kids: [], message: 'The answer is not a JWK set (no "keys" array).' };
+      }
+    } catch (err) {
+      outcome = { ok: false, kids: [], message: `The JWKS URL could not be fetched: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    this.fetches.set(platform.id, { at: Date.now(), ok: outcome.ok, detail: outcome.message });
+    return outcome;
   }
 
   /**

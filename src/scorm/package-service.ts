@@ -11,6 +11,7 @@ import {
   listPackageVersions,
   maxVersionNumber,
   setLatestVersion,
+  setPackageStatus,
 } from '../store/package.repository.js';
 import type { Database, Package, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
@@ -129,6 +130,19 @@ export class PackageService {
         if (!isUniqueViolation(err) || attempt >= VERSION_INSERT_TRIES) throw err;
       }
     }
+  }
+
+  /**
+   * Archives or restores a package. An archived package leaves the deep linking catalogue
+   * and cannot be bound to a new resource link; links already bound to it, and their
+   * attempts, keep playing.
+   */
+  async setStatus(id: string, status: Package['status']): Promise<Package> {
+    const pkg = await findPackage(this.db, id);
+    if (!pkg) throw new AppError('PACKAGE_NOT_FOUND', `No package with id ${id}.`);
+    const now = this.clock.now();
+    await setPackageStatus(this.db, id, status, now);
+    return { ...pkg, status, updated_at: now };
   }
 
   list(): Promise<Package[]> {

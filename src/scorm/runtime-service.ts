@@ -94,9 +94,17 @@ export class RuntimeService {
     }
     let packageId = await findResourceLinkPackageId(trx, input.resourceLinkId);
     if (input.customPackageId !== undefined && input.customPackageId !== packageId) {
-      if (!(await findPackage(trx, input.customPackageId))) {
+      const pkg = await findPackage(trx, input.customPackageId);
+      if (!pkg) {
         throw new AppError('PACKAGE_NOT_FOUND', `This activity points at package ${input.customPackageId}, which Courseport does not have.`, {
           hint: 'Ask your instructor to check the activity settings (custom parameter package_id) or to choose the content again.',
+        });
+      }
+      // An archived package keeps playing where it is already bound, but no new link may take it.
+      if (pkg.status === 'archived') {
+        throw new AppError('PACKAGE_ARCHIVED', `This activity points at “${pkg.title}”, which has been archived in Courseport.`, {
+          details: { packageId: pkg.id },
+          hint: 'Ask your instructor to choose current content for this activity, or ask the Courseport administrator to unarchive the package.',
         });
       }
       await bindResourceLinkPackage(trx, input.resourceLinkId, input.customPackageId, now);

@@ -18,6 +18,7 @@ import type { Store } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
 import { AdminTokenService } from './admin-tokens.js';
+import { AdminAccounts } from './admin-accounts.js';
 import { AuditLog } from './audit-log.js';
 import { PlatformService } from './platforms.js';
 
@@ -48,6 +49,8 @@ export interface Services {
   /** issue 10: content dispatch. */
   readonly dispatch: DispatchService;
   readonly fetch: SafeFetch;
+  /** Admin console (issue 7): administrators, sessions, sign-in throttle. */
+  readonly admins: AdminAccounts;
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -98,6 +101,8 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     runtime,
     // issue 10: content dispatch
     dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
+    // admin console (issue 7)
+    admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };
 }
 

@@ -9,6 +9,7 @@ import {
   insertPlatform,
   listDeployments,
   listPlatforms,
+  setDeploymentStatus,
   updatePlatform,
 } from '../store/platform.repository.js';
 import { isUniqueViolation } from '../store/database.js';
@@ -33,6 +34,12 @@ export interface PlatformInput {
 }
 
 export const GRADE_POLICIES: readonly Platform['grade_policy'][] = ['overwrite', 'raise', 'preserve'];
+export const PLATFORM_STATUSES: readonly Platform['status'][] = ['active', 'disabled', 'pending'];
+
+/** A registration's checked and normalised columns, and its deployment ids. */
+export type ValidRegistration = Pick<Platform, 'name' | 'issuer' | 'client_id' | 'auth_url' | 'token_url' | 'token_audience' | 'jwks_url' | 'public_jwk' | 'grade_policy'> & {
+  readonly deploymentIds: string[];
+};
 
 export interface RegistrationPolicy {
   /** Production refuses platform URLs that are not https. */
@@ -51,7 +58,11 @@ export class PlatformService {
     private readonly policy: RegistrationPolicy,
   ) {}
 
-  async register(input: PlatformInput): Promise<PlatformWithDeployments> {
+  /**
+   * Every problem of a registration at once (CLI, API and console forms show the same list).
+   * Throws VALIDATION_FAILED with `details.problems`.
+   */
+  async validate(input: PlatformInput): Promise<ValidRegistration> {
     const problems: string[] = [];
     const issuer = text(input.issuer, 'issuer', 1024, problems);
     if (issuer) url(issuer, 'issuer', this.policy, problems);
@@ -66,15 +77,10 @@ export class PlatformService {
     for (const d of deploymentIds) if (!d || d.length > 255) problems.push(`deployment id ${JSON.stringify(d)} must be 1 to 255 characters`);
     const publicJwk = input.publicKey ? await parsePublicKey(input.publicKey, problems) : undefined;
     const name = input.name?.trim() || (issuer ? hostOf(issuer) : '');
+    if (name.length > 255) problems.push('name must be at most 255 characters');
     if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
     if (problems.length) throw validationError(problems);
-
-    if (await findPlatform(this.db, issuer, clientId)) {
-      throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
-    }
-    const t = this.clock.now();
-    const platform: Platform = {
-      id: newId('plt'),
+    return {
       name,
       issuer,
       client_id: clientId,
@@ -83,12 +89,29 @@ export class PlatformService {
       token_audience: tokenAudience ?? null,
       jwks_url: jwksUrl ?? null,
       public_jwk: publicJwk ? JSON.stringify(publicJwk) : null,
-      status: 'active',
       grade_policy: input.gradePolicy ?? 'overwrite',
+      deploymentIds,
+    };
+  }
+
+  async register(input: PlatformInput, options: { status?: Platform['status'] } = {}): Promise<PlatformWithDeployments> {
+    const { deploymentIds, ...fields } = await this.validate(input);
+    const { issuer, client_id: clientId } = fields;
+    if (await findPlatform(this.db, issuer, clientId)) {
+      throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${issuer} and client id ${clientId} is already registered.`);
+    }
+    const t = this.clock.now();
+    const platform: Platform = {
+      id: newId('plt'),
+      ...fields,
+      status: options.status ?? 'active',
       created_at: t,
       updated_at: t,
+      last_launch_at: null,
+      last_error: null,
+      last_error_at: null,
     };
-    const deployments: Deployment[] = deploymentIds.map((d) => ({ id: newId('dep'), platform_id: platform.id, deployment_id: d, name: null, created_at: t }));
+    const deployments: Deployment[] = deploymentIds.map((d) => ({ id: newId('dep'), platform_id: platform.id, deployment_id: d, name: null, created_at: t, status: 'active' }));
     try {
       await this.db.transaction().execute(async (trx) => {
         await insertPlatform(trx, platform);
@@ -102,6 +125,26 @@ export class PlatformService {
     return { platform, deployments };
   }
 
+  /**
+   * Changes a registration's fields (not its status or deployments), with the same checks as
+   * `register`. A static key and a JWKS URL replace each other. Answers the updated registration.
+   */
+  async update(id: string, input: Omit<PlatformInput, 'deployments'>): Promise<PlatformWithDeployments> {
+    const current = await this.get(id);
+    const { deploymentIds: _ignored, ...fields } = await this.validate({ ...input, deployments: [] });
+    const other = await findPlatform(this.db, fields.issuer, fields.client_id);
+    if (other && other.id !== id) {
+      throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
+    }
+    try {
+      await updatePlatform(this.db, id, { ...fields, updated_at: this.clock.now() });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
+      throw err;
+    }
+    return { platform: { ...current.platform, ...fields, updated_at: this.clock.now() }, deployments: current.deployments };
+  }
+
   async list(): Promise<PlatformWithDeployments[]> {
     const platforms = await listPlatforms(this.db);
     return Promise.all(platforms.map(async (platform) => ({ platform, deployments: await listDeployments(this.db, platform.id) })));
@@ -113,7 +156,9 @@ export class PlatformService {
     return { platform, deployments: await listDeployments(this.db, id) };
   }
 
+  /** `active`, `disabled`, or `pending` (registered by an LMS, waiting for an administrator to activate it). */
   async setStatus(id: string, status: Platform['status']): Promise<PlatformWithDeployments> {
+    if (!PLATFORM_STATUSES.includes(status)) throw validationError([`status must be one of ${PLATFORM_STATUSES.join(', ')}`]);
     await this.get(id);
     await updatePlatform(this.db, id, { status, updated_at: this.clock.now() });
     return this.get(id);
@@ -126,7 +171,7 @@ export class PlatformService {
     if (await findDeployment(this.db, platformId, d)) {
       throw new AppError('DEPLOYMENT_EXISTS', `Deployment ${d} is already registered for this platform.`);
     }
-    const deployment: Deployment = { id: newId('dep'), platform_id: platformId, deployment_id: d, name: name?.trim() || null, created_at: this.clock.now() };
+    const deployment: Deployment = { id: newId('dep'), platform_id: platformId, deployment_id: d, name: name?.trim() || null, created_at: this.clock.now(), status: 'active' };
     try {
       await insertDeployment(this.db, deployment);
     } catch (err) {
@@ -134,6 +179,15 @@ export class PlatformService {
       throw err;
     }
     return deployment;
+  }
+
+  /** A disabled deployment refuses logins and launches (LTI_DEPLOYMENT_DISABLED); enabling it restores them. */
+  async setDeploymentStatus(platformId: string, deploymentRowId: string, status: Deployment['status']): Promise<Deployment> {
+    const { deployments } = await this.get(platformId);
+    const d = deployments.find((x) => x.id === deploymentRowId);
+    if (!d) throw new AppError('NOT_FOUND', `Platform ${platformId} has no deployment ${deploymentRowId}.`);
+    await setDeploymentStatus(this.db, d.id, status);
+    return { ...d, status };
   }
 
   async listDeployments(platformId: string): Promise<Deployment[]> {
@@ -158,12 +212,15 @@ export function platformJson({ platform, deployments }: PlatformWithDeployments)
     gradePolicy: platform.grade_policy,
     createdAt: new Date(platform.created_at).toISOString(),
     updatedAt: new Date(platform.updated_at).toISOString(),
+    lastLaunchAt: platform.last_launch_at ? new Date(platform.last_launch_at).toISOString() : null,
+    lastError: platform.last_error,
+    lastErrorAt: platform.last_error_at ? new Date(platform.last_error_at).toISOString() : null,
     deployments: deployments.map(deploymentJson),
   };
 }
 
 export function deploymentJson(d: Deployment): Record<string, unknown> {
-  return { id: d.id, deploymentId: d.deployment_id, name: d.name, createdAt: new Date(d.created_at).toISOString() };
+  return { id: d.id, deploymentId: d.deployment_id, name: d.name, status: d.status, createdAt: new Date(d.created_at).toISOString() };
 }
 
 function validationError(problems: string[]): AppError {

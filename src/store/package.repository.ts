@@ -21,6 +21,20 @@ export async function setLatestVersion(db: Kysely<Database>, packageId: string, 
   await db.updateTable('packages').set({ latest_version_id: versionId, title, updated_at: now }).where('id', '=', packageId).execute();
 }
 
+export async function setPackageStatus(db: Kysely<Database>, id: string, status: Package['status'], now: number): Promise<void> {
+  await db.updateTable('packages').set({ status, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Per package: how many versions and resource links it has (admin console list). */
+export async function packageUsage(db: Kysely<Database>): Promise<Map<string, { versions: number; links: number }>> {
+  const versions = await db.selectFrom('package_versions').select(['package_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('package_id').execute();
+  const links = await db.selectFrom('resource_links').select(['package_id', (eb) => eb.fn.countAll<number>().as('n')]).where('package_id', 'is not', null).groupBy('package_id').execute();
+  const out = new Map<string, { versions: number; links: number }>();
+  for (const v of versions) out.set(v.package_id, { versions: Number(v.n), links: 0 });
+  for (const l of links) if (l.package_id) out.set(l.package_id, { versions: out.get(l.package_id)?.versions ?? 0, links: Number(l.n) });
+  return out;
+}
+
 export async function findPackageVersion(db: Kysely<Database>, id: string): Promise<PackageVersion | undefined> {
   return db.selectFrom('package_versions').selectAll().where('id', '=', id).executeTakeFirst();
 }

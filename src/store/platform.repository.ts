@@ -48,3 +48,25 @@ export async function findDeployment(db: Kysely<Database>, platformId: string, d
 export async function listDeployments(db: Kysely<Database>, platformId: string): Promise<Deployment[]> {
   return db.selectFrom('deployments').selectAll().where('platform_id', '=', platformId).orderBy('created_at').execute();
 }
+
+export async function setDeploymentStatus(db: Kysely<Database>, id: string, status: Deployment['status']): Promise<void> {
+  await db.updateTable('deployments').set({ status }).where('id', '=', id).execute();
+}
+
+/**
+ * Inside the launch transaction: the registration's last launch time, written at most once a
+ * minute per registration (the condition keeps concurrent launches off the row lock).
+ */
+export async function touchPlatformLaunch(db: Kysely<Database>, id: string, now: number, everyMs = 60_000): Promise<void> {
+  await db
+    .updateTable('platforms')
+    .set({ last_launch_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_launch_at', 'is', null), eb('last_launch_at', '<', now - everyMs)]))
+    .execute();
+}
+
+/** The latest refused launch or login of a registration, for the admin console. */
+export async function recordPlatformError(db: Kysely<Database>, id: string, error: string, now: number): Promise<void> {
+  await db.updateTable('platforms').set({ last_error: error.slice(0, 1024), last_error_at: now }).where('id', '=', id).execute();
+}

@@ -13,11 +13,17 @@ export interface PlatformTable {
   jwks_url: string | null;
   /** A static public key (JWK JSON) used instead of jwks_url. */
   public_jwk: string | null;
-  status: 'active' | 'disabled';
+  /** `pending`: created by dynamic registration, waiting for an administrator to activate it. */
+  status: 'active' | 'disabled' | 'pending';
   /** What to do when the LMS gradebook holds a grade Courseport did not send. */
   grade_policy: Generated<'overwrite' | 'raise' | 'preserve'>;
   created_at: number;
   updated_at: number;
+  /** Admin console (0007): the latest validated launch, updated at most once a minute inside the launch transaction. */
+  last_launch_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Admin console (0007): the latest refused launch or login of this registration (code and reason). */
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  last_error_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface DeploymentTable {
@@ -26,6 +32,8 @@ export interface DeploymentTable {
   deployment_id: string;
   name: string | null;
   created_at: number;
+  /** Admin console (0007): a disabled deployment refuses logins and launches. */
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
 }
 
 export interface ToolKeyTable {
@@ -338,6 +346,38 @@ export type DispatchDestination = Selectable<DispatchDestinationTable>;
 export type Dispatch = Selectable<DispatchTable>;
 export type DispatchRegistration = Selectable<DispatchRegistrationTable>;
 export type DispatchEvent = Selectable<DispatchEventTable>;
+// Admin console (0007)
+export interface AdminTable {
+  id: string;
+  /** Lower-cased. */
+  email: string;
+  /** `scrypt$N$r$p$salt$hash` (src/services/passwords.ts). */
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export interface AdminSessionTable {
+  /** SHA-256 (hex) of the session id the cookie carries. */
+  id_hash: string;
+  admin_id: string;
+  /** The synchronizer token every console form of this session must send back. */
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  /** Absolute end of the session, whatever the activity. */
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AdminLoginThrottleTable {
+  /** `ip:<address>` or `account:<email>`. */
+  key: string;
+  failures: number;
+  window_start: number;
+}
 
 export interface Database {
   platforms: PlatformTable;
@@ -364,6 +404,9 @@ export interface Database {
   dispatches: DispatchTable;
   dispatch_registrations: DispatchRegistrationTable;
   dispatch_events: DispatchEventTable;
+  admins: AdminTable;
+  admin_sessions: AdminSessionTable;
+  admin_login_throttle: AdminLoginThrottleTable;
 }
 
 export type Platform = Selectable<PlatformTable>;
@@ -383,5 +426,7 @@ export type ScoRuntime = Selectable<ScoRuntimeTable>;
 export type LineItemRow = Selectable<LineItemTable>;
 export type GradeOutboxRow = Selectable<GradeOutboxTable>;
 export type AuditEntryRow = Selectable<AuditLogTable>;
+export type Admin = Selectable<AdminTable>;
+export type AdminSession = Selectable<AdminSessionTable>;
 // Generated is re-exported for tables that gain identity columns later.
 export type { Generated };

@@ -34,7 +34,7 @@ main:has(.progress){max-width:1100px}.progress-table{width:100%;border-collapse:
 .progress-table th a{color:inherit}
 `;
 
-export function Layout(props: { title: string; bodyClass?: string; referrer?: string; children?: Children }): JSX.Element {
+export function Layout(props: { title: string; bodyClass?: string; referrer?: string; head?: Children; children?: Children }): JSX.Element {
   return (
     <>
       {'<!doctype html>'}
@@ -45,6 +45,7 @@ export function Layout(props: { title: string; bodyClass?: string; referrer?: st
           <meta name="referrer" content={props.referrer ?? 'no-referrer'} />
           <title safe>{`${props.title} · Courseport`}</title>
           <style>{STYLE}</style>
+          {props.head ?? ''}
         </head>
         {props.bodyClass ? (
           <body class={props.bodyClass}>{props.children}</body>

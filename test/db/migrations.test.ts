@@ -4,12 +4,12 @@ import { LATEST_MIGRATION, migrationProvider } from '../../src/store/migrations/
 
 /** Every migration, in order: the files the provider lists, which must sort as they apply. */
 const ALL = Object.keys(await migrationProvider.getMigrations()).sort();
-import type { Platform } from '../../src/store/tables.js';
+import type { NewPlatform } from '../../src/store/tables.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 
 const T = Date.UTC(2026, 0, 1);
 
-function platformRow(id: string, issuer: string, clientId: string): Platform {
+function platformRow(id: string, issuer: string, clientId: string): NewPlatform {
   return {
     id,
     name: id,

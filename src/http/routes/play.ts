@@ -31,6 +31,9 @@ const STATIC_FILES: Record<string, string> = {
   'picker.js': join(PUBLIC_DIR, 'picker.js'),
   'autosubmit.js': join(PUBLIC_DIR, 'autosubmit.js'),
   'lti-storage.js': join(PUBLIC_DIR, 'lti-storage.js'),
+  // admin console (issue 7)
+  'admin.js': join(PUBLIC_DIR, 'admin.js'),
+  'admin.css': join(PUBLIC_DIR, 'admin.css'),
   'scorm-again.min.js': join(SCORM_AGAIN_DIR, 'scorm-again.min.js'),
 };
 

@@ -5,6 +5,7 @@ import * as m0003 from './0003-platform-storage.js';
 import * as m0004 from './0004-grades.js';
 import * as m0005 from './0005-rosters.js';
 import * as m0006 from './0006-audit-log.js';
+import * as m0007 from './0007-admin-console.js';
 // issue 10: content dispatch
 import * as m0010 from './0010-dispatch.js';
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-grades': m0004,
   '0005-rosters': m0005,
   '0006-audit-log': m0006,
+  '0007-admin-console': m0007,
   // issue 10: content dispatch
   '0010-dispatch': m0010,
 };

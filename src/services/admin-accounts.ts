@@ -1,0 +1,210 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { AppError } from '../errors/app-error.js';
+import { isUniqueViolation, type Dialect } from '../store/database.js';
+import type { Admin, AdminSession, Database } from '../store/tables.js';
+import type { Clock } from '../util/clock.js';
+import { newId, randomToken } from '../util/ids.js';
+import { decoyHash, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
+
+export interface AdminPolicy {
+  readonly sessionIdleMs: number;
+  readonly sessionMaxMs: number;
+  readonly loginMaxFailures: number;
+  readonly loginMaxFailuresPerIp: number;
+  readonly loginWindowMs: number;
+}
+
+/** A signed-in administrator as the console sees it (never the password hash). */
+export interface AdminIdentity {
+  readonly id: string;
+  readonly email: string;
+}
+
+export interface ConsoleSession {
+  readonly admin: AdminIdentity;
+  readonly idHash: string;
+  readonly csrfToken: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface NewSession {
+  /** The value for the cookie: shown once, stored only hashed. */
+  readonly sessionId: string;
+  readonly session: ConsoleSession;
+}
+
+export type LoginOutcome =
+  | { readonly ok: true; readonly admin: AdminIdentity }
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterMs: number }
+  | { readonly ok: false; readonly reason: 'failed' };
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+/** Sessions are touched (idle timer) at most this often: not every page view is a write. */
+const TOUCH_EVERY_MS = 60_000;
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+/**
+ * Console administrators, their sessions and the sign-in throttle. Everything lives in the
+ * database (several processes share it): sessions are looked up by the SHA-256 of the random
+ * id in the cookie, expire when idle and absolutely, and are deleted at sign-out.
+ */
+export class AdminAccounts {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+    readonly policy: AdminPolicy,
+  ) {}
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('admins').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async list(): Promise<Admin[]> {
+    return this.db.selectFrom('admins').selectAll().orderBy('created_at').execute();
+  }
+
+  /**
+   * Creates an administrator. `onlyIfNone` is the first-administrator form: refused with
+   * ADMIN_SETUP_DONE when any administrator exists, decided inside one transaction.
+   */
+  async create(emailInput: string, password: string, options: { confirm?: string; onlyIfNone?: boolean } = {}): Promise<AdminIdentity> {
+    const email = normaliseEmail(emailInput);
+    const problems: string[] = [];
+    if (!EMAIL.test(email) || email.length > 320) problems.push('the email address is not valid');
+    problems.push(...passwordProblems(password, options.confirm));
+    if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems } });
+    const passwordHash = await hashPassword(password);
+    const now = this.clock.now();
+    const admin: Admin = { id: newId('adm'), email, password_hash: passwordHash, created_at: now, updated_at: now, last_login_at: null };
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        if (options.onlyIfNone) {
+          // Two first-administrator forms at once: the table lock makes the second see the first.
+          if (this.dialect === 'postgres') await sql`lock table admins in share row exclusive mode`.execute(trx);
+          const row = await trx.selectFrom('admins').select('id').limit(1).executeTakeFirst();
+          if (row) throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
+        }
+        await trx.insertInto('admins').values(admin).execute();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('ADMIN_EXISTS', `An administrator with email ${email} already exists.`);
+      throw err;
+    }
+    return { id: admin.id, email };
+  }
+
+  /**
+   * Checks a sign-in. Refused without checking the password while the account or the
+   * address is over its failure limit; every failure counts against both.
+   */
+  async login(emailInput: string, password: string, ip: string): Promise<LoginOutcome> {
+    const email = normaliseEmail(emailInput).slice(0, 320);
+    const now = this.clock.now();
+    const keys = [`account:${email}`, `ip:${ip}`];
+    const rows = await this.db.selectFrom('admin_login_throttle').selectAll().where('key', 'in', keys).execute();
+    const windowStart = now - this.policy.loginWindowMs;
+    for (const row of rows) {
+      if (row.window_start <= windowStart) continue;
+      const max = row.key.startsWith('account:') ? this.policy.loginMaxFailures : this.policy.loginMaxFailuresPerIp;
+      if (row.failures >= max) return { ok: false, reason: 'throttled', retryAfterMs: row.window_start + this.policy.loginWindowMs - now };
+    }
+    const admin = email ? await this.db.selectFrom('admins').selectAll().where('email', '=', email).executeTakeFirst() : undefined;
+    // An unknown email costs the same scrypt work as a known one.
+    const ok = await verifyPassword(password, admin?.password_hash ?? (await decoyHash()));
+    if (!admin || !ok) {
+      for (const key of keys) await this.countFailure(key, now);
+      return { ok: false, reason: 'failed' };
+    }
+    await this.db.deleteFrom('admin_login_throttle').where('key', '=', keys[0]!).execute();
+    await this.db.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id).execute();
+    return { ok: true, admin: { id: admin.id, email: admin.email } };
+  }
+
+  /** One more failure for a key; a window that has passed starts again at 1 (one atomic upsert). */
+  private async countFailure(key: string, now: number): Promise<void> {
+    const expired = now - this.policy.loginWindowMs;
+    await this.db
+      .insertInto('admin_login_throttle')
+      .values({ key, failures: 1, window_start: now })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures: sql<number>`case when admin_login_throttle.window_start <= ${expired} then 1 else admin_login_throttle.failures + 1 end`,
+          window_start: sql<number>`case when admin_login_throttle.window_start <= ${expired} then ${now} else admin_login_throttle.window_start end`,
+        }),
+      )
+      .execute();
+  }
+
+  async createSession(admin: AdminIdentity, meta: { ip: string; userAgent: string | undefined }): Promise<NewSession> {
+    const sessionId = randomToken(32);
+    const now = this.clock.now();
+    const row: AdminSession = {
+      id_hash: sha256(sessionId),
+      admin_id: admin.id,
+      csrf_token: randomToken(32),
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + this.policy.sessionMaxMs,
+      ip: meta.ip.slice(0, 64),
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    };
+    await this.db.insertInto('admin_sessions').values(row).execute();
+    return { sessionId, session: { admin, idHash: row.id_hash, csrfToken: row.csrf_token, createdAt: now, expiresAt: row.expires_at } };
+  }
+
+  /** The live session for a cookie value; an expired one (idle or absolute) is deleted and undefined. */
+  async findSession(sessionId: string | undefined): Promise<ConsoleSession | undefined> {
+    if (!sessionId || sessionId.length > 128) return undefined;
+    const idHash = sha256(sessionId);
+    const row = await this.db
+      .selectFrom('admin_sessions as s')
+      .innerJoin('admins as a', 'a.id', 's.admin_id')
+      .select(['s.id_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 's.expires_at', 'a.id as adminId', 'a.email'])
+      .where('s.id_hash', '=', idHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const now = this.clock.now();
+    if (row.expires_at <= now || row.last_seen_at + this.policy.sessionIdleMs <= now) {
+      await this.db.deleteFrom('admin_sessions').where('id_hash', '=', idHash).execute();
+      return undefined;
+    }
+    if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
+      await this.db.updateTable('admin_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+    }
+    return { admin: { id: row.adminId, email: row.email }, idHash, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at };
+  }
+
+  async revokeSession(idHash: string): Promise<void> {
+    await this.db.deleteFrom('admin_sessions').where('id_hash', '=', idHash).execute();
+  }
+
+  /** Expired sessions and finished throttle windows (the cleanup job). */
+  async cleanup(): Promise<number> {
+    const now = this.clock.now();
+    const s = await this.db
+      .deleteFrom('admin_sessions')
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - this.policy.sessionIdleMs)]))
+      .executeTakeFirst();
+    const t = await this.db.deleteFrom('admin_login_throttle').where('window_start', '<=', now - this.policy.loginWindowMs).executeTakeFirst();
+    return Number(s.numDeletedRows) + Number(t.numDeletedRows);
+  }
+}
+
+/** Constant-time comparison of a submitted anti-forgery token with the session's. */
+export function csrfMatches(expected: string, submitted: unknown): boolean {
+  if (typeof submitted !== 'string' || submitted.length === 0 || submitted.length > 256) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(submitted);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

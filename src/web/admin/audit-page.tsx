@@ -1,0 +1,69 @@
+import type { AuditEntry } from '../../services/audit-log.js';
+
+export interface AuditPageProps {
+  readonly entries: readonly AuditEntry[];
+  readonly action: string;
+  /** Link to the next (older) page, when there is one. */
+  readonly olderHref: string | undefined;
+  readonly firstPage: boolean;
+}
+
+export function AuditPage(p: AuditPageProps): JSX.Element {
+  return (
+    <>
+      <h1>Audit log</h1>
+      <div class="card">
+        <form method="get" action="/admin/audit" class="actions" role="search">
+          <div class="field">
+            <label for="audit-action">Action</label>
+            <input id="audit-action" name="action" value={p.action} placeholder="e.g. admin.login.failed" />
+          </div>
+          <button type="submit" class="secondary">
+            Filter
+          </button>
+          {p.action ? <a href="/admin/audit">Show all</a> : ''}
+        </form>
+        {p.entries.length === 0 ? (
+          <p class="muted">No entries{p.action ? ' for this action' : ''}.</p>
+        ) : (
+          <table class="data" id="audit">
+            <thead>
+              <tr>
+                <th>When (UTC)</th>
+                <th>Who</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th>Details</th>
+                <th>Address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.entries.map((e) => (
+                <tr data-action={e.action}>
+                  <td safe>{e.at.replace('T', ' ').replace(/\.\d{3}Z$/, '')}</td>
+                  <td safe>{e.actor}</td>
+                  <td>
+                    <code safe>{e.action}</code>
+                  </td>
+                  <td safe>{e.target ?? ''}</td>
+                  <td>{e.details ? <code safe>{JSON.stringify(e.details)}</code> : ''}</td>
+                  <td safe>{e.ip ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <p class="pager">
+          {p.firstPage ? '' : <a href={p.action ? `/admin/audit?action=${encodeURIComponent(p.action)}` : '/admin/audit'}>Newest</a>}
+          {p.olderHref ? (
+            <a href={p.olderHref} id="audit-older" rel="next">
+              Older entries →
+            </a>
+          ) : (
+            ''
+          )}
+        </p>
+      </div>
+    </>
+  );
+}

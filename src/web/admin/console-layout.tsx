@@ -1,0 +1,129 @@
+import type { Children } from '@kitajs/html';
+import { Layout } from '../layout.js';
+
+/**
+ * The admin console's frame: header, navigation, notice, sign-out. Pages render their body
+ * inside it through `AdminConsole.render` (src/http/routes/admin-console.ts).
+ *
+ * Adding a page to the navigation: append one entry to ADMIN_NAV (keep Logout last — it is
+ * rendered separately as a form, not listed here). `key` is what a page passes as `nav`
+ * to be marked as the current one.
+ */
+export interface AdminNavItem {
+  readonly key: string;
+  readonly href: string;
+  readonly label: string;
+}
+
+export const ADMIN_NAV: AdminNavItem[] = [
+  { key: 'settings', href: '/admin/settings', label: 'Settings' },
+  { key: 'platforms', href: '/admin/platforms', label: 'Platforms' },
+  { key: 'packages', href: '/admin/packages', label: 'Packages' },
+  { key: 'grades', href: '/admin/grades', label: 'Grades' },
+  { key: 'keys', href: '/admin/keys', label: 'Keys' },
+  { key: 'audit', href: '/admin/audit', label: 'Audit log' },
+  // Other features append their pages here (e.g. dispatch, key schedule).
+];
+
+export interface ConsoleLayoutProps {
+  readonly title: string;
+  /** The ADMIN_NAV key of the current page. */
+  readonly nav: string;
+  readonly email: string;
+  readonly csrfToken: string;
+  /** A one-time message from the previous action (e.g. "Platform saved."). */
+  readonly notice?: string | undefined;
+  readonly children?: Children;
+}
+
+const HEAD = (
+  <>
+    <link rel="stylesheet" href="/static/admin.css" />
+    <script src="/static/admin.js" defer></script>
+  </>
+);
+
+export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
+  return (
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+      <header class="admin-header">
+        <a class="admin-brand" href="/admin">
+          Courseport admin
+        </a>
+        <nav aria-label="Console">
+          <ul class="admin-nav">
+            {ADMIN_NAV.map((item) => (
+              <li>
+                <a href={item.href} aria-current={item.key === p.nav ? 'page' : undefined} safe>
+                  {item.label}
+                </a>
+              </li>
+            ))}
+            <li>
+              <form method="post" action="/admin/logout" class="inline">
+                <input type="hidden" name="_csrf" value={p.csrfToken} />
+                <button type="submit" class="link" id="logout">
+                  Logout
+                </button>
+              </form>
+            </li>
+          </ul>
+        </nav>
+        <span class="muted admin-who" safe>
+          {p.email}
+        </span>
+      </header>
+      <main class="admin-main">
+        {p.notice ? (
+          <p class="notice" role="status" safe>
+            {p.notice}
+          </p>
+        ) : (
+          ''
+        )}
+        {p.children}
+      </main>
+    </Layout>
+  );
+}
+
+/** The sign-in and first-administrator pages: no navigation, no session yet. */
+export function PublicConsoleLayout(p: { title: string; children?: Children }): JSX.Element {
+  return (
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+      <main class="admin-main narrow">{p.children}</main>
+    </Layout>
+  );
+}
+
+/** Validation problems and errors shown above a form; the form keeps what was typed. */
+export function FormProblems(p: { problems: readonly string[] | undefined; code?: string | undefined; title?: string }): JSX.Element {
+  if (!p.problems || p.problems.length === 0) return <></>;
+  return (
+    <div class="problems" role="alert" id="form-problems">
+      <strong safe>{p.title ?? 'Please correct the following:'}</strong>
+      <ul>
+        {p.problems.map((x) => (
+          <li safe>{x}</li>
+        ))}
+      </ul>
+      {p.code ? (
+        <p class="muted">
+          Error code <code data-error-code safe>{p.code}</code>
+        </p>
+      ) : (
+        ''
+      )}
+    </div>
+  );
+}
+
+/** A hidden anti-forgery field: every console form that changes something carries one. */
+export function Csrf(p: { token: string }): JSX.Element {
+  return <input type="hidden" name="_csrf" value={p.token} />;
+}
+
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}

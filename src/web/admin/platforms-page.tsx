@@ -1,0 +1,364 @@
+import type { JwksCheck, PlatformKeyStatus } from '../../lti/platform-keys.js';
+import type { PlatformWithDeployments } from '../../services/platforms.js';
+import { Csrf, FormProblems, formatTime } from './console-layout.js';
+
+export interface PlatformFormValues {
+  readonly name: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly authUrl: string;
+  readonly tokenUrl: string;
+  readonly jwksUrl: string;
+  readonly publicKey: string;
+  readonly tokenAudience: string;
+  readonly gradePolicy: string;
+  /** One deployment id per line (new registrations only). */
+  readonly deployments: string;
+}
+
+export const EMPTY_PLATFORM_FORM: PlatformFormValues = {
+  name: '',
+  issuer: '',
+  clientId: '',
+  authUrl: '',
+  tokenUrl: '',
+  jwksUrl: '',
+  publicKey: '',
+  tokenAudience: '',
+  gradePolicy: 'overwrite',
+  deployments: '',
+};
+
+export interface PlatformRow extends PlatformWithDeployments {
+  readonly keys: PlatformKeyStatus;
+}
+
+function JwksStatus(p: { keys: PlatformKeyStatus }): JSX.Element {
+  const { keys } = p;
+  if (keys.source === 'static') return <span>static key</span>;
+  if (keys.source === 'none') return <span class="error-text">no key</span>;
+  if (!keys.lastFetch) return <span class="muted">{keys.cached ? 'cached' : 'not fetched yet'}</span>;
+  return (
+    <span class={keys.lastFetch.ok ? '' : 'error-text'} safe>
+      {`${keys.lastFetch.ok ? 'OK' : 'failed'} (${keys.lastFetch.detail}) at ${formatTime(keys.lastFetch.at)}`}
+    </span>
+  );
+}
+
+function StatusActions(p: { id: string; status: string; csrfToken: string; fromList?: boolean }): JSX.Element {
+  const action = `/admin/platforms/${encodeURIComponent(p.id)}/status`;
+  const button = (status: string, label: string, cls: string) => (
+    <form method="post" action={action} class="inline">
+      <Csrf token={p.csrfToken} />
+      <input type="hidden" name="status" value={status} />
+      {p.fromList ? <input type="hidden" name="back" value="list" /> : ''}
+      <button type="submit" class={cls} data-action={label.toLowerCase()}>
+        {label}
+      </button>
+    </form>
+  );
+  if (p.status === 'pending') return button('active', 'Activate', 'primary');
+  if (p.status === 'disabled') return button('active', 'Enable', 'secondary');
+  return button('disabled', 'Disable', 'danger');
+}
+
+export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: string }): JSX.Element {
+  return (
+    <>
+      <h1>Platforms</h1>
+      <p class="actions">
+        <a href="/admin/platforms/new" id="add-platform">
+          Add a platform
+        </a>
+        <span class="muted">— one registration per issuer and client id; deployments belong to a registration.</span>
+      </p>
+      <div class="card">
+        {p.rows.length === 0 ? (
+          <p>No LMS is registered yet.</p>
+        ) : (
+          <table class="data" id="platforms">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Issuer · client id</th>
+                <th>Deployments</th>
+                <th>Status</th>
+                <th>Last launch</th>
+                <th>Last error</th>
+                <th>Platform keys</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.rows.map(({ platform, deployments, keys }) => (
+                <tr data-id={platform.id} data-status={platform.status}>
+                  <td>
+                    <a href={`/admin/platforms/${encodeURIComponent(platform.id)}`} safe>
+                      {platform.name}
+                    </a>
+                  </td>
+                  <td>
+                    <code safe>{platform.issuer}</code>
+                    <br />
+                    <code safe>{platform.client_id}</code>
+                  </td>
+                  <td safe>{String(deployments.length)}</td>
+                  <td>
+                    <span class={`badge ${platform.status}`} safe>
+                      {platform.status}
+                    </span>
+                  </td>
+                  <td safe>{formatTime(platform.last_launch_at)}</td>
+                  <td>
+                    {platform.last_error ? (
+                      <span class="error-text" title={formatTime(platform.last_error_at)} safe>
+                        {platform.last_error.length > 120 ? `${platform.last_error.slice(0, 120)}…` : platform.last_error}
+                      </span>
+                    ) : (
+                      '–'
+                    )}
+                  </td>
+                  <td>
+                    <JwksStatus keys={keys} />
+                  </td>
+                  <td>
+                    <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} fromList />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </>
+  );
+}
+
+function TextField(p: { id: keyof PlatformFormValues; label: string; value: string; required?: boolean; hint?: string; type?: string }): JSX.Element {
+  return (
+    <div class="field">
+      <label for={`pf-${p.id}`}>
+        {p.label}
+        {p.hint ? (
+          <>
+            {' '}
+            <span class="muted" safe>
+              {p.hint}
+            </span>
+          </>
+        ) : (
+          ''
+        )}
+      </label>
+      <input id={`pf-${p.id}`} name={p.id} type={p.type ?? 'text'} value={p.value} required={p.required === true} />
+    </div>
+  );
+}
+
+export function PlatformForm(p: { action: string; values: PlatformFormValues; csrfToken: string; isNew: boolean; problems?: readonly string[]; code?: string }): JSX.Element {
+  const v = p.values;
+  return (
+    <form method="post" action={p.action} id="platform-form">
+      <FormProblems problems={p.problems} code={p.code} />
+      <Csrf token={p.csrfToken} />
+      <TextField id="name" label="Name" value={v.name} hint="(shown here; defaults to the issuer's host)" />
+      <TextField id="issuer" label="Issuer" value={v.issuer} required hint="(the LMS's “platform id”, exactly as it sends it)" />
+      <TextField id="clientId" label="Client id" value={v.clientId} required />
+      <TextField id="authUrl" label="Authentication request URL" value={v.authUrl} required hint="(OIDC auth endpoint)" />
+      <TextField id="tokenUrl" label="Access token URL" value={v.tokenUrl} required />
+      <TextField id="jwksUrl" label="Public keyset (JWKS) URL" value={v.jwksUrl} hint="(or a static key below)" />
+      <div class="field">
+        <label for="pf-publicKey">
+          Static public key <span class="muted">(JWK JSON or PEM; only when the LMS has no JWKS URL)</span>
+        </label>
+        <textarea id="pf-publicKey" name="publicKey" safe>
+          {v.publicKey}
+        </textarea>
+      </div>
+      <TextField id="tokenAudience" label="Token audience" value={v.tokenAudience} hint="(only if the LMS names one, e.g. Brightspace OAuth2 Audience)" />
+      <div class="field">
+        <label for="pf-gradePolicy">When the gradebook already holds a grade Courseport did not send</label>
+        <select id="pf-gradePolicy" name="gradePolicy">
+          {(
+            [
+              ['overwrite', 'overwrite it'],
+              ['raise', 'only raise it'],
+              ['preserve', 'leave it'],
+            ] as const
+          ).map(([value, label]) => (
+            <option value={value} selected={v.gradePolicy === value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {p.isNew ? (
+        <div class="field">
+          <label for="pf-deployments">
+            Deployment ids <span class="muted">(one per line; more can be added later)</span>
+          </label>
+          <textarea id="pf-deployments" name="deployments" safe>
+            {v.deployments}
+          </textarea>
+        </div>
+      ) : (
+        ''
+      )}
+      <div class="actions">
+        <button type="submit" class="primary" id="platform-save">
+          {p.isNew ? 'Register platform' : 'Save changes'}
+        </button>
+        <a href="/admin/platforms">Cancel</a>
+      </div>
+    </form>
+  );
+}
+
+export function NewPlatformPage(p: { values: PlatformFormValues; csrfToken: string; problems?: readonly string[]; code?: string }): JSX.Element {
+  return (
+    <>
+      <h1>Add a platform</h1>
+      <div class="card">
+        <p class="muted">
+          Copy these values from the LMS's tool registration (see <a href="/admin/settings#guides">the guides</a>).
+        </p>
+        <PlatformForm action="/admin/platforms/new" values={p.values} csrfToken={p.csrfToken} isNew problems={p.problems} code={p.code} />
+      </div>
+    </>
+  );
+}
+
+export interface PlatformDetailProps {
+  readonly row: PlatformRow;
+  readonly values: PlatformFormValues;
+  readonly csrfToken: string;
+  readonly problems?: readonly string[];
+  readonly code?: string;
+  readonly deploymentProblems?: readonly string[];
+  readonly deploymentCode?: string;
+  readonly deploymentInput?: string;
+  readonly check?: JwksCheck;
+}
+
+export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
+  const { platform, deployments, keys } = p.row;
+  const base = `/admin/platforms/${encodeURIComponent(platform.id)}`;
+  return (
+    <>
+      <h1 safe>{platform.name}</h1>
+      <div class="card">
+        <dl>
+          <dt>Id</dt>
+          <dd>
+            <code safe>{platform.id}</code>
+          </dd>
+          <dt>Status</dt>
+          <dd>
+            <span class={`badge ${platform.status}`} id="platform-status" safe>
+              {platform.status}
+            </span>{' '}
+            <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} />
+            {platform.status === 'pending' ? <p class="muted">Registered by the LMS (dynamic registration): launches are refused until you activate it.</p> : ''}
+          </dd>
+          <dt>Last launch</dt>
+          <dd safe>{formatTime(platform.last_launch_at)}</dd>
+          <dt>Last error</dt>
+          <dd>
+            {platform.last_error ? (
+              <span class="error-text" safe>
+                {`${platform.last_error} (${formatTime(platform.last_error_at)})`}
+              </span>
+            ) : (
+              '–'
+            )}
+          </dd>
+          <dt>Platform keys</dt>
+          <dd>
+            <JwksStatus keys={keys} />{' '}
+            {platform.jwks_url ? (
+              <form method="post" action={`${base}/jwks-check`} class="inline">
+                <Csrf token={p.csrfToken} />
+                <button type="submit" class="secondary" id="jwks-check">
+                  Check now
+                </button>
+              </form>
+            ) : (
+              ''
+            )}
+            {p.check ? (
+              <p class={p.check.ok ? 'notice' : 'problems'} id="jwks-check-result" safe>
+                {`${p.check.message}${p.check.kids.length ? ` Key ids: ${p.check.kids.join(', ')}.` : ''}`}
+              </p>
+            ) : (
+              ''
+            )}
+          </dd>
+        </dl>
+      </div>
+
+      <div class="card">
+        <h2>Deployments</h2>
+        {deployments.length === 0 ? (
+          <p class="muted">No deployment yet: launches are refused until the LMS's deployment id is added.</p>
+        ) : (
+          <table class="data" id="deployments">
+            <thead>
+              <tr>
+                <th>Deployment id</th>
+                <th>Name</th>
+                <th>Status</th>
+                <th>Added</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {deployments.map((d) => (
+                <tr data-deployment={d.deployment_id}>
+                  <td>
+                    <code safe>{d.deployment_id}</code>
+                  </td>
+                  <td safe>{d.name ?? ''}</td>
+                  <td>
+                    <span class={`badge ${d.status}`} safe>
+                      {d.status}
+                    </span>
+                  </td>
+                  <td safe>{formatTime(d.created_at)}</td>
+                  <td>
+                    <form method="post" action={`${base}/deployments/${encodeURIComponent(d.id)}/status`} class="inline">
+                      <Csrf token={p.csrfToken} />
+                      <input type="hidden" name="status" value={d.status === 'active' ? 'disabled' : 'active'} />
+                      <button type="submit" class={d.status === 'active' ? 'danger' : 'secondary'}>
+                        {d.status === 'active' ? 'Disable' : 'Enable'}
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <form method="post" action={`${base}/deployments`} id="deployment-form" class="actions">
+          <FormProblems problems={p.deploymentProblems} code={p.deploymentCode} />
+          <Csrf token={p.csrfToken} />
+          <div class="field">
+            <label for="deployment-id">Deployment id</label>
+            <input id="deployment-id" name="deploymentId" required value={p.deploymentInput ?? ''} />
+          </div>
+          <div class="field">
+            <label for="deployment-name">Name (optional)</label>
+            <input id="deployment-name" name="name" />
+          </div>
+          <button type="submit" class="secondary">
+            Add deployment
+          </button>
+        </form>
+      </div>
+
+      <div class="card">
+        <h2>Registration</h2>
+        <PlatformForm action={base} values={p.values} csrfToken={p.csrfToken} isNew={false} problems={p.problems} code={p.code} />
+      </div>
+    </>
+  );
+}
