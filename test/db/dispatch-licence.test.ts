@@ -74,6 +74,7 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     clock.set(T0 + DAY);
     try {
       expect(await refusal(launch(d, 'before-expiry'))).toBe('DISPATCH_EXPIRED');
+      clock.advance(1);
       expect(await refusal(launch(d, 'after-expiry'))).toBe('DISPATCH_EXPIRED');
     } finally {
       clock.set(T0);
