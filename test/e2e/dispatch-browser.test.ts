@@ -27,21 +27,47 @@ const SCORM_AGAIN = join(dirname(createRequire(import.meta.url).resolve('scorm-a
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.xml': 'application/xml' };
 const PLAY_TIMEOUT_MS = 60_000;
 
-/** The LMS page: a SCORM 1.2 API (scorm-again) in this window, the package in a frame. */
-function lmsPage(learner: { id: string; name: string; location?: string }): string {
-  const cmi = { 'cmi.core.student_id': learner.id, 'cmi.core.student_name': learner.name, 'cmi.core.lesson_location': learner.location ?? '' };
+/** The LMS page: a SCORM runtime API (scorm-again; 1.2 `API` or 2004 `API_1484_11`) in this window, the package in a frame. */
+function lmsPage(learner: { id: string; name: string; location?: string }, family: '1.2' | '2004' = '1.2'): string {
+  const cmi =
+    family === '1.2'
+      ? { 'cmi.core.student_id': learner.id, 'cmi.core.student_name': learner.name, 'cmi.core.lesson_location': learner.location ?? '' }
+      : { 'cmi.learner_id': learner.id, 'cmi.learner_name': learner.name, 'cmi.location': learner.location ?? '' };
+  const [ctor, global, set, calls] =
+    family === '1.2'
+      ? ['Scorm12API', 'API', 'LMSSetValue', "['LMSInitialize', 'LMSCommit', 'LMSFinish']"]
+      : ['Scorm2004API', 'API_1484_11', 'SetValue', "['Initialize', 'Commit', 'Terminate']"];
   return `<!doctype html><html><head><meta charset="utf-8"><title>LMS</title>
 <script src="/scorm-again.min.js"></script>
 <script>
   window.lmsCalls = [];
   window.lmsSet = {};
-  window.API = new window.Scorm12API({ autocommit: false, logLevel: 5 });
-  window.API.loadFromFlattenedJSON(${JSON.stringify(cmi)});
-  // cmi.core.exit and session_time are write-only: record what the SCO (the launcher) set.
-  window.API.on('LMSSetValue.cmi.*', function (element, value) { window.lmsSet[element] = value; });
-  ['LMSInitialize', 'LMSCommit', 'LMSFinish'].forEach(function (m) { window.API.on(m, function () { window.lmsCalls.push(m); }); });
+  window.${global} = new window.${ctor}({ autocommit: false, logLevel: 5 });
+  window.${global}.loadFromFlattenedJSON(${JSON.stringify(cmi)});
+  // Some elements are write-only: record what the SCO (the launcher) set.
+  window.${global}.on('${set}.cmi.*', function (element, value) { window.lmsSet[element] = value; });
+  ${calls}.forEach(function (m) { window.${global}.on(m, function () { window.lmsCalls.push(m); }); });
 </script></head>
 <body style="margin:0"><iframe id="lms-course" src="/pkg/index.html" style="width:100%;height:640px;border:0"></iframe></body></html>`;
+}
+
+/** Runs in a SCORM 2004 LMS window: what its API holds. */
+function readLms2004(): { calls: string[]; completion: string; success: string; scaled: string; raw: string; location: string; exit: string; sessionTime: string } {
+  interface Api2004 {
+    cmi: { completion_status: string; success_status: string; location: string; score: { scaled: string; raw: string } };
+  }
+  const w = globalThis as unknown as { API_1484_11: Api2004; lmsCalls: string[]; lmsSet: Record<string, string> };
+  const cmi = w.API_1484_11.cmi;
+  return {
+    calls: w.lmsCalls,
+    completion: cmi.completion_status,
+    success: cmi.success_status,
+    scaled: cmi.score.scaled,
+    raw: cmi.score.raw,
+    location: cmi.location,
+    exit: w.lmsSet['cmi.exit'] ?? '(not set)',
+    sessionTime: w.lmsSet['cmi.session_time'] ?? '(not set)',
+  };
 }
 
 interface LmsState {
@@ -130,18 +156,22 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
   let seq = 0;
   /** Exports the dispatch's ZIP as the CLI does and unzips it where the LMS serves it. */
-  async function install(d: Dispatch): Promise<string> {
+  async function install(d: Dispatch, scormVersion: '1.2' | '2004' = d.scorm_version): Promise<string> {
     seq += 1;
     const zip = join(dir, `dispatch-${seq}.zip`);
-    await pipeline(dispatchZip(launcherConfig(d, tool.baseUrl, tool.app.services.dispatch.secretOf(d))) as Readable, createWriteStream(zip));
+    await pipeline(dispatchZip(launcherConfig({ ...d, scorm_version: scormVersion }, tool.baseUrl, tool.app.services.dispatch.secretOf(d))) as Readable, createWriteStream(zip));
     const pkgDir = join(dir, `pkg-${seq}`);
     mkdirSync(pkgDir);
     await extractPackage(zip, pkgDir);
     return pkgDir;
   }
 
-  async function openLms(pkgDir: string, learner: { id: string; name: string; location?: string }, options: { clock?: boolean; tamper?: (html: string) => string } = {}): Promise<{ page: Page; course: CoursePage }> {
-    site = { page: lmsPage(learner), pkgDir, ...(options.tamper ? { tamper: options.tamper } : {}) };
+  async function openLms(
+    pkgDir: string,
+    learner: { id: string; name: string; location?: string },
+    options: { clock?: boolean; tamper?: (html: string) => string; family?: '1.2' | '2004' } = {},
+  ): Promise<{ page: Page; course: CoursePage }> {
+    site = { page: lmsPage(learner, options.family), pkgDir, ...(options.tamper ? { tamper: options.tamper } : {}) };
     const page = await context.newPage();
     if (options.clock) await page.clock.install();
     page.on('dialog', (d) => void d.accept().catch(() => undefined));
@@ -208,6 +238,25 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     expect(row).toMatchObject({ learnerId: 'lms-learner-7', status: 'passed', scorePercent: 100, launches: 1 });
 
     // Leaving the LMS page finishes the LMS session.
+    await page.close({ runBeforeUnload: true });
+  });
+
+  it('relays to a SCORM 2004 LMS through the 2004 export: completion, success, scaled score, location', { timeout: PLAY_TIMEOUT_MS }, async () => {
+    const d = await tool.app.services.dispatch.createDispatch({ destinationId, packageId, scormVersion: '2004' });
+    const { page, course } = await openLms(await install(d), { id: 'lms-2004-learner', name: 'Roe, Rick' }, { clock: true, family: '2004' });
+    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'incomplete', success: 'unknown', location: 'item_1', exit: 'suspend' });
+    await golfNext(course, GOLF_PAGE_URLS, 0, GOLF_LAST_PAGE);
+    await answerGolfQuizCorrectly(course.content);
+    await page.clock.fastForward('01:00');
+    await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
+    await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed', scaled: '1', raw: '100', exit: 'normal' });
+    const lmsSide = await page.evaluate(readLms2004);
+    expect(lmsSide.calls[0]).toBe('Initialize');
+    expect(lmsSide.calls).toContain('Commit');
+    expect(lmsSide.sessionTime).toMatch(/^PT\d+H\d+M[\d.]+S$/);
+    const reg = await tool.store.db.selectFrom('dispatch_registrations').selectAll().where('dispatch_id', '=', d.id).executeTakeFirstOrThrow();
+    expect(reg.learner_id).toBe('lms-2004-learner');
     await page.close({ runBeforeUnload: true });
   });
 
