@@ -260,6 +260,42 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     await page.close({ runBeforeUnload: true });
   });
 
+  it('resumes across sessions; leaving finishes the LMS session with a suspend bookmark the LMS gives back', { timeout: PLAY_TIMEOUT_MS }, async () => {
+    const svc = tool.app.services.dispatch;
+    const d = await svc.createDispatch({ destinationId, packageId });
+    const pkgDir = await install(d);
+    const learner = { id: 'lms-resume-learner', name: 'Resume, Ray' };
+    const first = await openLms(pkgDir, learner);
+    const bookmark = 4;
+    await expectGolfPage(first.course, GOLF_PAGE_URLS[0]);
+    await golfNext(first.course, GOLF_PAGE_URLS, 0, bookmark);
+    // The LMS unloads the SCO (the launcher): the launcher records the suspend and finishes the LMS session.
+    await first.page.evaluate(() => {
+      const g = globalThis as unknown as { document: { getElementById(id: string): { src: string } | null } };
+      g.document.getElementById('lms-course')!.src = 'about:blank';
+    });
+    await expect.poll(lmsState(first.page), { timeout: WAIT_MS }).toMatchObject({ status: 'incomplete', location: 'item_1', exit: 'suspend' });
+    await expect.poll(async () => (await first.page.evaluate(readLms)).calls.at(-1), { timeout: WAIT_MS }).toBe('LMSFinish');
+    // Courseport kept the SCO's own bookmark (the golf page) for this registration.
+    const reg = await tool.store.db.selectFrom('dispatch_registrations').selectAll().where('dispatch_id', '=', d.id).executeTakeFirstOrThrow();
+    const attemptId = (await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).executeTakeFirstOrThrow()).id;
+    await expect
+      .poll(async () => {
+        const row = await tool.store.db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).executeTakeFirst();
+        return row && { suspended: row.suspended, location: (JSON.parse(row.cmi) as Record<string, string>)['cmi.core.lesson_location'] };
+      }, { timeout: WAIT_MS })
+      .toEqual({ suspended: 1, location: String(bookmark) });
+    await first.page.close();
+
+    // Next session: the LMS gives back its bookmark; the course resumes where the learner left off.
+    const second = await openLms(pkgDir, { ...learner, location: 'item_1' });
+    await expectGolfPage(second.course, GOLF_PAGE_URLS[bookmark]);
+    expect(await svc.getDispatch(d.id)).toMatchObject({ registration_count: 1, launch_count: 2 });
+    const again = await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).execute();
+    expect(again.map((a) => a.id)).toEqual([attemptId]);
+    await second.page.close();
+  });
+
   it('hashes the learner id in the browser when the dispatch says so: no id or name reaches Courseport', { timeout: PLAY_TIMEOUT_MS }, async () => {
     const svc = tool.app.services.dispatch;
     const d = await svc.createDispatch({ destinationId, packageId, hashLearnerIds: true });
