@@ -54,7 +54,8 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     attemptNumber: attempt.number,
     completion: attempt.completion,
     success: attempt.success,
-    canStartNewAttempt: deps.runtime.canStartNewAttempt(attempt),
+    // A dispatch player relays one attempt to the launcher: it does not offer a new one (see docs/dispatch.md).
+    canStartNewAttempt: !extras.relay && deps.runtime.canStartNewAttempt(attempt),
     progressUrl: extras.progressUrl,
     config: {
       family: familyOf(manifest),
