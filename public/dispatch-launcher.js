@@ -140,6 +140,7 @@
     if (m.type === 'courseport.dispatch.hello') {
       // The nonce goes to Courseport's origin only: postMessage drops it for any other document.
       frame.contentWindow.postMessage({ type: 'courseport.dispatch.ready', nonce: nonce }, cfg.origin);
+      document.documentElement.setAttribute('data-relay', 'ready-sent');
     } else if (m.type === 'courseport.dispatch.status' && m.nonce === nonce && lms && !finished) {
       last = m;
       try { record(m); } catch (e) { /* an LMS refusing one element must not stop the others */ }

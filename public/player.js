@@ -18,6 +18,9 @@
   function startRelay(r) {
     var target = null;
     var pending = null;
+    // The relay's state, for support and tests: waiting → connected (or refused).
+    var root = document.documentElement;
+    root.setAttribute('data-relay', 'waiting');
     function send(msg) {
       if (!target) { pending = msg; return; }
       msg.type = 'courseport.dispatch.status';
@@ -27,9 +30,15 @@
     window.addEventListener('message', function (ev) {
       if (target || ev.source !== window.parent) return;
       var m = ev.data;
-      if (!m || typeof m !== 'object' || m.type !== 'courseport.dispatch.ready' || m.nonce !== r.nonce) return;
-      if (ev.origin === 'null' || (r.expectedOrigin && ev.origin !== r.expectedOrigin)) return;
+      if (!m || typeof m !== 'object' || m.type !== 'courseport.dispatch.ready') return;
+      if (m.nonce !== r.nonce || ev.origin === 'null' || (r.expectedOrigin && ev.origin !== r.expectedOrigin)) {
+        // Nothing is relayed to a window that is not the launcher of this launch.
+        if (window.console) console.warn('Courseport dispatch: handshake refused from ' + ev.origin + (m.nonce !== r.nonce ? ' (wrong nonce)' : ' (not the launch origin)'));
+        root.setAttribute('data-relay', 'refused');
+        return;
+      }
       target = ev.origin;
+      root.setAttribute('data-relay', 'connected');
       if (pending) { var p = pending; pending = null; send(p); }
     });
     // The hello carries nothing: the launcher's origin is not known yet.

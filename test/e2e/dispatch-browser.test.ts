@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchZip, launcherConfig } from '../../src/dispatch/package-export.js';
 import { extractPackage } from '../../src/scorm/zip-extract.js';
@@ -68,6 +68,11 @@ function readLms2004(): { calls: string[]; completion: string; success: string; 
     exit: w.lmsSet['cmi.exit'] ?? '(not set)',
     sessionTime: w.lmsSet['cmi.session_time'] ?? '(not set)',
   };
+}
+
+/** The relay state a page shows on its root element (player: waiting / connected / refused; launcher: ready-sent). */
+function relayState(frame: Frame): Promise<string | null> {
+  return frame.evaluate(() => (globalThis as unknown as { document: { documentElement: { getAttribute(n: string): string | null } } }).document.documentElement.getAttribute('data-relay'));
 }
 
 interface LmsState {
@@ -169,11 +174,12 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
   async function openLms(
     pkgDir: string,
     learner: { id: string; name: string; location?: string },
-    options: { clock?: boolean; tamper?: (html: string) => string; family?: '1.2' | '2004' } = {},
+    options: { clock?: boolean; tamper?: (html: string) => string; family?: '1.2' | '2004'; prepare?: (page: Page) => Promise<void> } = {},
   ): Promise<{ page: Page; course: CoursePage }> {
     site = { page: lmsPage(learner, options.family), pkgDir, ...(options.tamper ? { tamper: options.tamper } : {}) };
     const page = await context.newPage();
     if (options.clock) await page.clock.install();
+    if (options.prepare) await options.prepare(page);
     page.on('dialog', (d) => void d.accept().catch(() => undefined));
     await page.goto(`${lmsOrigin}/lms.html`, { timeout: WAIT_MS });
     const player = page.frameLocator('#lms-course').frameLocator('#cp-player');
@@ -204,6 +210,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     // The launcher initialised the LMS session and relayed the start: incomplete, bookmarked at the SCO.
     await expect.poll(lmsState(page), { timeout: WAIT_MS }).toMatchObject({ status: 'incomplete', location: 'item_1', exit: 'suspend' });
     expect((await page.evaluate(readLms)).calls[0]).toBe('LMSInitialize');
+    expect(await relayState(course.playerFrame())).toBe('connected');
 
     // A forged status from the LMS origin (with the right nonce, read from the launch form) is ignored:
     // the launcher accepts messages only from Courseport's origin and its player frame.
@@ -294,6 +301,31 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const again = await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).execute();
     expect(again.map((a) => a.id)).toEqual([attemptId]);
     await second.page.close();
+  });
+
+  it('relays nothing when the handshake comes from another origin than the one that posted the launch', { timeout: PLAY_TIMEOUT_MS }, async () => {
+    const d = await tool.app.services.dispatch.createDispatch({ destinationId, packageId });
+    const { page, course } = await openLms(await install(d), { id: 'lms-origin-check', name: 'Check, Origin' }, {
+      prepare: async (p) => {
+        // The launch form's Origin header is replaced in flight, so the player expects another origin than its real
+        // parent's. (Browsers let no page or route rewrite Origin on a navigation: the route sends the post itself.)
+        await p.route(`${tool.baseUrl}/dispatch/launch`, async (route) => {
+          const response = await route.fetch({ headers: { ...route.request().headers(), origin: 'http://elsewhere.example' } });
+          await route.fulfill({ response });
+        });
+      },
+    });
+    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    // The player's first status is waiting for a handshake: its hello went to http://elsewhere.example only,
+    // which the browser does not deliver to the real parent, so the launcher never answered.
+    expect(await relayState(course.playerFrame())).toBe('waiting');
+    expect(await relayState(page.frames().find((f) => f.url() === `${lmsOrigin}/pkg/index.html`)!)).toBeNull();
+    // The player never learned a target, so nothing reached the launcher: the LMS holds no status or bookmark.
+    const lmsSide = await page.evaluate(readLms);
+    expect(lmsSide.location).toBe('');
+    expect(lmsSide.exit).toBe('(not set)');
+    expect(lmsSide.status).not.toMatch(/incomplete|completed|passed|failed/);
+    await page.close();
   });
 
   it('hashes the learner id in the browser when the dispatch says so: no id or name reaches Courseport', { timeout: PLAY_TIMEOUT_MS }, async () => {
