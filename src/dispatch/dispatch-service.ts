@@ -157,6 +157,8 @@ export class DispatchService {
     const destination = await this.getDestination(input.destinationId);
     const { package: pkg } = await this.packages.get(input.packageId);
     if (!pkg.latest_version_id) throw new AppError('PACKAGE_NOT_FOUND', `Package ${pkg.id} has no version to play.`);
+    // Like new LTI links, a new dispatch may not play an archived package (existing dispatches keep playing it).
+    if (pkg.status === 'archived') throw new AppError('PACKAGE_ARCHIVED', `Package “${pkg.title}” is archived: unarchive it to dispatch it.`);
     const licence = checkLicence(input);
     const now = this.clock.now();
     const id = newId('dsp');

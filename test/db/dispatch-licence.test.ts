@@ -204,5 +204,11 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     expect(await refusal(svc.createDispatch({ destinationId, packageId: 'pkg_nope' }))).toBe('PACKAGE_NOT_FOUND');
     expect(await refusal(svc.createDispatch({ destinationId, packageId, registrationCap: -1 }))).toBe('VALIDATION_FAILED');
     expect(await refusal(svc.getDispatch('dsp_nope'))).toBe('DISPATCH_NOT_FOUND');
+    await services.packages.setStatus(packageId, 'archived');
+    try {
+      expect(await refusal(svc.createDispatch({ destinationId, packageId }))).toBe('PACKAGE_ARCHIVED');
+    } finally {
+      await services.packages.setStatus(packageId, 'active');
+    }
   });
 });

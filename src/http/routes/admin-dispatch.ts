@@ -145,7 +145,7 @@ export const dispatchPages: AdminPageModule = (c) => {
       await c.audit(request, ctx, 'dispatch.create', d.id, { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence });
       return c.redirect(reply, `/admin/dispatch/${encodeURIComponent(d.id)}`, `Dispatch “${d.title}” created. Download its package below.`);
     } catch (err) {
-      if (!(err instanceof AppError) || !['VALIDATION_FAILED', 'DESTINATION_NOT_FOUND', 'PACKAGE_NOT_FOUND'].includes(err.code)) throw err;
+      if (!(err instanceof AppError) || !['VALIDATION_FAILED', 'DESTINATION_NOT_FOUND', 'PACKAGE_NOT_FOUND', 'PACKAGE_ARCHIVED'].includes(err.code)) throw err;
       return overview(reply, ctx, { dispatchValues: values, problems: problemsOf(err), code: err.code, problemsFor: 'dispatch' }, 400);
     }
   });
