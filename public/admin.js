@@ -81,6 +81,7 @@
       var events = 0;
       xhr.open('POST', form.action);
       xhr.setRequestHeader('x-csrf-token', form.querySelector('input[name=_csrf]').value);
+      xhr.setRequestHeader('x-requested-with', 'XMLHttpRequest');
       bar.hidden = false;
       bar.value = 0;
       status.textContent = 'Uploading…';
@@ -101,8 +102,13 @@
       xhr.addEventListener('load', function () {
         if (xhr.status >= 200 && xhr.status < 300) {
           status.textContent = 'Imported.';
-          // The server answered with a redirect to the package, which XHR followed.
-          window.location.assign(xhr.responseURL || '/admin/packages');
+          var target = '/admin/packages';
+          try {
+            target = JSON.parse(xhr.responseText).redirect || target;
+          } catch (e) {
+            /* keep the catalogue */
+          }
+          window.location.assign(target);
           return;
         }
         button.disabled = false;

@@ -39,6 +39,11 @@ export async function startServer(config: Config, print: (line: string) => void 
       (removed) => app.log.debug(removed, 'expired login states and launches removed'),
       (err: unknown) => app.log.error({ err }, 'cleanup of expired records failed'),
     );
+    // admin console (issue 7): ended sessions and finished sign-in throttle windows
+    app.services.admins.cleanup().then(
+      (removed) => app.log.debug({ removed }, 'expired admin console sessions removed'),
+      (err: unknown) => app.log.error({ err }, 'cleanup of admin console sessions failed'),
+    );
   }, CLEANUP_EVERY_MS);
   cleanup.unref();
 
@@ -48,8 +53,13 @@ export async function startServer(config: Config, print: (line: string) => void 
   print(`  JWKS (public keys)     ${b}/.well-known/jwks.json`);
   print(`  OIDC login initiation  ${b}/lti/login`);
   print(`  Redirect / launch URL  ${b}/lti/launch`);
+  print(`  Admin console          ${b}/admin`);
   print(`  Admin API              ${b}/api/v1  (token: courseport admin token create; OpenAPI at ${b}/api/docs)`);
   print(`  Health                 ${b}/healthz, ${b}/readyz`);
+  if ((await app.services.admins.count()) === 0) {
+    print('');
+    print(`No administrator yet: open ${b}/admin to create the first one (or run courseport admin create --email …).`);
+  }
   if (config.devDefaults.length) {
     print('');
     print('WARNING: development-only defaults are in force. Do not run like this in production:');

@@ -189,6 +189,48 @@ export class AdminAccounts {
     await this.db.deleteFrom('admin_sessions').where('id_hash', '=', idHash).execute();
   }
 
+  /**
+   * Changes an administrator's password after checking the current one; every other session
+   * of that administrator ends (a stolen session does not survive the change).
+   */
+  async changePassword(adminId: string, current: string, next: string, confirm: string, keepSession: string): Promise<void> {
+    const admin = await this.db.selectFrom('admins').selectAll().where('id', '=', adminId).executeTakeFirst();
+    if (!admin) throw new AppError('ADMIN_LOGIN_REQUIRED', 'This administrator no longer exists.');
+    // Guessing the current password from a stolen session counts like failed sign-ins.
+    const key = `account:${admin.email}`;
+    const now = this.clock.now();
+    const row = await this.db.selectFrom('admin_login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+    if (row && row.window_start > now - this.policy.loginWindowMs && row.failures >= this.policy.loginMaxFailures) {
+      throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
+    }
+    const problems: string[] = [];
+    if (!(await verifyPassword(current, admin.password_hash))) {
+      await this.countFailure(key, now);
+      problems.push('the current password is wrong');
+    }
+    problems.push(...passwordProblems(next, confirm));
+    if (!problems.length && next === current) problems.push('the new password must differ from the current one');
+    if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems } });
+    const hash = await hashPassword(next);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('admins').set({ password_hash: hash, updated_at: this.clock.now() }).where('id', '=', adminId).execute();
+      await trx.deleteFrom('admin_sessions').where('admin_id', '=', adminId).where('id_hash', '!=', keepSession).execute();
+    });
+  }
+
+  /** Live sessions per administrator id (the account page). */
+  async sessionCounts(): Promise<Map<string, number>> {
+    const now = this.clock.now();
+    const rows = await this.db
+      .selectFrom('admin_sessions')
+      .select(['admin_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('expires_at', '>', now)
+      .where('last_seen_at', '>', now - this.policy.sessionIdleMs)
+      .groupBy('admin_id')
+      .execute();
+    return new Map(rows.map((r) => [r.admin_id, Number(r.n)]));
+  }
+
   /** Expired sessions and finished throttle windows (the cleanup job). */
   async cleanup(): Promise<number> {
     const now = this.clock.now();

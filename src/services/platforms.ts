@@ -212,15 +212,12 @@ export function platformJson({ platform, deployments }: PlatformWithDeployments)
     gradePolicy: platform.grade_policy,
     createdAt: new Date(platform.created_at).toISOString(),
     updatedAt: new Date(platform.updated_at).toISOString(),
-    lastLaunchAt: platform.last_launch_at ? new Date(platform.last_launch_at).toISOString() : null,
-    lastError: platform.last_error,
-    lastErrorAt: platform.last_error_at ? new Date(platform.last_error_at).toISOString() : null,
     deployments: deployments.map(deploymentJson),
   };
 }
 
 export function deploymentJson(d: Deployment): Record<string, unknown> {
-  return { id: d.id, deploymentId: d.deployment_id, name: d.name, status: d.status, createdAt: new Date(d.created_at).toISOString() };
+  return { id: d.id, deploymentId: d.deployment_id, name: d.name, createdAt: new Date(d.created_at).toISOString() };
 }
 
 function validationError(problems: string[]): AppError {

@@ -107,7 +107,7 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
   it('never redirects a sign-in elsewhere than the console', async () => {
     h = await createHarness(dialect);
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
-    for (const next of ['https://evil.example/', '//evil.example/admin', '/lti/launch', '/administrator']) {
+    for (const next of ['https://evil.example/', '//evil.example/admin', '/lti/launch', '/administrator', '/admin/../lti/launch', '/admin\\@evil.example', '/admin//evil.example']) {
       const c = new ConsoleClient(h.app);
       const page = await c.get('/admin/login');
       const r = await c.post('/admin/login', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next });
@@ -163,6 +163,14 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     }
     h.clock.advance(21 * 60_000); // 2 h 1 min after sign-in
     expect((await busy.get('/admin/settings')).headers.location).toMatch(/^\/admin\/login/);
+
+    // The cleanup job removes sessions that ended without being seen again.
+    const forgotten = new ConsoleClient(h.app);
+    await forgotten.login();
+    expect(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).toHaveLength(1);
+    h.clock.advance(31 * 60_000);
+    expect(await h.app.services.admins.cleanup()).toBeGreaterThanOrEqual(1);
+    expect(await h.store.db.selectFrom('admin_sessions').selectAll().execute()).toEqual([]);
   });
 
   it('throttles failed sign-ins per account and per address, with a clear 429 page', async () => {
@@ -202,6 +210,19 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect((await owner.login()).statusCode).toBe(303);
     const row = await h.store.db.selectFrom('admin_login_throttle').selectAll().where('key', '=', `account:${ADMIN_EMAIL}`).executeTakeFirst();
     expect(row).toBeUndefined();
+  });
+
+  it('caps sign-in posts per address before any password work, with a 429 page', async () => {
+    h = await createHarness(dialect);
+    await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const c = new ConsoleClient(h.app);
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await c.post('/admin/login', { _csrf: 'x', email: ADMIN_EMAIL, password: 'whatever' })).statusCode);
+    expect(statuses.slice(0, 30).every((s) => s === 403)).toBe(true);
+    const limited = await c.post('/admin/login', { _csrf: 'x', email: ADMIN_EMAIL, password: 'whatever' });
+    expect(limited.statusCode).toBe(429);
+    expect(errorCode(limited.body)).toBe('RATE_LIMITED');
+    expect(statuses[30]).toBe(429);
   });
 
   it('refuses sign-in and setup posts without their anti-forgery token', async () => {

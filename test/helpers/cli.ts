@@ -69,19 +69,20 @@ async function pgQuery(text: string): Promise<void> {
   }
 }
 
-/** Runs `courseport …` as a child process in the workspace's data directory. */
-export function runCli(ws: CliWorkspace | undefined, args: readonly string[], timeoutMs = 20_000): Promise<CliResult> {
+/** Runs `courseport …` as a child process in the workspace's data directory; `input` is piped to its stdin. */
+export function runCli(ws: CliWorkspace | undefined, args: readonly string[], timeoutMs = 20_000, input?: string): Promise<CliResult> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...(ws?.env ?? {}) };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], {
       cwd: ws?.dataDir ?? tmpdir(),
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`courseport ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));

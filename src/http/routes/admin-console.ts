@@ -17,7 +17,8 @@
  * header — from this origin (else ADMIN_CSRF_INVALID, 403, before the handler runs).
  * Handlers receive `ctx`: the session, `ctx.actor` (`admin:<email>`) for the audit log and
  * `ctx.csrfToken` for forms. Render with `c.render(reply, ctx, { title, nav, body })`,
- * answer a POST with `c.redirect(reply, '/admin/…', 'Saved.')` (the notice is shown once),
+ * answer a POST with `c.redirect(reply, '/admin/…', 'Saved.')` (the notice is shown once; a request
+ * with `X-Requested-With: XMLHttpRequest` gets `{ "redirect": "/admin/…" }` instead of a 303),
  * and record every change with `c.audit(request, ctx, 'thing.verb', target, details)`.
  * Responses are `Cache-Control: no-store` and may not be framed.
  */
@@ -114,8 +115,13 @@ export function sessionCookieOptions(secure: boolean) {
 /** Refuses a console POST that another origin sent (browsers always send Origin on POST). */
 export function checkOrigin(request: FastifyRequest, baseUrl: string): void {
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== new URL(baseUrl).origin) {
-    throw csrfError('the form was sent from another site', { origin });
+  const expected = new URL(baseUrl).origin;
+  if (origin !== undefined && origin !== expected) {
+    const e = csrfError('the form was sent from another site', { origin, expected });
+    throw new AppError('ADMIN_CSRF_INVALID', e.message, {
+      details: e.details,
+      hint: `Open the console at ${expected}/admin (COURSEPORT_BASE_URL), not through another address, and submit again. If you did not submit a form, another site may have tried to act in your name.`,
+    });
   }
 }
 
@@ -196,6 +202,8 @@ export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): Adm
     },
     redirect(reply, to, notice) {
       if (notice) reply.setCookie(FLASH_COOKIE, notice.slice(0, 300), { path: '/admin', httpOnly: true, sameSite: 'lax', secure: deps.config.baseUrl.startsWith('https:'), maxAge: 60 });
+      // A script (the upload progress form) navigates itself: following a 303 inside XHR would eat the notice.
+      if (reply.request.headers['x-requested-with'] === 'XMLHttpRequest') return reply.code(200).send({ redirect: to });
       return reply.redirect(to, 303);
     },
     async audit(request, ctx, action, target, details) {

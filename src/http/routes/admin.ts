@@ -13,6 +13,7 @@ import {
   type AdminDeps,
   type AdminPageModule,
 } from './admin-console.js';
+import { accountPages } from './admin-account.js';
 import { auditPages } from './admin-audit.js';
 import { gradePages } from './admin-grades.js';
 import { keyPages } from './admin-keys.js';
@@ -24,7 +25,7 @@ import { uploadLimits } from './api-packages.js';
 import { dispatchPages } from './admin-dispatch.js';
 
 /** The console's pages. Other features append their module here (see admin-console.ts). */
-export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages];
+export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages, accountPages];
 // issue 10: content dispatch
 ADMIN_PAGE_MODULES.push(dispatchPages);
 
@@ -34,7 +35,7 @@ const PRE_COOKIE = 'cp_admin_pre';
 const AUTH_POSTS_PER_MINUTE = 30;
 
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && !next.startsWith('//') && next.length < 1000 ? next : '/admin';
+  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000 ? next : '/admin';
 }
 
 function field(body: unknown, name: string, max = 1024): string {
@@ -56,6 +57,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       scope.addHook('onRequest', async (request, reply) => {
         reply.header('cache-control', 'no-store');
         reply.header('x-frame-options', 'DENY');
+        // Browsers send `Origin: null` on form posts under no-referrer; the console checks Origin.
+        reply.header('referrer-policy', 'same-origin');
         const csp = reply.raw.getHeader('content-security-policy');
         if (typeof csp === 'string') {
           reply.header('content-security-policy', csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'").replace(/form-action [^;]*/, "form-action 'self'"));

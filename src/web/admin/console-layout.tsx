@@ -47,7 +47,7 @@ const HEAD = (
 
 export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
   return (
-    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD} referrer="same-origin">
       <header class="admin-header">
         <a class="admin-brand" href="/admin">
           Courseport admin
@@ -71,9 +71,9 @@ export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
             </li>
           </ul>
         </nav>
-        <span class="muted admin-who" safe>
+        <a class="muted admin-who" href="/admin/account" title="Your account" aria-current={p.nav === 'account' ? 'page' : undefined} safe>
           {p.email}
-        </span>
+        </a>
       </header>
       <main class="admin-main">
         {p.notice ? (
@@ -92,7 +92,7 @@ export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
 /** The sign-in and first-administrator pages: no navigation, no session yet. */
 export function PublicConsoleLayout(p: { title: string; children?: Children }): JSX.Element {
   return (
-    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD}>
+    <Layout title={`${p.title} · Admin`} bodyClass="admin" head={HEAD} referrer="same-origin">
       <main class="admin-main narrow">{p.children}</main>
     </Layout>
   );
