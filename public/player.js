@@ -6,6 +6,58 @@
   var frame = document.getElementById('sco-frame');
   var current = null; // { id, api, terminated }
   var switching = false;
+  var lastSco = cfg.start;
+  var relay = cfg.relay ? startRelay(cfg.relay) : null;
+
+  /* Content dispatch (docs/dispatch.md): the player runs inside the launcher of a dispatch
+   * package, in the LMS's window. It says hello to its parent; the launcher answers with the
+   * nonce it put in the launch form, sent to Courseport's origin only. The player accepts that
+   * answer only from its parent window, with the right nonce and (when the browser sent one)
+   * from the origin that posted the launch form; from then on it posts the learner's status to
+   * that origin only — never to '*'. */
+  function startRelay(r) {
+    var target = null;
+    var pending = null;
+    // The relay's state, for support and tests: waiting → connected (or refused).
+    var root = document.documentElement;
+    root.setAttribute('data-relay', 'waiting');
+    function send(msg) {
+      if (!target) { pending = msg; return; }
+      msg.type = 'courseport.dispatch.status';
+      msg.nonce = r.nonce;
+      window.parent.postMessage(msg, target);
+    }
+    window.addEventListener('message', function (ev) {
+      if (target || ev.source !== window.parent) return;
+      var m = ev.data;
+      if (!m || typeof m !== 'object' || m.type !== 'courseport.dispatch.ready') return;
+      if (m.nonce !== r.nonce || ev.origin === 'null' || (r.expectedOrigin && ev.origin !== r.expectedOrigin)) {
+        // Nothing is relayed to a window that is not the launcher of this launch.
+        if (window.console) console.warn('Courseport dispatch: handshake refused from ' + ev.origin + (m.nonce !== r.nonce ? ' (wrong nonce)' : ' (not the launch origin)'));
+        root.setAttribute('data-relay', 'refused');
+        return;
+      }
+      target = ev.origin;
+      root.setAttribute('data-relay', 'connected');
+      if (pending) { var p = pending; pending = null; send(p); }
+    });
+    // The hello carries nothing: the launcher's origin is not known yet.
+    if (window.parent !== window) window.parent.postMessage({ type: 'courseport.dispatch.hello' }, r.expectedOrigin || '*');
+    return {
+      status: function (view) {
+        send({
+          completion: view.completion,
+          success: view.success,
+          scoreScaled: view.scoreScaled,
+          scoreRaw: view.scoreRaw,
+          scoreMin: view.scoreMin,
+          scoreMax: view.scoreMax,
+          sessionTimeMs: Math.max(0, view.totalTimeMs - r.baseTimeMs),
+          bookmark: lastSco || '',
+        });
+      },
+    };
+  }
 
   function scoById(id) {
     for (var i = 0; i < cfg.scos.length; i++) if (cfg.scos[i].id === id) return cfg.scos[i];
@@ -31,6 +83,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (view) {
         if (!view) return;
+        if (relay) relay.status(view);
         var label = document.querySelector('[data-attempt-status]');
         if (label) label.textContent = 'Attempt ' + view.number + ' · ' + view.label;
         var items = document.querySelectorAll('.toc-item');
@@ -116,8 +169,10 @@
         if (cfg.family === '1.2') window.API = api;
         else window.API_1484_11 = api;
         current = session;
+        lastSco = id;
         markCurrent(id);
         frame.src = cfg.contentBase + sco.launchUrl;
+        if (relay) refreshStatus();
       })
       .catch(function (e) {
         frame.srcdoc = '<p style="font:15px system-ui;padding:20px">This part of the course could not be opened (' + String(e.message).replace(/[<&]/g, '') + '). Reload the page to try again.</p>';

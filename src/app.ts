@@ -14,6 +14,8 @@ import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
 import { deepLinkingRoutes } from './http/routes/deep-linking.js';
 import { progressRoutes } from './http/routes/progress.js';
+// issue 10: content dispatch
+import { dispatchRoutes } from './http/routes/dispatch.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { registrationRoutes } from './http/routes/registration.js';
 import { sandboxRoutes } from './sandbox/sandbox-routes.js';
@@ -128,6 +130,8 @@ export async function build(options: BuildOptions): Promise<App> {
     clock,
   };
   playRoutes(app, play);
+  // issue 10: content dispatch (launch form of dispatch packages; same player, same runtime)
+  dispatchRoutes(app, { dispatch: services.dispatch, play, launchRateLimitPerMinute: config.lti.loginRateLimitPerMinute });
   progressRoutes(app, { db: store.db, launchTokens: services.launchTokens, rosters: services.rosters, clock, rosterMaxAgeMs: config.rosterMaxAgeMs });
   const deepLinking = { db: store.db, pickerTokens: services.pickerTokens, toolKeys: services.toolKeys, clock, baseUrl: config.baseUrl };
   deepLinkingRoutes(app, deepLinking);
@@ -155,7 +159,7 @@ export async function build(options: BuildOptions): Promise<App> {
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;
       });
-      await apiRoutes(scope, { ...services, db: store.db, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
+      await apiRoutes(scope, { ...services, db: store.db, baseUrl: config.baseUrl, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },
     { prefix: '/api/v1' },
   );

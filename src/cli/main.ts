@@ -9,6 +9,8 @@ import { registerGradeCommands } from './grades.js';
 import { registerPackageCommands } from './package.js';
 import { registerRosterCommands } from './roster.js';
 import { registerPlatformCommands } from './platform.js';
+// issue 10: content dispatch
+import { registerDispatchCommands } from './dispatch.js';
 
 export function buildProgram(): Command {
   const program = new Command('courseport')
@@ -56,6 +58,8 @@ export function buildProgram(): Command {
   registerGradeCommands(program);
   registerRosterCommands(program);
   registerAdminCommands(program);
+  // issue 10: content dispatch
+  registerDispatchCommands(program);
   return program;
 }
 

@@ -80,6 +80,16 @@ export const ERROR_CATALOGUE = {
   CMI_INVALID: { status: 400, title: 'Invalid SCORM data' },
   CMI_STALE_COMMIT: { status: 409, title: 'Stale commit' },
   CONTENT_TOKEN_INVALID: { status: 403, title: 'Content link invalid or expired' },
+  // content dispatch (issue 10)
+  DESTINATION_NOT_FOUND: { status: 404, title: 'Destination not found' },
+  DISPATCH_NOT_FOUND: { status: 404, title: 'Dispatch not found' },
+  DISPATCH_LAUNCH_INVALID: { status: 400, title: 'Invalid dispatch launch' },
+  DISPATCH_SECRET_INVALID: { status: 403, title: 'Dispatch package revoked' },
+  DISPATCH_DISABLED: { status: 403, title: 'Course not available' },
+  DISPATCH_EXPIRED: { status: 403, title: 'Course licence expired' },
+  DISPATCH_REGISTRATIONS_CLOSED: { status: 403, title: 'No new learners accepted' },
+  DISPATCH_REGISTRATION_CAP: { status: 403, title: 'Learner limit reached' },
+  DISPATCH_LAUNCH_CAP: { status: 403, title: 'Launch limit reached' },
   // admin console (issue 7)
   ADMIN_LOGIN_REQUIRED: { status: 401, title: 'Sign-in required' },
   ADMIN_LOGIN_FAILED: { status: 401, title: 'Wrong email or password' },

@@ -111,13 +111,16 @@ export async function progressRows(db: Kysely<Database>, resourceLinkId: string,
   return rows.sort(order[sort]);
 }
 
+/** One CSV (RFC 4180) cell; a value a spreadsheet would run as a formula is defused with a leading quote. */
+export function csvCell(v: string | number | null): string {
+  let s = v === null ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
 /** CSV (RFC 4180) with cells that spreadsheets would run as formulas defused. */
 export function progressCsv(rows: readonly ProgressRow[]): string {
-  const cell = (v: string | number | null) => {
-    let s = v === null ? '' : String(v);
-    if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const cell = csvCell;
   const header = ['learner id', 'name', 'email', 'status', 'attempt', 'completion', 'success', 'score %', 'time (minutes)', 'last access', 'grade delivery', 'grade error'];
   const lines = rows.map((r) =>
     [r.sub, r.name, r.email, r.status, r.attempt, r.completion, r.success, r.scorePercent, Math.round(r.timeMs / 600) / 100, r.lastAccess ? new Date(r.lastAccess).toISOString() : null, r.grade, r.gradeError]

@@ -57,6 +57,8 @@ export interface AttemptView {
   readonly success: Attempt['success'];
   readonly scoreScaled: number | null;
   readonly scoreRaw: number | null;
+  readonly scoreMin: number | null;
+  readonly scoreMax: number | null;
   readonly totalTimeMs: number;
   readonly scos: Record<string, { completion: string; success: string; scoreScaled: number | null }>;
 }
@@ -315,6 +317,8 @@ function attemptView(attempt: Attempt, rows: readonly ScoStatusRow[]): AttemptVi
     success: attempt.success,
     scoreScaled: attempt.score_scaled,
     scoreRaw: attempt.score_raw,
+    scoreMin: attempt.score_min,
+    scoreMax: attempt.score_max,
     totalTimeMs: attempt.total_time_ms,
     scos: Object.fromEntries(rows.map((r) => [r.sco_id, { completion: r.completion, success: r.success, scoreScaled: r.score_scaled }])),
   };

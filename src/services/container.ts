@@ -12,6 +12,8 @@ import { ServiceTokens } from '../oauth/service-tokens.js';
 import { RosterService } from '../rosters/roster-service.js';
 import { PackageService } from '../scorm/package-service.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
+// issue 10: content dispatch
+import { DispatchService } from '../dispatch/dispatch-service.js';
 import type { Store } from '../store/database.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createSafeFetch, type SafeFetch } from '../util/safe-fetch.js';
@@ -52,6 +54,8 @@ export interface Services {
   readonly content: LocalContentStore;
   readonly packages: PackageService;
   readonly runtime: RuntimeService;
+  /** issue 10: content dispatch. */
+  readonly dispatch: DispatchService;
   readonly fetch: SafeFetch;
   /** Admin console (issue 7): administrators, sessions, sign-in throttle. */
   readonly admins: AdminAccounts;
@@ -100,6 +104,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   );
   const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
   const platforms = new PlatformService(store.db, clock, { requireHttps: !config.security.allowHttpPlatforms });
+  const runtime = new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion });
   return {
     fetch,
     platformKeys,
@@ -136,7 +141,9 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     pickerTokens: new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs),
     content,
     packages,
-    runtime: new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion }),
+    runtime,
+    // issue 10: content dispatch
+    dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
     // admin console (issue 7)
     admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };

@@ -6,6 +6,7 @@ export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform
 }
 
 export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
+  if (id === DISPATCH_PLATFORM_ID) return undefined;
   return db.selectFrom('platforms').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -17,8 +18,14 @@ export async function findPlatform(db: Kysely<Database>, issuer: string, clientI
   return db.selectFrom('platforms').selectAll().where('issuer', '=', issuer).where('client_id', '=', clientId).executeTakeFirst();
 }
 
+/**
+ * The internal platform row that owns content-dispatch learners (issue 10): never an LMS,
+ * always disabled, without keys; hidden from platform lists and lookups by id.
+ */
+export const DISPATCH_PLATFORM_ID = 'plt_courseport_dispatch';
+
 export async function listPlatforms(db: Kysely<Database>): Promise<Platform[]> {
-  return db.selectFrom('platforms').selectAll().orderBy('created_at').execute();
+  return db.selectFrom('platforms').selectAll().where('id', '!=', DISPATCH_PLATFORM_ID).orderBy('created_at').execute();
 }
 
 export async function updatePlatform(db: Kysely<Database>, id: string, changes: PlatformUpdate): Promise<void> {

@@ -294,6 +294,71 @@ export interface PlatformKeyStatusTable {
   updated_at: number;
 }
 
+// --- issue 10: content dispatch ---------------------------------------------------------
+
+export interface DispatchDestinationTable {
+  id: string;
+  name: string;
+  notes: string | null;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DispatchTable {
+  id: string;
+  destination_id: string;
+  package_id: string;
+  /** The internal resource link (under the internal dispatch platform) that owns the attempts. */
+  resource_link_ref: string;
+  deployment_ref: string;
+  title: string;
+  enabled: number;
+  allow_new_registrations: number;
+  /** 0 = unlimited. */
+  registration_cap: number;
+  expires_at: number | null;
+  /** Total launches allowed (null = unlimited). */
+  launch_cap: number | null;
+  hash_learner_ids: number;
+  scorm_version: '1.2' | '2004';
+  /** Random; the dispatch secret is HMAC(key from COURSEPORT_SECRET, id + seed). New seed = every old ZIP revoked. */
+  secret_seed: string;
+  /** Salt for the SHA-256 of learner ids computed in the LMS's browser. */
+  learner_salt: string;
+  registration_count: number;
+  launch_count: number;
+  refused_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DispatchRegistrationTable {
+  id: string;
+  dispatch_id: string;
+  learner_id: string;
+  learner_name: string | null;
+  hashed: number;
+  user_id: string;
+  launch_count: number;
+  first_launch_at: number;
+  last_launch_at: number;
+}
+
+export interface DispatchEventTable {
+  id: string;
+  dispatch_id: string;
+  at: number;
+  /** The error code of the refusal, e.g. DISPATCH_EXPIRED. */
+  code: string;
+  learner_id: string | null;
+  ip: string | null;
+}
+
+export type DispatchDestination = Selectable<DispatchDestinationTable>;
+export type Dispatch = Selectable<DispatchTable>;
+export type DispatchRegistration = Selectable<DispatchRegistrationTable>;
+export type DispatchEvent = Selectable<DispatchEventTable>;
 // Admin console (0007)
 export interface AdminTable {
   id: string;
@@ -408,6 +473,11 @@ export interface Database {
   audit_log: AuditLogTable;
   // Issue 8.
   platform_key_status: PlatformKeyStatusTable;
+  // issue 10: content dispatch
+  dispatch_destinations: DispatchDestinationTable;
+  dispatches: DispatchTable;
+  dispatch_registrations: DispatchRegistrationTable;
+  dispatch_events: DispatchEventTable;
   admins: AdminTable;
   admin_sessions: AdminSessionTable;
   admin_login_throttle: AdminLoginThrottleTable;

@@ -17,6 +17,17 @@ export interface PlayerConfig {
   readonly contentBase: string;
   readonly start: string;
   readonly scos: readonly PlayerSco[];
+  /** Content dispatch: relay the attempt's status to the launcher in the LMS window (see docs/dispatch.md). */
+  readonly relay?: PlayerRelay | undefined;
+}
+
+export interface PlayerRelay {
+  /** The launcher's nonce from the launch form: the handshake must echo it. */
+  readonly nonce: string;
+  /** The Origin header of the launch form post (the launcher's origin), when the browser sent one. */
+  readonly expectedOrigin: string | null;
+  /** The attempt's total time before this launch: what it grows by is the session time. */
+  readonly baseTimeMs: number;
 }
 
 export interface PlayerPageProps {

@@ -21,9 +21,13 @@ import { packagePages } from './admin-packages.js';
 import { platformPages } from './admin-platforms.js';
 import { settingsPages } from './admin-settings.js';
 import { uploadLimits } from './api-packages.js';
+// issue 10: content dispatch
+import { dispatchPages } from './admin-dispatch.js';
 
 /** The console's pages. Other features append their module here (see admin-console.ts). */
 export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages, accountPages];
+// issue 10: content dispatch
+ADMIN_PAGE_MODULES.push(dispatchPages);
 
 /** Before a session exists (sign-in, first administrator): a double-submit token in a Strict cookie. */
 const PRE_COOKIE = 'cp_admin_pre';

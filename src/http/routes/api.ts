@@ -9,11 +9,13 @@ import { deploymentJson, platformJson, type PlatformService } from '../../servic
 import type { PlatformKeyStatusService } from '../../services/platform-key-status.js';
 import { keyScheduleJson, toolKeyJson } from '../../services/tool-keys-view.js';
 import { packageApiRoutes, type PackageApiDeps } from './api-packages.js';
+// issue 10: content dispatch
+import { dispatchApiRoutes, type DispatchApiDeps } from './api-dispatch.js';
 import type { Kysely } from 'kysely';
 import { listOutbox, outboxCounts, requeue } from '../../grades/grade-outbox.js';
 import type { Database } from '../../store/tables.js';
 
-export interface ApiDeps extends PackageApiDeps {
+export interface ApiDeps extends PackageApiDeps, DispatchApiDeps {
   readonly db: Kysely<Database>;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
@@ -127,6 +129,8 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   });
 
   await packageApiRoutes(app, deps);
+  // issue 10: content dispatch
+  await dispatchApiRoutes(app, deps);
 
   api.get('/grades', async () => ({ counts: await outboxCounts(deps.db), entries: await listOutbox(deps.db, ['dead', 'pending'], 100) }));
 

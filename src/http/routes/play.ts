@@ -13,7 +13,7 @@ import { scoEntries } from '../../scorm/player-view.js';
 import { listScoRuntime } from '../../store/attempt.repository.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
-import { PlayerPage, statusLabel } from '../../web/player-page.js';
+import { PlayerPage, statusLabel, type PlayerRelay } from '../../web/player-page.js';
 
 export interface PlayRouteDeps {
   readonly db: Kysely<Database>;
@@ -41,7 +41,7 @@ const STATIC_FILES: Record<string, string> = {
 };
 
 /** Renders the player for an attempt (after a launch, or when the player page is reloaded). */
-export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string, extras: { progressUrl?: string | undefined } = {}): Promise<FastifyReply> {
+export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string, extras: { progressUrl?: string | undefined; relay?: PlayerRelay | undefined } = {}): Promise<FastifyReply> {
   const { attempt, version, manifest } = await deps.runtime.attemptWithVersion(attemptId);
   const user = await deps.db.selectFrom('users').select(['name', 'sub']).where('id', '=', attempt.user_id).executeTakeFirstOrThrow();
   const runtime = new Map((await listScoRuntime(deps.db, attemptId)).map((r) => [r.sco_id, r]));
@@ -57,7 +57,8 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     attemptNumber: attempt.number,
     completion: attempt.completion,
     success: attempt.success,
-    canStartNewAttempt: deps.runtime.canStartNewAttempt(attempt),
+    // A dispatch player relays one attempt to the launcher: it does not offer a new one (see docs/dispatch.md).
+    canStartNewAttempt: !extras.relay && deps.runtime.canStartNewAttempt(attempt),
     progressUrl: extras.progressUrl,
     config: {
       family: familyOf(manifest),
@@ -72,6 +73,7 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
         completion: runtime.get(item.identifier)?.completion ?? 'not attempted',
         success: runtime.get(item.identifier)?.success ?? 'unknown',
       })),
+      ...(extras.relay ? { relay: extras.relay } : {}),
     },
   });
   return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
@@ -113,11 +115,14 @@ export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
     const row = await deps.db
       .selectFrom('attempts as a')
       .innerJoin('users as u', 'u.id', 'a.user_id')
-      .select(['u.id as id', 'u.sub as sub', 'u.name as name', 'u.given_name as givenName', 'u.family_name as familyName'])
+      // A content-dispatch learner: the SCO sees the LMS's learner id (or its hash), not the internal user.
+      .leftJoin('dispatch_registrations as dr', 'dr.user_id', 'u.id')
+      .select(['u.id as id', 'u.sub as sub', 'u.name as name', 'u.given_name as givenName', 'u.family_name as familyName', 'dr.learner_id as dispatchLearner'])
       .where('a.id', '=', attemptId)
       .executeTakeFirst();
     if (!row) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.');
-    return row;
+    const { dispatchLearner, ...learner } = row;
+    return dispatchLearner ? { ...learner, sub: dispatchLearner } : learner;
   };
 
   app.get('/play/:token', async (request, reply) => renderPlayer(deps, reply, attemptOf(request)));

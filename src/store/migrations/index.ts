@@ -10,6 +10,8 @@ import * as m0007 from './0007-admin-console.js';
 import * as m0008 from './0008-registration.js';
 // Issue 8: key lifecycle.
 import * as m0009 from './0009-key-lifecycle.js';
+// issue 10: content dispatch
+import * as m0010 from './0010-dispatch.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +26,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-registration': m0008,
   // Issue 8: key lifecycle.
   '0009-key-lifecycle': m0009,
+  // issue 10: content dispatch
+  '0010-dispatch': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {
