@@ -50,6 +50,12 @@ describe.each(DIALECTS)('security headers (%s)', (dialect) => {
     expect(frameAncestors(res)).toEqual(['*']);
   });
 
+  it('lets the sandbox LMS frame its own pages only (its authorization page runs in the tool frame)', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/sandbox/auth?scope=openid' });
+    expect(frameAncestors(res)).toEqual(["'self'"]);
+    expect(res.headers['x-frame-options']).toBeUndefined();
+  });
+
   it('restricts no framing of package files (player → LMS ancestors, dispatch), and no script of theirs', async () => {
     const res = await h.app.inject({ method: 'GET', url: '/content/not-a-token/index.html' });
     expect(res.statusCode).toBe(403);

@@ -25,6 +25,8 @@ const FRAME_RULES: readonly (readonly [prefix: string, policy: FramePolicy])[] =
   ['/static/', 'self'],
   // Content dispatch is framed by LMSs that are not registered platforms; its licence is the gate.
   ['/dispatch/', 'any'],
+  // The sandbox LMS frames its own pages (the authorization auto-post runs in the tool frame).
+  ['/sandbox', 'self'],
 ];
 
 export function framePolicyOf(url: string): FramePolicy {
