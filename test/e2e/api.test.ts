@@ -47,7 +47,7 @@ interface ErrorJson {
   requestId: string;
 }
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT';
 
 interface CallOptions {
   readonly token?: string;
@@ -110,6 +110,7 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       ['GET', '/api/v1/platforms', undefined],
       ['POST', '/api/v1/platforms', platformBody()],
       ['GET', `/api/v1/platforms/${h.platformId}`, undefined],
+      ['PUT', `/api/v1/platforms/${h.platformId}`, platformBody()],
       ['POST', `/api/v1/platforms/${h.platformId}/disable`, undefined],
       ['POST', `/api/v1/platforms/${h.platformId}/enable`, undefined],
       ['GET', `/api/v1/platforms/${h.platformId}/deployments`, undefined],
@@ -417,6 +418,31 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
 
       const login = await h.login({ lti_deployment_id: depId });
       expect(login.response.statusCode).toBe(302);
+    });
+
+    it('PUT replaces a registration\'s fields with the same validation, keeps its deployments and status, and is audited', async () => {
+      const body = platformBody({ deployments: ['dep-put'] });
+      const created = (await call(h, 'POST', '/api/v1/platforms', { token, payload: body })).json<PlatformJson>();
+      const changed = { ...body, deployments: undefined, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve' };
+      delete changed.deployments;
+      const res = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: changed });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json<PlatformJson>()).toMatchObject({ id: created.id, name: 'Renamed LMS', jwksUrl: changed.jwksUrl, gradePolicy: 'preserve', status: 'active' });
+      expect(res.json<PlatformJson>().deployments.map((d) => d.deploymentId)).toEqual(['dep-put']);
+      const [entry] = await h.app.services.audit.list({ limit: 1 });
+      expect(entry).toMatchObject({ action: 'platform.update', target: created.id, actor: 'api-token:test' });
+
+      // Invalid input changes nothing.
+      const bad = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, authUrl: 'not a url' } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json<ErrorJson>().error).toBe('VALIDATION_FAILED');
+      expect((await h.app.services.platforms.get(created.id)).platform.auth_url).toBe(body.authUrl);
+      // Deployments have their own route; an unknown field is refused, not ignored.
+      expectError(await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, deployments: ['x'] } }), 400, 'BAD_REQUEST');
+      expectError(await call(h, 'PUT', '/api/v1/platforms/plt_nope', { token, payload: changed }), 404, 'PLATFORM_NOT_FOUND');
+      // Taking another registration's issuer and client id is refused.
+      const other = (await call(h, 'POST', '/api/v1/platforms', { token, payload: platformBody() })).json<PlatformJson>();
+      expectError(await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, issuer: other.issuer, clientId: other.clientId } }), 409, 'PLATFORM_EXISTS');
     });
 
     it('the same deployment id may be registered for two platforms', async () => {

@@ -49,6 +49,23 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
     expect(list.json().packages.map((p: { id: string }) => p.id)).toContain(body.id);
   });
 
+  it('archives and unarchives a package through the API (audited); unknown ids get 404', async () => {
+    const imported = await h.app.services.packages.importPackage(GOLF_12, { title: 'Archive me' });
+    const id = imported.package.id;
+    const archived = await h.app.inject({ method: 'POST', url: `/api/v1/packages/${id}/archive`, headers: auth() });
+    expect(archived.statusCode, archived.body).toBe(200);
+    expect(archived.json()).toMatchObject({ id, status: 'archived' });
+    expect((await h.app.services.packages.get(id)).package.status).toBe('archived');
+    const back = await h.app.inject({ method: 'POST', url: `/api/v1/packages/${id}/unarchive`, headers: auth() });
+    expect(back.json()).toMatchObject({ id, status: 'active' });
+    const actions = (await h.app.services.audit.list({ limit: 5 })).filter((e) => e.target === id).map((e) => e.action);
+    expect(actions).toEqual(['package.unarchive', 'package.archive']);
+    const missing = await h.app.inject({ method: 'POST', url: '/api/v1/packages/pkg_nope/archive', headers: auth() });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toBe('PACKAGE_NOT_FOUND');
+    expect((await h.app.inject({ method: 'POST', url: `/api/v1/packages/${id}/archive` })).statusCode).toBe(401);
+  });
+
   it('refuses hostile or broken uploads with a clear code and stores nothing', async () => {
     const before = contentDirs();
     const count = async () => (await h.app.inject({ method: 'GET', url: '/api/v1/packages', headers: auth() })).json().packages.length;

@@ -96,6 +96,15 @@ export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDep
     return reply.code(201).header('location', `/api/v1/packages/${result.package.id}`).send({ ...packageJson(result.package), version: versionJson(result.version) });
   });
 
+  // Archived packages leave the content picker and cannot be bound to new links; bound links keep playing.
+  for (const [verb, status] of [['archive', 'archived'], ['unarchive', 'active']] as const) {
+    api.post(`/packages/:id/${verb}`, { schema: { params: IdParams } }, async (request) => {
+      const pkg = await deps.packages.setStatus(request.params.id, status);
+      await deps.audit.record({ actor: request.actor ?? 'system', action: `package.${verb}`, target: pkg.id, details: { title: pkg.title }, ip: request.ip });
+      return packageJson(pkg);
+    });
+  }
+
   api.post('/packages/:id/versions', { schema: { params: IdParams, querystring: UploadQuery } }, async (request, reply) => {
     const result = await receive(request, request.params.id, request.query.title);
     return reply.code(201).send({ ...packageJson(result.package), version: versionJson(result.version) });

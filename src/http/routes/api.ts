@@ -38,8 +38,7 @@ export function actorOf(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-const PlatformBody = Type.Object(
-  {
+const platformFields = {
     issuer: Type.String({ minLength: 1, maxLength: 1024 }),
     clientId: Type.String({ minLength: 1, maxLength: 255 }),
     authUrl: Type.String({ minLength: 1, maxLength: 2048 }),
@@ -48,11 +47,14 @@ const PlatformBody = Type.Object(
     publicKey: Type.Optional(Type.String({ maxLength: 16384 })),
     tokenAudience: Type.Optional(Type.String({ maxLength: 2048 })),
     name: Type.Optional(Type.String({ maxLength: 255 })),
-    deployments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })),
     gradePolicy: Type.Optional(Type.Union([Type.Literal('overwrite'), Type.Literal('raise'), Type.Literal('preserve')])),
-  },
+};
+const PlatformBody = Type.Object(
+  { ...platformFields, deployments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })) },
   { additionalProperties: false },
 );
+/** A full replacement of a registration's fields (its status and deployments have their own routes). */
+const PlatformUpdateBody = Type.Object(platformFields, { additionalProperties: false });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const DeploymentBody = Type.Object(
   { deploymentId: Type.String({ minLength: 1, maxLength: 255 }), name: Type.Optional(Type.String({ maxLength: 255 })) },
@@ -103,6 +105,14 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
   api.get('/platforms/:id/keys', { schema: { params: IdParams } }, async (request) => {
     const p = await deps.platforms.get(request.params.id);
     return { platformId: p.platform.id, jwksUrl: p.platform.jwks_url, ...(await deps.platformKeyStatus.get(p.platform.id)) };
+  });
+
+  api.put('/platforms/:id', { schema: { params: IdParams, body: PlatformUpdateBody } }, async (request) => {
+    const updated = await deps.platforms.update(request.params.id, request.body);
+    // A new JWKS URL or static key must not be shadowed by the cached key set.
+    deps.platformKeys.forget(updated.platform.id);
+    await deps.audit.record({ actor: actorOf(request), action: 'platform.update', target: updated.platform.id, details: { issuer: updated.platform.issuer, clientId: updated.platform.client_id }, ip: request.ip });
+    return platformJson(updated);
   });
 
   api.post('/platforms/:id/disable', { schema: { params: IdParams } }, async (request) => {
