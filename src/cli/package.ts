@@ -84,4 +84,20 @@ export function registerPackageCommands(program: Command): void {
         ]);
       });
     });
+  for (const [verb, status, effect] of [
+    ['archive', 'archived', 'leaves the content picker; links already bound to it keep playing'],
+    ['unarchive', 'active', 'is back in the content picker'],
+  ] as const) {
+    pkg
+      .command(`${verb} <id>`)
+      .description(verb === 'archive' ? 'hide a package from the content picker and from new links (bound links keep playing)' : 'offer an archived package again')
+      .option('--json', 'print JSON')
+      .action(async (id: string, o: { json?: boolean }) => {
+        await withContext(async ({ services }) => {
+          const p = await services.packages.setStatus(id, status);
+          await services.audit.record({ actor: 'cli', action: `package.${verb}`, target: p.id, details: { title: p.title } });
+          output(o, packageJson(p), () => [`${p.title} (${p.id}) ${effect}.`]);
+        });
+      });
+  }
 }

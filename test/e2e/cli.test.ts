@@ -245,6 +245,14 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     expectOneLineFailure(again, 'PACKAGE_NOT_FOUND');
     expect(readdirSync(join(ws.dataDir, 'content', 'packages'))).toHaveLength(1);
     expect(readdirSync(join(ws.dataDir, 'content', 'staging'))).toEqual([]);
+
+    const archived = await runCli(ws, ['package', 'archive', p.id, '--json']);
+    expectOk(archived);
+    expect(parseJson<{ status: string }>(archived).status).toBe('archived');
+    const [restored, missing] = await Promise.all([runCli(ws, ['package', 'unarchive', p.id]), runCli(ws, ['package', 'archive', 'pkg_nope'])]);
+    expectOk(restored);
+    expect(restored.stdout).toContain('is back in the content picker');
+    expectOneLineFailure(missing, 'PACKAGE_NOT_FOUND');
   });
 });
 
