@@ -157,7 +157,7 @@
         }
         api = cfg.family === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
         api.loadFromFlattenedJSON(data.cmi);
-        var session = { id: id, api: api, terminated: false, onTerminated: null };
+        var session = { id: id, session: data.session, api: api, terminated: false, onTerminated: null };
         api.on(cfg.family === '1.2' ? 'LMSFinish' : 'Terminate', function () {
           session.terminated = true;
           // The terminate commit is a beacon: look again once it has surely arrived.
@@ -197,6 +197,22 @@
         .then(function (next) { if (next.playUrl) window.location.replace(next.playUrl); });
     }
   });
+
+  // Tokens live COURSEPORT_PLAYER_TOKEN_TTL_SECONDS: a page left open longer trades them for
+  // fresh ones well before they expire, including the commit URL of the SCO that is running.
+  function renew() {
+    fetch(cfg.api + '/renew', { method: 'POST', cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (t) {
+        if (!t || typeof t.api !== 'string' || typeof t.contentBase !== 'string') return;
+        cfg.api = t.api;
+        cfg.contentBase = t.contentBase;
+        var s = current;
+        if (s && !s.terminated) s.api.settings = { lmsCommitUrl: cfg.api + '/sco/' + encodeURIComponent(s.id) + '/commit?session=' + s.session };
+      })
+      .catch(function () { /* the next renewal tries again */ });
+  }
+  if (cfg.renewEveryMs > 0) setInterval(renew, cfg.renewEveryMs);
 
   // Leaving the page: SCOs that handle beforeunload have finished already; for the others
   // the runtime's terminate commit goes out now, as a beacon (text/plain, token in the URL).

@@ -22,7 +22,8 @@ const LAUNCH_ERRORS: TokenErrors = {
 export class LaunchTokens {
   constructor(
     private readonly key: Buffer,
-    private readonly ttlMs: number,
+    /** How long an issued token stays valid. */
+    readonly ttlMs: number,
     private readonly errors: TokenErrors = LAUNCH_ERRORS,
   ) {}
 

@@ -15,6 +15,8 @@ export interface PlayerConfig {
   readonly api: string;
   /** Base of the package files: /content/<content token>/. */
   readonly contentBase: string;
+  /** How often the page trades its tokens for fresh ones (POST <api>/renew), so a long session keeps committing. */
+  readonly renewEveryMs: number;
   readonly start: string;
   readonly scos: readonly PlayerSco[];
   /** Content dispatch: relay the attempt's status to the launcher in the LMS window (see docs/dispatch.md). */

@@ -159,6 +159,21 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     expect((await api('GET', `/api/v1/dispatches/${d.id}`)).json<DispatchJson>().counts).toEqual({ registrations: 1, launches: 2, refused: 0 });
   });
 
+  it("renews an open player's tokens only while the dispatch may still be played", async () => {
+    const d = await newDispatch();
+    const cfg = playerConfig(await launchOf(d, 'renewer'));
+    const renew = () => h.app.inject({ method: 'POST', url: `${cfg.api}/renew` });
+    expect((await renew()).statusCode).toBe(200);
+    await api('PATCH', `/api/v1/dispatches/${d.id}`, { enabled: false });
+    const disabled = await renew();
+    expect(disabled.statusCode).toBe(403);
+    expect(disabled.json<{ error: string }>().error).toBe('DISPATCH_DISABLED');
+    await api('PATCH', `/api/v1/dispatches/${d.id}`, { enabled: true, expiresAt: '2020-01-01' });
+    expect((await renew()).json<{ error: string }>().error).toBe('DISPATCH_EXPIRED');
+    await api('PATCH', `/api/v1/dispatches/${d.id}`, { expiresAt: null });
+    expect((await renew()).statusCode).toBe(200);
+  });
+
   it('shows a refusal in the course frame, serves no content, and counts it for the admin', async () => {
     const d = await newDispatch();
     const { config } = await exportAndImport(d.id);

@@ -104,8 +104,18 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       expect(questions).toBeGreaterThanOrEqual(10);
       // The SCO reports its session time in whole seconds: let a minute pass for it.
       await course.page.clock.fastForward('01:00');
+      // A player left open for a quarter of its token lifetime trades its tokens for fresh ones,
+      // and the running SCO's commits follow (a session longer than a token keeps committing).
+      const commits: string[] = [];
+      course.page.on('request', (r) => {
+        if (r.url().includes('/commit?')) commits.push(new URL(r.url()).pathname);
+      });
+      const renewal = course.page.waitForResponse((r) => r.url().endsWith('/renew') && r.request().method() === 'POST', { timeout: WAIT_MS });
+      await course.page.clock.fastForward('03:00:00');
+      const fresh = (await (await renewal).json()) as { api: string };
       // The SCO reports its results on LMSFinish: Exit (the course reached its end, so no prompt).
       await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
+      await expect.poll(() => commits.at(-1) ?? '', { timeout: WAIT_MS }).toMatch(new RegExp(`^${fresh.api}/sco/item_1/commit$`));
 
       await expect
         .poll(attemptPoll('rl-golf12', 'learner-1'), { timeout: WAIT_MS })

@@ -229,6 +229,43 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
       expect(errorCode(res.body)).toBe('PACKAGE_NOT_FOUND');
       expect(await launches()).toBe(n);
     });
+
+    it('renews its tokens before they expire, so a player open all day keeps committing; an expired token is refused', async () => {
+      const started = h.clock.now();
+      const ttl = h.app.services.playTokens.ttlMs;
+      expect(config.renewEveryMs).toBe(Math.max(60_000, Math.floor(ttl / 4)));
+      try {
+        h.clock.set(started + ttl - 60_000);
+        const renewed = await h.app.inject({ method: 'POST', url: `${config.api}/renew` });
+        expect(renewed.statusCode, renewed.body).toBe(200);
+        expect(renewed.headers['cache-control']).toBe('no-store');
+        const fresh = renewed.json<{ api: string; contentBase: string }>();
+        expect(fresh.api).toMatch(/^\/play\/[^/]+$/);
+        expect(fresh.contentBase).toMatch(/^\/content\/[^/]+\/$/);
+
+        // Past the first tokens' lifetime: the old ones are refused, the renewed ones work.
+        h.clock.set(started + ttl + 60_000);
+        const old = await h.app.inject({ method: 'GET', url: `${config.api}/attempt` });
+        expect(old.statusCode).toBe(401);
+        expect(old.json<{ error: string }>().error).toBe('LAUNCH_TOKEN_EXPIRED');
+        expect((await h.app.inject({ method: 'POST', url: `${config.api}/renew` })).statusCode).toBe(401);
+        expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/launchpage.html` })).statusCode).toBe(403);
+        const view = await h.app.inject({ method: 'GET', url: `${fresh.api}/attempt` });
+        expect(view.statusCode, view.body).toBe(200);
+        const file = await h.app.inject({ method: 'GET', url: `${fresh.contentBase}shared/launchpage.html` });
+        expect(file.statusCode).toBe(200);
+        const load = await h.app.inject({ method: 'POST', url: `${fresh.api}/sco/item_1` });
+        expect(load.statusCode, load.body).toBe(200);
+        const commit = await h.app.inject({
+          method: 'POST',
+          url: `${fresh.api}/sco/item_1/commit?session=${load.json<{ session: number }>().session}`,
+          payload: { commitSequence: 1, 'cmi.core.lesson_location': 'page-3' },
+        });
+        expect(commit.statusCode, commit.body).toBe(200);
+      } finally {
+        h.clock.set(started);
+      }
+    });
   });
 
   it('lists every SCO of a multi-SCO package in the player, in manifest order', async () => {

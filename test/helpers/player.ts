@@ -4,6 +4,7 @@ export interface PlayerConfig {
   family: string;
   api: string;
   contentBase: string;
+  renewEveryMs: number;
   start: string;
   scos: { id: string; title: string; launchUrl: string }[];
 }

@@ -64,6 +64,7 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
       family: familyOf(manifest),
       api: `/play/${playToken}`,
       contentBase: `/content/${deps.contentTokens.issue(version.id, now)}/`,
+      renewEveryMs: renewInterval(deps),
       start,
       scos: entries.map(({ item, depth }) => ({
         id: item.identifier,
@@ -77,6 +78,28 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     },
   });
   return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+/** A quarter of the token lifetime (at least a minute): a few missed renewals still leave a valid token. */
+function renewInterval(deps: PlayRouteDeps): number {
+  return Math.max(60_000, Math.floor(Math.min(deps.playTokens.ttlMs, deps.contentTokens.ttlMs) / 4));
+}
+
+/**
+ * A content-dispatch learner's tokens are not renewed once the dispatch (or its destination) is
+ * disabled or its licence expired: open sessions end with their tokens instead of running on.
+ */
+async function refuseEndedDispatch(db: Kysely<Database>, userId: string, now: number): Promise<void> {
+  const d = await db
+    .selectFrom('dispatch_registrations as r')
+    .innerJoin('dispatches as d', 'd.id', 'r.dispatch_id')
+    .innerJoin('dispatch_destinations as t', 't.id', 'd.destination_id')
+    .select(['d.enabled as enabled', 't.enabled as destinationEnabled', 'd.expires_at as expiresAt'])
+    .where('r.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!d) return;
+  if (!Number(d.enabled) || !Number(d.destinationEnabled)) throw new AppError('DISPATCH_DISABLED', 'This course is not available at the moment.');
+  if (d.expiresAt !== null && Number(d.expiresAt) <= now) throw new AppError('DISPATCH_EXPIRED', 'The licence for this course has expired.');
 }
 
 const CONTENT_MAX_AGE_MS = 3600_000;
@@ -135,6 +158,18 @@ export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
   app.post('/play/:token/attempts', async (request, reply) => {
     const next = await deps.runtime.startNewAttempt(attemptOf(request));
     return reply.code(201).send({ attempt: next.id, playUrl: `/play/${deps.playTokens.issue(next.id, deps.clock.now())}` });
+  });
+
+  // A player open longer than a token lives trades its still-valid tokens for fresh ones; an
+  // expired token gets LAUNCH_TOKEN_EXPIRED like every other call (relaunch from the LMS).
+  app.post('/play/:token/renew', async (request, reply) => {
+    const attemptId = attemptOf(request);
+    const { attempt, version } = await deps.runtime.attemptWithVersion(attemptId);
+    const now = deps.clock.now();
+    await refuseEndedDispatch(deps.db, attempt.user_id, now);
+    return reply
+      .header('cache-control', 'no-store')
+      .send({ api: `/play/${deps.playTokens.issue(attemptId, now)}`, contentBase: `/content/${deps.contentTokens.issue(version.id, now)}/` });
   });
 
   app.post('/play/:token/sco/:sco', async (request, reply) => {
