@@ -21,6 +21,11 @@ export interface GradeWorkerOptions {
   readonly maxAgeMs: number;
 }
 
+/** How long a worker may take to find or create a link's line item before another may try (several HTTP timeouts). */
+const LINE_ITEM_CLAIM_MS = 60_000;
+/** How soon a score waiting for another worker's line item is tried again. */
+const LINE_ITEM_WAIT_MS = 2_000;
+
 export const DEFAULT_GRADE_WORKER: GradeWorkerOptions = {
   pollMs: 1000,
   leaseMs: 60_000,
@@ -150,24 +155,46 @@ export class GradeWorker {
     // A concurrent lookup of this process may have stored it meanwhile.
     const known = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
     if (known?.lineitem_url) return known.lineitem_url;
+    // Another process may be creating it right now: only the holder of the claim asks the LMS,
+    // so two processes never create two gradebook columns for one link.
+    const now = this.clock.now();
+    const claimed = await this.db
+      .updateTable('line_items')
+      .set({ claim_until: now + LINE_ITEM_CLAIM_MS })
+      .where('resource_link_id', '=', row.resource_link_id)
+      .where('lineitem_url', 'is', null)
+      .where((eb) => eb.or([eb('claim_until', 'is', null), eb('claim_until', '<=', now)]))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) {
+      const again = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      if (again?.lineitem_url) return again.lineitem_url;
+      throw new ServiceCallError('another worker is creating the line item of this link', null, LINE_ITEM_WAIT_MS);
+    }
     const link = await this.db
       .selectFrom('resource_links as r')
       .leftJoin('packages as p', 'p.id', 'r.package_id')
       .select(['r.resource_link_id as externalId', 'r.title as title', 'p.id as packageId', 'p.title as packageTitle'])
       .where('r.id', '=', row.resource_link_id)
       .executeTakeFirstOrThrow();
-    const url = await this.ags.ensureLineItem(
-      platform,
-      { ...(containerUrl ? { lineitems: containerUrl } : {}) },
-      {
-        scoreMaximum: SCORE_MAXIMUM,
-        label: link.title ?? link.packageTitle ?? 'Courseport activity',
-        resourceLinkId: link.externalId,
-        ...(link.packageId ? { resourceId: link.packageId } : {}),
-        tag: 'courseport',
-      },
-    );
-    await this.db.updateTable('line_items').set({ lineitem_url: url, updated_at: this.clock.now() }).where('resource_link_id', '=', row.resource_link_id).execute();
+    let url: string;
+    try {
+      url = await this.ags.ensureLineItem(
+        platform,
+        { ...(containerUrl ? { lineitems: containerUrl } : {}) },
+        {
+          scoreMaximum: SCORE_MAXIMUM,
+          label: link.title ?? link.packageTitle ?? 'Courseport activity',
+          resourceLinkId: link.externalId,
+          ...(link.packageId ? { resourceId: link.packageId } : {}),
+          tag: 'courseport',
+        },
+      );
+    } catch (err) {
+      // The next try (of any worker) may claim it at once.
+      await this.db.updateTable('line_items').set({ claim_until: null }).where('resource_link_id', '=', row.resource_link_id).where('lineitem_url', 'is', null).execute();
+      throw err;
+    }
+    await this.db.updateTable('line_items').set({ lineitem_url: url, claim_until: null, updated_at: this.clock.now() }).where('resource_link_id', '=', row.resource_link_id).execute();
     return url;
   }
 }

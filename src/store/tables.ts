@@ -212,6 +212,8 @@ export interface LineItemTable {
   /** The AGS scopes the platform granted (JSON array). */
   scopes: string;
   updated_at: number;
+  /** While set and in the future, one worker is creating the line item at the LMS; the others wait. */
+  claim_until?: number | null;
 }
 
 export type OutboxState = 'pending' | 'sending' | 'sent' | 'skipped' | 'dead' | 'superseded';

@@ -182,6 +182,22 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     expect(sentTo(named.id)).toHaveLength(6);
     expect(new Set(sentTo(named.id).map((s) => s.userId)).size).toBe(6);
   });
+
+  it('creates one line item when two processes deliver the first scores of a new link at once', async () => {
+    const shared = `rl-first-${dialect}`;
+    for (let i = 0; i < 4; i++) await play({ 'cmi.core.lesson_status': 'completed' }, { sub: `first-${i}`, link: shared });
+    // Two workers with their own memory, as two processes would have.
+    const a = new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 2 }, () => 0.5);
+    const b = new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 2 }, () => 0.5);
+    const items = () => [...lms.lineItems.values()].filter((li) => li.resourceLinkId === shared);
+    const delivered = () => (items()[0] ? sentTo(items()[0]!.id).length : 0);
+    for (let round = 0; round < 10 && delivered() < 4; round++) {
+      await Promise.all([a.runOnce(), b.runOnce()]);
+      h.clock.advance(60_000);
+    }
+    expect(items()).toHaveLength(1);
+    expect(new Set(sentTo(items()[0]!.id).map((s) => s.userId))).toEqual(new Set(['first-0', 'first-1', 'first-2', 'first-3']));
+  });
 });
 
 describe('grade delivery when the LMS hangs or is down', () => {

@@ -11,6 +11,7 @@ import * as m0008 from './0008-registration.js';
 // Issue 8: key lifecycle.
 import * as m0009 from './0009-key-lifecycle.js';
 // issue 10: content dispatch
+import * as m0011 from './0011-line-item-claim.js';
 import * as m0010 from './0010-dispatch.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-key-lifecycle': m0009,
   // issue 10: content dispatch
   '0010-dispatch': m0010,
+  '0011-line-item-claim': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {
