@@ -216,10 +216,20 @@ export class AdminAccounts {
     if (row && row.window_start > now - this.policy.loginWindowMs && row.failures >= this.policy.loginMaxFailures) {
       throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
     }
+    // Counted before the check (atomically), like sign-ins: parallel guesses cannot exceed the limit.
+    if ((await this.countFailure(key, now)).failures > this.policy.loginMaxFailures) {
+      throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
+    }
     const problems: string[] = [];
     if (!(await verifyPassword(current, admin.password_hash))) {
-      await this.countFailure(key, now);
       problems.push('the current password is wrong');
+    } else {
+      await this.db
+        .updateTable('admin_login_throttle')
+        .set((eb) => ({ failures: eb('failures', '-', 1) }))
+        .where('key', '=', key)
+        .where('failures', '>', 0)
+        .execute();
     }
     problems.push(...passwordProblems(next, confirm));
     if (!problems.length && next === current) problems.push('the new password must differ from the current one');

@@ -63,6 +63,24 @@ describe.each(DIALECTS)('console accounts and platform changes (%s)', (dialect) 
     expect(rows.find((r) => r.key === 'ip:192.0.2.1')?.failures ?? 0).toBe(0);
   });
 
+  it('checks at most the allowed number of current passwords when password changes arrive at once', async () => {
+    store = await openTestStore(dialect);
+    const admins = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27)), { ...POLICY, loginMaxFailures: 3 });
+    const me = await admins.create('ops@example.edu', 'a good long password');
+    const { session } = await admins.createSession(me, { ip: '192.0.2.1', userAgent: undefined });
+    // A stolen session guessing the current password in parallel.
+    const codes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => codeOf(admins.changePassword(me.id, `guess number ${i}!!`, 'a brand new password', 'a brand new password', session.idHash))),
+    );
+    expect(codes.filter((c) => c === 'VALIDATION_FAILED').length).toBeLessThanOrEqual(3);
+    expect(codes.filter((c) => c !== 'VALIDATION_FAILED').every((c) => c === 'ADMIN_LOGIN_THROTTLED')).toBe(true);
+    // After the window the right current password works, and does not count as a failure.
+    const later = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27) + POLICY.loginWindowMs + 1), { ...POLICY, loginMaxFailures: 3 });
+    await later.changePassword(me.id, 'a good long password', 'a brand new password', 'a brand new password', session.idHash);
+    const row = await store.db.selectFrom('admin_login_throttle').selectAll().where('key', '=', 'account:ops@example.edu').executeTakeFirst();
+    expect(row?.failures ?? 0).toBe(0);
+  });
+
   it('refuses a duplicate email (case-insensitively), a bad email and a short password', async () => {
     store = await openTestStore(dialect);
     const admins = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27)), POLICY);
