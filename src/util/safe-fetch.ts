@@ -54,16 +54,19 @@ export function isPublicAddress(address: string): boolean {
   return parsed.range() === PUBLIC_RANGE;
 }
 
+/** Cloud metadata services outside the link-local ranges (AWS over IPv6, Alibaba Cloud). */
+const METADATA_ADDRESSES = ['fd00:ec2::254', '100.100.100.200'].map((a) => ipaddr.parse(a).toNormalizedString());
+
 /**
- * Link-local addresses (169.254.0.0/16, fe80::/10) hold cloud metadata services and are never an
- * LMS: refused even where private networks are allowed (dynamic registration fetches a URL that
- * anyone can name).
+ * Link-local addresses (169.254.0.0/16, fe80::/10) and the other cloud metadata addresses are
+ * never an LMS: refused even where private networks are allowed (dynamic registration fetches a
+ * URL that anyone can name).
  */
 export function isLinkLocalAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  return parsed.range() === 'linkLocal';
+  return parsed.range() === 'linkLocal' || METADATA_ADDRESSES.includes(parsed.toNormalizedString());
 }
 
 function guardedLookup(

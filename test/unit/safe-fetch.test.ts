@@ -187,6 +187,8 @@ describe('createSafeFetch, private network allowed, link-local still refused', (
     expect(await reasonOf(safeFetch('http://169.254.169.254/latest/meta-data/'))).toBe('blocked-address');
     expect(await reasonOf(safeFetch('http://[::ffff:169.254.169.254]/latest/meta-data/'))).toBe('blocked-address');
     expect(await reasonOf(safeFetch('http://[fe80::1]/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://[fd00:ec2::254]/latest/meta-data/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://100.100.100.200/latest/meta-data/'))).toBe('blocked-address');
   });
 });
 
