@@ -58,6 +58,9 @@ export function redactUrl(rawUrl: string): string {
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
   for (const name of SECRET_PARAMS) if (params.has(name)) params.set(name, 'REDACTED');
+  // Dynamic registration: the LMS's configuration URL may carry its own token in its query.
+  const configUrl = params.get('openid_configuration');
+  if (configUrl?.includes('?')) params.set('openid_configuration', `${configUrl.slice(0, configUrl.indexOf('?'))}?REDACTED`);
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 

@@ -106,7 +106,8 @@ export class AdminAccounts {
 
   /**
    * Checks a sign-in. Refused without checking the password while the account or the
-   * address is over its failure limit; every failure counts against both.
+   * address is over its failure limit; every failure counts against both (counted before the
+   * password check, so that concurrent attempts cannot exceed the limit).
    */
   async login(emailInput: string, password: string, ip: string): Promise<LoginOutcome> {
     const email = normaliseEmail(emailInput).slice(0, 320);
@@ -119,22 +120,32 @@ export class AdminAccounts {
       const max = row.key.startsWith('account:') ? this.policy.loginMaxFailures : this.policy.loginMaxFailuresPerIp;
       if (row.failures >= max) return { ok: false, reason: 'throttled', retryAfterMs: row.window_start + this.policy.loginWindowMs - now };
     }
+    // The attempt counts as a failure before the (slow) password check, atomically: attempts that
+    // arrive at once cannot all pass the check above. A success takes its count back below.
+    for (const key of keys) {
+      const counted = await this.countFailure(key, now);
+      const max = key.startsWith('account:') ? this.policy.loginMaxFailures : this.policy.loginMaxFailuresPerIp;
+      if (counted.failures > max) return { ok: false, reason: 'throttled', retryAfterMs: counted.windowStart + this.policy.loginWindowMs - now };
+    }
     const admin = email ? await this.db.selectFrom('admins').selectAll().where('email', '=', email).executeTakeFirst() : undefined;
     // An unknown email costs the same scrypt work as a known one.
     const ok = await verifyPassword(password, admin?.password_hash ?? (await decoyHash()));
-    if (!admin || !ok) {
-      for (const key of keys) await this.countFailure(key, now);
-      return { ok: false, reason: 'failed' };
-    }
+    if (!admin || !ok) return { ok: false, reason: 'failed' };
     await this.db.deleteFrom('admin_login_throttle').where('key', '=', keys[0]!).execute();
+    await this.db
+      .updateTable('admin_login_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', keys[1]!)
+      .where('failures', '>', 0)
+      .execute();
     await this.db.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id).execute();
     return { ok: true, admin: { id: admin.id, email: admin.email } };
   }
 
-  /** One more failure for a key; a window that has passed starts again at 1 (one atomic upsert). */
-  private async countFailure(key: string, now: number): Promise<void> {
+  /** One more failure for a key; a window that has passed starts again at 1 (one atomic upsert). Answers the new count. */
+  private async countFailure(key: string, now: number): Promise<{ failures: number; windowStart: number }> {
     const expired = now - this.policy.loginWindowMs;
-    await this.db
+    const row = await this.db
       .insertInto('admin_login_throttle')
       .values({ key, failures: 1, window_start: now })
       .onConflict((oc) =>
@@ -143,7 +154,9 @@ export class AdminAccounts {
           window_start: sql<number>`case when admin_login_throttle.window_start <= ${expired} then ${now} else admin_login_throttle.window_start end`,
         }),
       )
-      .execute();
+      .returning(['failures', 'window_start'])
+      .executeTakeFirst();
+    return { failures: Number(row?.failures ?? 1), windowStart: Number(row?.window_start ?? now) };
   }
 
   async createSession(admin: AdminIdentity, meta: { ip: string; userAgent: string | undefined }): Promise<NewSession> {
@@ -203,10 +216,20 @@ export class AdminAccounts {
     if (row && row.window_start > now - this.policy.loginWindowMs && row.failures >= this.policy.loginMaxFailures) {
       throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
     }
+    // Counted before the check (atomically), like sign-ins: parallel guesses cannot exceed the limit.
+    if ((await this.countFailure(key, now)).failures > this.policy.loginMaxFailures) {
+      throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
+    }
     const problems: string[] = [];
     if (!(await verifyPassword(current, admin.password_hash))) {
-      await this.countFailure(key, now);
       problems.push('the current password is wrong');
+    } else {
+      await this.db
+        .updateTable('admin_login_throttle')
+        .set((eb) => ({ failures: eb('failures', '-', 1) }))
+        .where('key', '=', key)
+        .where('failures', '>', 0)
+        .execute();
     }
     problems.push(...passwordProblems(next, confirm));
     if (!problems.length && next === current) problems.push('the new password must differ from the current one');

@@ -54,14 +54,46 @@ export function isPublicAddress(address: string): boolean {
   return parsed.range() === PUBLIC_RANGE;
 }
 
+/** Cloud metadata services outside the link-local ranges (AWS over IPv6, Alibaba Cloud). */
+const METADATA_ADDRESSES = ['fd00:ec2::254', '100.100.100.200'].map((a) => ipaddr.parse(a).toNormalizedString());
+
+/**
+ * Link-local addresses (169.254.0.0/16, fe80::/10) and the other cloud metadata addresses are
+ * never an LMS: refused even where private networks are allowed (dynamic registration fetches a
+ * URL that anyone can name).
+ */
+export function isLinkLocalAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  return parsed.range() === 'linkLocal' || METADATA_ADDRESSES.includes(parsed.toNormalizedString());
+}
+
 function guardedLookup(
+  hostname: string,
+  options: { family?: number | string; all?: boolean },
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  lookupRefusing((a) => !isPublicAddress(a), hostname, options, callback);
+}
+
+function linkLocalGuardedLookup(
+  hostname: string,
+  options: { family?: number | string; all?: boolean },
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  lookupRefusing(isLinkLocalAddress, hostname, options, callback);
+}
+
+function lookupRefusing(
+  refused: (address: string) => boolean,
   hostname: string,
   options: { family?: number | string; all?: boolean },
   callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
 ): void {
   dnsLookup(hostname, { all: true, family: Number(options.family) || 0 }, (err, addresses) => {
     if (err) return callback(err, '', 0);
-    const blocked = addresses.find((a) => !isPublicAddress(a.address));
+    const blocked = addresses.find((a) => refused(a.address));
     if (blocked) {
       const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to a non-public address (${blocked.address})`);
       e.code = 'ECOURSEPORTBLOCKED';
@@ -81,7 +113,7 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
   const client = () => {
     undici ??= createRequire(import.meta.url)('undici') as typeof Undici;
     dispatcher ??= new undici.Agent({
-      connect: options.blockPrivateNetwork ? { lookup: guardedLookup } : {},
+      connect: { lookup: options.blockPrivateNetwork ? guardedLookup : linkLocalGuardedLookup },
       keepAliveTimeout: 10_000,
     });
     return { fetch: undici.fetch, dispatcher };
@@ -103,6 +135,9 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (options.blockPrivateNetwork && isIP(host) && !isPublicAddress(host)) {
       throw new OutgoingRequestError(`${url.origin} is a non-public address`, 'blocked-address');
+    }
+    if (isIP(host) && isLinkLocalAddress(host)) {
+      throw new OutgoingRequestError(`${url.origin} is a link-local address (cloud metadata), never an LMS`, 'blocked-address');
     }
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;

@@ -44,6 +44,43 @@ describe.each(DIALECTS)('console accounts and platform changes (%s)', (dialect) 
     expect(await codeOf(admins.create(winner!.email.toUpperCase(), 'x'.repeat(12)))).toBe('ADMIN_EXISTS');
   });
 
+  it('checks at most the allowed number of passwords when sign-in attempts arrive at once', async () => {
+    store = await openTestStore(dialect);
+    const admins = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27)), { ...POLICY, loginMaxFailures: 3 });
+    await admins.create('ops@example.edu', 'a good long password');
+    // A burst of guesses from many addresses: the account limit must hold, not only for sequential attempts.
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => admins.login('ops@example.edu', `guess number ${i}!!`, `198.51.100.${i}`)));
+    const checked = outcomes.filter((o) => !o.ok && o.reason === 'failed').length;
+    expect(checked).toBeLessThanOrEqual(3);
+    expect(outcomes.filter((o) => !o.ok && o.reason === 'throttled')).toHaveLength(10 - checked);
+    // The owner is throttled like any other attempt until the window ends, then signs in; a success clears the account's count.
+    expect(await admins.login('ops@example.edu', 'a good long password', '192.0.2.1')).toMatchObject({ ok: false, reason: 'throttled' });
+    const later = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27) + POLICY.loginWindowMs + 1), { ...POLICY, loginMaxFailures: 3 });
+    expect(await later.login('ops@example.edu', 'a good long password', '192.0.2.1')).toMatchObject({ ok: true });
+    const rows = await store.db.selectFrom('admin_login_throttle').selectAll().execute();
+    expect(rows.find((r) => r.key === 'account:ops@example.edu')).toBeUndefined();
+    // A success does not count against its address.
+    expect(rows.find((r) => r.key === 'ip:192.0.2.1')?.failures ?? 0).toBe(0);
+  });
+
+  it('checks at most the allowed number of current passwords when password changes arrive at once', async () => {
+    store = await openTestStore(dialect);
+    const admins = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27)), { ...POLICY, loginMaxFailures: 3 });
+    const me = await admins.create('ops@example.edu', 'a good long password');
+    const { session } = await admins.createSession(me, { ip: '192.0.2.1', userAgent: undefined });
+    // A stolen session guessing the current password in parallel.
+    const codes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => codeOf(admins.changePassword(me.id, `guess number ${i}!!`, 'a brand new password', 'a brand new password', session.idHash))),
+    );
+    expect(codes.filter((c) => c === 'VALIDATION_FAILED').length).toBeLessThanOrEqual(3);
+    expect(codes.filter((c) => c !== 'VALIDATION_FAILED').every((c) => c === 'ADMIN_LOGIN_THROTTLED')).toBe(true);
+    // After the window the right current password works, and does not count as a failure.
+    const later = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27) + POLICY.loginWindowMs + 1), { ...POLICY, loginMaxFailures: 3 });
+    await later.changePassword(me.id, 'a good long password', 'a brand new password', 'a brand new password', session.idHash);
+    const row = await store.db.selectFrom('admin_login_throttle').selectAll().where('key', '=', 'account:ops@example.edu').executeTakeFirst();
+    expect(row?.failures ?? 0).toBe(0);
+  });
+
   it('refuses a duplicate email (case-insensitively), a bad email and a short password', async () => {
     store = await openTestStore(dialect);
     const admins = new AdminAccounts(store.db, store.dialect, fixedClock(Date.UTC(2026, 10, 27)), POLICY);

@@ -113,6 +113,16 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
       const r = await c.post('/admin/login', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next });
       expect(r.headers.location).toBe('/admin');
     }
+    // A `next` that is no valid Location header (control or non-ASCII characters) must not turn
+    // a correct sign-in into a bare 500 with a session whose cookie never reached the browser.
+    for (const next of ['/admin/\r\nSet-Cookie: x=1', '/admin/\tx', '/admin/caf\u00e9', '/admin/\u2028x']) {
+      const c = new ConsoleClient(h.app);
+      const page = await c.get('/admin/login');
+      const r = await c.post('/admin/login', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next });
+      expect(r.statusCode, JSON.stringify(next)).toBe(303);
+      expect(r.headers.location).toBe('/admin');
+      expect(r.headers['set-cookie']).toBeDefined();
+    }
   });
 
   it('requires a session on every console route: GET redirects to sign-in, POST is refused', async () => {

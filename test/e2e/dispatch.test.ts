@@ -212,6 +212,26 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     expect(body.refusals.map((r) => r.code).sort()).toEqual(['DISPATCH_DISABLED', 'DISPATCH_EXPIRED', 'DISPATCH_REGISTRATION_CAP', 'DISPATCH_SECRET_INVALID']);
   });
 
+  it('keeps the internal dispatch platform out of LTI logins and out of reach of the platform API', async () => {
+    await newDispatch();
+    const row = await h.store.db.selectFrom('platforms').selectAll().where('id', '=', 'plt_courseport_dispatch').executeTakeFirstOrThrow();
+    expect(row.status).toBe('disabled');
+    // An LMS (or anyone) naming the internal issuer and client id is refused before any redirect.
+    const login = await h.app.inject({
+      method: 'GET',
+      url: '/lti/login',
+      query: { iss: row.issuer, client_id: row.client_id, login_hint: 'x', target_link_uri: `${TOOL_BASE_URL}/lti/launch` },
+    });
+    expect(login.statusCode).toBe(403);
+    expect(errorCode(login.body)).toBe('LTI_PLATFORM_DISABLED');
+    // The admin API cannot see, enable or extend it.
+    expect((await api('GET', '/api/v1/platforms/plt_courseport_dispatch')).statusCode).toBe(404);
+    expect((await api('POST', '/api/v1/platforms/plt_courseport_dispatch/enable')).statusCode).toBe(404);
+    expect((await api('POST', '/api/v1/platforms/plt_courseport_dispatch/deployments', { deploymentId: 'x' })).statusCode).toBe(404);
+    expect(((await api('GET', '/api/v1/platforms')).json<{ platforms: { id: string }[] }>()).platforms.map((p) => p.id)).not.toContain('plt_courseport_dispatch');
+    expect((await h.store.db.selectFrom('platforms').select('status').where('id', '=', 'plt_courseport_dispatch').executeTakeFirstOrThrow()).status).toBe('disabled');
+  });
+
   it('stops every copy of the package once the dispatch is deleted or its secret rotated', async () => {
     const d = await newDispatch();
     const { config } = await exportAndImport(d.id);

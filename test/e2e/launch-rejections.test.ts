@@ -361,6 +361,18 @@ describe('logs', () => {
     expect(redactUrl('/lti/home?lt=secret&x=1')).toBe('/lti/home?lt=REDACTED&x=1');
   });
 
+  it('never write a token carried in the query of a dynamic registration openid_configuration URL', async () => {
+    const { redactUrl } = await import('../../src/app.js');
+    const config = 'https://lms.example/api/lti/registration/openid-configuration?registration_token=tok-123&x=1';
+    const logged = redactUrl(`/lti/register?openid_configuration=${encodeURIComponent(config)}&registration_token=tok-456`);
+    expect(logged).not.toContain('tok-123');
+    expect(logged).not.toContain('tok-456');
+    // The LMS's address stays readable for support.
+    expect(new URLSearchParams(logged.split('?')[1]).get('openid_configuration')).toBe('https://lms.example/api/lti/registration/openid-configuration?REDACTED');
+    // Without a query nothing is hidden.
+    expect(redactUrl('/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc')).toBe('/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc');
+  });
+
   it('never write launch tokens, login hints or id_tokens', async () => {
     const h = await createHarness('sqlite');
     try {

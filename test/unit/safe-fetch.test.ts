@@ -175,6 +175,23 @@ describe('createSafeFetch, timeout', () => {
   });
 });
 
+describe('createSafeFetch, private network allowed, link-local still refused', () => {
+  // COURSEPORT_ALLOW_PRIVATE_NETWORK is for an LMS on a private network; cloud metadata services
+  // (169.254.169.254, fe80::/10) are never an LMS, and /lti/register fetches URLs anyone can name.
+  const safeFetch = createSafeFetch(options());
+  afterAll(async () => {
+    await safeFetch.close();
+  });
+
+  it('refuses link-local address literals without connecting', async () => {
+    expect(await reasonOf(safeFetch('http://169.254.169.254/latest/meta-data/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://[::ffff:169.254.169.254]/latest/meta-data/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://[fe80::1]/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://[fd00:ec2::254]/latest/meta-data/'))).toBe('blocked-address');
+    expect(await reasonOf(safeFetch('http://100.100.100.200/latest/meta-data/'))).toBe('blocked-address');
+  });
+});
+
 describe('createSafeFetch, private network blocked', () => {
   const safeFetch = createSafeFetch(options({ blockPrivateNetwork: true }));
   afterAll(async () => {

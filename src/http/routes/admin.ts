@@ -34,8 +34,9 @@ const PRE_COOKIE = 'cp_admin_pre';
 /** Sign-in and setup attempts per address and minute, before any password work (scrypt is costly on purpose). */
 const AUTH_POSTS_PER_MINUTE = 30;
 
+/** A console path to go to after sign-in; printable ASCII only, since it becomes the Location header. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000 ? next : '/admin';
+  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && /^[\x21-\x7e]*$/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000 ? next : '/admin';
 }
 
 function field(body: unknown, name: string, max = 1024): string {
