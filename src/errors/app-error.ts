@@ -95,6 +95,7 @@ export const ERROR_CATALOGUE = {
   ADMIN_LOGIN_FAILED: { status: 401, title: 'Wrong email or password' },
   ADMIN_LOGIN_THROTTLED: { status: 429, title: 'Too many failed sign-ins' },
   ADMIN_CSRF_INVALID: { status: 403, title: 'Form expired or forged' },
+  ADMIN_PAGE_ONLY: { status: 403, title: 'Console pages open only as pages' },
   ADMIN_SETUP_DONE: { status: 409, title: 'An administrator already exists' },
   ADMIN_EXISTS: { status: 409, title: 'Administrator already exists' },
   LTI_DEPLOYMENT_DISABLED: { status: 403, title: 'Deployment disabled' },

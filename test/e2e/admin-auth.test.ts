@@ -150,6 +150,23 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect(forged.statusCode).toBe(303);
   });
 
+  it('serves console pages only as pages: a script or frame of the same origin is refused, and windows are isolated', async () => {
+    h = await createHarness(dialect);
+    await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
+    const c = new ConsoleClient(h.app);
+    await c.login();
+    const asPage = await h.app.inject({ method: 'GET', url: '/admin/settings', headers: { cookie: c.jar.header(), 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' } });
+    expect(asPage.statusCode).toBe(200);
+    expect(asPage.headers['cross-origin-opener-policy']).toBe('same-origin');
+    for (const dest of ['empty', 'iframe', 'script', 'image']) {
+      const r = await h.app.inject({ method: 'GET', url: '/admin/settings', headers: { cookie: c.jar.header(), 'sec-fetch-dest': dest, 'sec-fetch-site': 'same-origin' } });
+      expect(r.statusCode, dest).toBe(403);
+      expect(r.body, dest).not.toContain('name="_csrf"');
+    }
+    // Clients that send no fetch metadata (curl, older browsers) are served as before.
+    expect((await c.get('/admin/settings')).statusCode).toBe(200);
+  });
+
   it('ends sessions after the idle limit and after the absolute limit', async () => {
     h = await createHarness(dialect, { COURSEPORT_ADMIN_SESSION_IDLE_MINUTES: '30', COURSEPORT_ADMIN_SESSION_MAX_HOURS: '2' });
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);

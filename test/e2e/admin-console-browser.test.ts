@@ -190,6 +190,34 @@ describe('the admin console in Chromium', () => {
     expect((await tool.app.services.packages.get(id)).package.status).toBe('archived');
   });
 
+  it("keeps package scripts (same origin) from reading console pages of a signed-in administrator", { timeout: 30_000 }, async () => {
+    await page.goto(`${tool.baseUrl}/admin/settings`);
+    expect(await page.locator('input[name="_csrf"]').count()).toBeGreaterThan(0);
+    // A package file open in another tab of the same browser, as a malicious SCO would be.
+    const imported = await tool.app.services.packages.importPackage(GOLF_12);
+    const sco = await context.newPage();
+    try {
+      await sco.goto(`${tool.baseUrl}/content/${tool.app.services.contentTokens.issue(imported.version.id, Date.now())}/shared/launchpage.html`);
+      const read = await sco.evaluate(`(async () => {
+        const r = await fetch('/admin/settings', { credentials: 'include' });
+        const text = await r.text();
+        return { status: r.status, leaked: text.includes('name="_csrf"') };
+      })()`);
+      expect(read).toEqual({ status: 403, leaked: false });
+      const opened = await sco.evaluate(`(async () => {
+        const w = window.open('/admin/settings');
+        await new Promise((r) => setTimeout(r, 2000));
+        try { return w && !w.closed && w.document.body.innerHTML.includes('name="_csrf"') ? 'leaked' : 'severed'; } catch (e) { return 'severed'; }
+      })()`);
+      expect(opened).toBe('severed');
+    } finally {
+      await sco.close();
+    }
+    // The administrator's own tab still works.
+    await page.reload();
+    expect(await page.locator('input[name="_csrf"]').count()).toBeGreaterThan(0);
+  });
+
   it('works without scripts: sign in, upload a package with the plain form, rotate a key', { timeout: 45_000 }, async () => {
     const plain = await browser.newContext({ javaScriptEnabled: false });
     try {

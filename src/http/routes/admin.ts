@@ -64,6 +64,15 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         if (typeof csp === 'string') {
           reply.header('content-security-policy', csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'").replace(/form-action [^;]*/, "form-action 'self'"));
         }
+        // Package files share this origin (docs/security.md). A script of theirs may neither read a
+        // console page with fetch/XHR (browsers say what a request is for: a page is a `document`)
+        // nor script a console window it opened (COOP puts that window in its own group).
+        reply.header('cross-origin-opener-policy', 'same-origin');
+        const dest = request.headers['sec-fetch-dest'];
+        if ((request.method === 'GET' || request.method === 'HEAD') && typeof dest === 'string' && dest !== 'document') {
+          request.log.warn({ path: request.url.split('?')[0], dest, site: request.headers['sec-fetch-site'] }, 'console page requested by a script or subresource: refused');
+          throw new AppError('ADMIN_PAGE_ONLY', 'Console pages open only as pages of their own, not from scripts, frames or other pages.');
+        }
         request.log.debug({ path: request.url.split('?')[0] }, 'admin console request');
       });
 
