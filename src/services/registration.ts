@@ -122,7 +122,7 @@ export class RegistrationService {
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new AppError('REGISTRATION_CONFIG_UNAVAILABLE', `The LMS answered HTTP ${res.status} for its configuration${text ? `: ${errorText(text)}` : '.'}`, {
+      throw new AppError('REGISTRATION_CONFIG_UNAVAILABLE', `The LMS answered HTTP ${res.status} for its configuration${shownError(text)}`, {
         details: { status: res.status, url: redactQuery(url), body: excerpt(text) },
         hint: 'The registration link may have expired: start the registration again from the LMS.',
       });
@@ -131,8 +131,8 @@ export class RegistrationService {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new AppError('REGISTRATION_CONFIG_INVALID', `The LMS's configuration is not JSON: ${excerpt(text) || '(empty)'}`, {
-        details: { problems: ['not JSON'], url: redactQuery(url) },
+      throw new AppError('REGISTRATION_CONFIG_INVALID', `The LMS's configuration is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`, {
+        details: { problems: ['not JSON'], url: redactQuery(url), body: excerpt(text) },
         hint: 'Ask the LMS administrator or vendor: the LMS must publish an LTI Dynamic Registration 1.0 configuration.',
       });
     }
@@ -259,7 +259,7 @@ export class RegistrationService {
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new AppError('REGISTRATION_REJECTED', `The LMS refused the registration (HTTP ${res.status})${text ? `: ${errorText(text)}` : '.'}`, {
+      throw new AppError('REGISTRATION_REJECTED', `The LMS refused the registration (HTTP ${res.status})${shownError(text)}`, {
         details: { status: res.status, body: excerpt(text) },
         hint: 'The LMS said why above. Fix it in the LMS (or ask its administrator), then start the registration again.',
       });
@@ -268,8 +268,8 @@ export class RegistrationService {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new AppError('REGISTRATION_RESPONSE_INVALID', `The LMS accepted the registration but its answer is not JSON: ${excerpt(text) || '(empty)'}`, {
-        details: { reason: 'not JSON' },
+      throw new AppError('REGISTRATION_RESPONSE_INVALID', `The LMS accepted the registration but its answer is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`, {
+        details: { reason: 'not JSON', body: excerpt(text) },
         hint: 'Ask the LMS administrator to check the tool in the LMS; the registration may need to be removed there and started again.',
       });
     }
@@ -287,15 +287,20 @@ function excerpt(text: string): string {
   return t.length > MAX_ERROR_TEXT ? `${t.slice(0, MAX_ERROR_TEXT)}…` : t;
 }
 
-/** An OAuth-style error body (`error`, `error_description`) in words; any other body as it came. */
-function errorText(text: string): string {
+/**
+ * What the page may show of an LMS's error answer: an OAuth-style error (`error`,
+ * `error_description`) in words, nothing else. This page is public and fetches URLs its caller
+ * names, so it must not echo arbitrary answers (a read proxy); the full text goes to the log
+ * (`details.body`).
+ */
+function shownError(text: string): string {
   try {
     const j = JSON.parse(text) as { error?: unknown; error_description?: unknown };
-    if (typeof j.error === 'string') return excerpt(typeof j.error_description === 'string' && j.error_description ? `${j.error} — ${j.error_description}` : j.error);
+    if (typeof j.error === 'string') return `: ${excerpt(typeof j.error_description === 'string' && j.error_description ? `${j.error} — ${j.error_description}` : j.error)}`;
   } catch {
-    // not JSON: shown as it came
+    // not JSON
   }
-  return excerpt(text);
+  return text.trim() ? ". What it answered is in Courseport's log." : '.';
 }
 
 /** A configuration URL may carry a token in its query: only the origin and path are repeated. */
