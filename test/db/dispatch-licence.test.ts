@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { cleanupExpired, DISPATCH_EVENT_RETENTION_MS } from '../../src/jobs/cleanup.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DispatchService, LaunchInput } from '../../src/dispatch/dispatch-service.js';
 import { AppError } from '../../src/errors/app-error.js';
@@ -210,5 +211,15 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     } finally {
       await services.packages.setStatus(packageId, 'active');
     }
+  });
+  it('forgets refused launches after the retention period, keeping the counts', async () => {
+    const d = await fresh({ enabled: false });
+    await refusal(launch(d, 'old-refusal'));
+    clock.advance(DISPATCH_EVENT_RETENTION_MS + DAY);
+    await refusal(launch(d, 'new-refusal'));
+    const removed = await cleanupExpired(store.db, clock.now());
+    expect(removed.dispatchEvents).toBeGreaterThanOrEqual(1);
+    expect((await svc.events(d.id)).map((e) => e.learner_id)).toEqual(['new-refusal']);
+    expect((await row(d.id)).refused_count).toBe(2);
   });
 });
