@@ -46,7 +46,7 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
                     <code safe>{e.action}</code>
                   </td>
                   <td safe>{e.target ?? ''}</td>
-                  <td>{e.details ? <code safe>{JSON.stringify(e.details)}</code> : ''}</td>
+                  <td>{e.details ? <AuditDetails details={e.details} /> : ''}</td>
                   <td safe>{e.ip ?? ''}</td>
                 </tr>
               ))}
@@ -65,5 +65,24 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
         </p>
       </div>
     </>
+  );
+}
+
+/**
+ * An entry's details as "key: value" lines that wrap inside the table (a raw JSON object on
+ * one line pushed the table out of its card); values that are not strings keep their JSON form.
+ */
+function AuditDetails(p: { details: Readonly<Record<string, unknown>> }): JSX.Element {
+  return (
+    <ul class="audit-details">
+      {Object.entries(p.details).map(([key, value]) => (
+        <li>
+          <span class="muted" safe>
+            {key}
+          </span>{' '}
+          <code safe>{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+        </li>
+      ))}
+    </ul>
   );
 }
