@@ -70,7 +70,7 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
 
 /**
  * An entry's details as "key: value" lines that wrap inside the table (a raw JSON object on
- * one line pushed the table out of its card); values that are not strings keep their JSON form.
+ * one line pushed the table out of its card).
  */
 function AuditDetails(p: { details: Readonly<Record<string, unknown>> }): JSX.Element {
   return (
@@ -80,9 +80,17 @@ function AuditDetails(p: { details: Readonly<Record<string, unknown>> }): JSX.El
           <span class="muted" safe>
             {key}
           </span>{' '}
-          <code safe>{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+          <code safe>{detailText(value)}</code>
         </li>
       ))}
     </ul>
   );
+}
+
+/** A detail value as plain text: lists joined with commas, objects as "key: value" pairs. */
+function detailText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.length === 0 ? '–' : value.map(detailText).join(', ');
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${detailText(v)}`).join(', ');
+  return JSON.stringify(value) ?? '';
 }
