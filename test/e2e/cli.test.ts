@@ -245,6 +245,12 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     expectOneLineFailure(again, 'PACKAGE_NOT_FOUND');
     expect(readdirSync(join(ws.dataDir, 'content', 'packages'))).toHaveLength(1);
     expect(readdirSync(join(ws.dataDir, 'content', 'staging'))).toEqual([]);
+
+    // Without --json: the id alone on stdout (PKG=$(courseport package import …)), the summary on stderr.
+    const plain = await runCli(ws, ['package', 'import', GOLF_12, '--package', p.id]);
+    expectOk(plain);
+    expect(plain.stdout).toBe(`${p.id}\n`);
+    expect(plain.stderr).toContain(': SCORM 1.2, version 2, 1 SCO(s)');
   });
 });
 
