@@ -87,7 +87,8 @@ export function registerKeyLifecycleCommands(keys: Command): void {
         throw new AppError('VALIDATION_FAILED', 'name the old secret with --old-secret-env VAR (or --old-secret-file PATH)');
       }
       await withContext(async ({ services }) => {
-        const r = await services.toolKeys.reencrypt(oldSecret, { actor: 'cli' });
+        // The sandbox's key is sealed under the secret too (its table exists whether or not the sandbox is on).
+        const r = await services.toolKeys.reencrypt(oldSecret, { actor: 'cli', also: (trx) => services.sandbox.reencryptKeys(oldSecret, trx) });
         output(o, r, () => [`Re-encrypted ${r.reencrypted.length} key(s) under the current COURSEPORT_SECRET; ${r.unchanged.length} already were.`]);
       });
     });

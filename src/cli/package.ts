@@ -44,10 +44,9 @@ export function registerPackageCommands(program: Command): void {
           const r = await services.packages.importPackage(zip, { title: o.title, packageId: o.package, sourceName: zip.split('/').pop() }, (p) => progress.update(p));
           progress.stop();
           await services.audit.record({ actor: 'cli', action: 'package.import', target: r.package.id, details: { version: r.version.id, title: r.package.title } });
-          output(o, { ...packageJson(r.package), version: versionJson(r.version) }, () => [
-            r.package.id,
-            `${r.version.title}: SCORM ${r.version.scorm_version}, version ${r.version.version}, ${r.version.sco_count} SCO(s), ${r.version.file_count} files`,
-          ]);
+          // Only the id on stdout, as the docs promise (`PKG=$(courseport package import course.zip)`); the summary on stderr.
+          output(o, { ...packageJson(r.package), version: versionJson(r.version) }, () => [r.package.id]);
+          if (!o.json) process.stderr.write(`${r.version.title}: SCORM ${r.version.scorm_version}, version ${r.version.version}, ${r.version.sco_count} SCO(s), ${r.version.file_count} files\n`);
         } finally {
           progress.stop();
         }

@@ -105,6 +105,8 @@ export interface Config {
   readonly devDefaults: readonly string[];
 }
 
+const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -222,6 +224,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     apiRateLimitPerMinute: intVar(env, 'COURSEPORT_API_RATE_LIMIT', 600, problems, 0, 1_000_000),
   };
 
+  // walk-through fix: a misspelt level made pino stop the start with "default level:… must be included in custom levels".
+  const logLevel = env.COURSEPORT_LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`COURSEPORT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+
   const config: Config = {
     env: nodeEnv,
     baseUrl,
@@ -230,7 +236,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir,
     databaseUrl,
     secret,
-    logLevel: env.COURSEPORT_LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel,
     tls,
     trustProxy,
     lti: {

@@ -246,7 +246,14 @@ export class ToolKeyService {
    * secret. All or nothing (one transaction); keys already under the current secret are left as
    * they are, so running it twice is harmless. A key that neither secret opens aborts it.
    */
-  async reencrypt(oldSecret: string, options: { actor?: AuditEvent['actor'] } = {}): Promise<{ reencrypted: string[]; unchanged: string[] }> {
+  async reencrypt(
+    oldSecret: string,
+    options: {
+      actor?: AuditEvent['actor'];
+      /** Other keys sealed under the secret (the sandbox's), re-encrypted in the same transaction. */
+      also?: (trx: Kysely<Database>) => Promise<{ reencrypted: string[]; unchanged: string[] }>;
+    } = {},
+  ): Promise<{ reencrypted: string[]; unchanged: string[] }> {
     const oldKey = deriveKey(oldSecret, 'tool-key-encryption');
     const result = await this.withRotationLock(async (trx) => {
       const reencrypted: string[] = [];
@@ -264,6 +271,11 @@ export class ToolKeyService {
         }
         await updateToolKeyCiphertext(trx, k.kid, seal(this.encKey, plain, k.kid));
         reencrypted.push(k.kid);
+      }
+      if (options.also) {
+        const more = await options.also(trx);
+        reencrypted.push(...more.reencrypted);
+        unchanged.push(...more.unchanged);
       }
       if (options.actor) await this.options.audit?.record({ actor: options.actor, action: 'key.reencrypt', details: { reencrypted, unchanged } }, trx);
       return { reencrypted, unchanged };

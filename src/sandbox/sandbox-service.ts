@@ -197,6 +197,36 @@ export class SandboxService {
     return this.signing;
   }
 
+  /**
+   * After a change of COURSEPORT_SECRET (`courseport keys reencrypt`): re-seals the sandbox's
+   * private keys, read with the old secret, under the current one. Keys already under the
+   * current secret are left alone; a key that opens with neither throws KEY_DECRYPTION_FAILED
+   * (inside the caller's transaction `db`, so nothing changes). Without this the sandbox, on by
+   * default in development, stopped `courseport serve` from starting after the documented
+   * secret change.
+   */
+  async reencryptKeys(oldSecret: string, db: Kysely<Database> = this.db): Promise<{ reencrypted: string[]; unchanged: string[] }> {
+    const oldKey = deriveKey(oldSecret, 'sandbox-key-encryption');
+    const reencrypted: string[] = [];
+    const unchanged: string[] = [];
+    for (const row of await db.selectFrom('sandbox_keys').select(['kid', 'private_jwk_enc']).orderBy('created_at').orderBy('kid').execute()) {
+      if (opens(this.encKey, row.private_jwk_enc, row.kid)) {
+        unchanged.push(row.kid);
+        continue;
+      }
+      let plain: string;
+      try {
+        plain = open(oldKey, row.private_jwk_enc, row.kid);
+      } catch (cause) {
+        throw new AppError('KEY_DECRYPTION_FAILED', `sandbox key ${row.kid} opens with neither the old nor the current secret; nothing was changed`, { cause });
+      }
+      await db.updateTable('sandbox_keys').set({ private_jwk_enc: seal(this.encKey, plain, row.kid) }).where('kid', '=', row.kid).execute();
+      reencrypted.push(row.kid);
+    }
+    this.signing = undefined;
+    return { reencrypted, unchanged };
+  }
+
   async jwks(): Promise<{ keys: JWK[] }> {
     await this.signingKey();
     const rows = await this.db.selectFrom('sandbox_keys').select('public_jwk').orderBy('created_at').execute();
@@ -575,5 +605,14 @@ export class SandboxService {
         roles: rolesOf(m),
       })),
     };
+  }
+}
+
+function opens(key: Buffer, sealed: string, aad: string): boolean {
+  try {
+    open(key, sealed, aad);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -138,8 +138,13 @@ export class AdminAccounts {
       .where('key', '=', keys[1]!)
       .where('failures', '>', 0)
       .execute();
-    await this.db.updateTable('admins').set({ last_login_at: now }).where('id', '=', admin.id).execute();
+    await this.recordSignIn(admin.id, now);
     return { ok: true, admin: { id: admin.id, email: admin.email } };
+  }
+
+  /** "Last sign-in" of the account: a password sign-in, and the first administrator's sign-in at setup. */
+  async recordSignIn(adminId: string, at: number = this.clock.now()): Promise<void> {
+    await this.db.updateTable('admins').set({ last_login_at: at }).where('id', '=', adminId).execute();
   }
 
   /** One more failure for a key; a window that has passed starts again at 1 (one atomic upsert). Answers the new count. */

@@ -55,6 +55,8 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect(admin.password_hash).toMatch(/^scrypt\$/);
     expect(await audit('admin.setup')).toEqual([{ actor: `admin:${ADMIN_EMAIL}`, target: admin.id }]);
     expect(await audit('admin.login')).toHaveLength(1);
+    // The setup sign-in is the account's last sign-in too (the account page showed "–").
+    expect(admin.last_login_at).toBe(h.clock.now());
 
     // Once an administrator exists, the setup form is gone and posting it is refused.
     const stranger = new ConsoleClient(h.app);

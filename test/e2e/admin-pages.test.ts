@@ -317,6 +317,22 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     expect((await c.get('/admin/audit')).body).toContain('admin.login');
   });
 
+  it('shows audit details as wrapping key/value lines, not a raw JSON object', async () => {
+    h = await createHarness(dialect);
+    const { c } = await signedIn();
+    await h.app.services.audit.record({ actor: 'cli', action: 'test.details', target: 't1', details: { issuer: 'https://lms.example.edu/<b>', count: 3, kids: ['k1', 'k2'], none: [], licence: { cap: 5, expires: null } } });
+    const body = (await c.get('/admin/audit?action=test.details')).body;
+    const cell = /<ul class="audit-details">([\s\S]*?)<\/ul>/.exec(body)?.[1];
+    expect(cell).toBeDefined();
+    expect(cell).toContain('<span class="muted">issuer</span> <code>https://lms.example.edu/&lt;b></code>');
+    expect(cell).toContain('<span class="muted">count</span> <code>3</code>');
+    expect(cell).toContain('<span class="muted">kids</span> <code>k1, k2</code>');
+    expect(cell).toContain('<span class="muted">none</span> <code>–</code>');
+    expect(cell).toContain('<span class="muted">licence</span> <code>cap: 5, expires: null</code>');
+    expect(body).not.toContain('{&#34;issuer');
+    expect(body).not.toContain('{&quot;issuer');
+  });
+
   it('shows the LTI configuration with every URL and its copy button', async () => {
     h = await createHarness(dialect);
     const { c } = await signedIn();

@@ -497,6 +497,13 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       expect(ready.statusCode).toBe(200);
       expect(ready.json()).toEqual({ status: 'ready', database: dialect });
     });
+
+    it('answers the browsers\' /favicon.ico with an empty, cacheable 204 (not a logged 404)', async () => {
+      const icon = await h.app.inject({ method: 'GET', url: '/favicon.ico' });
+      expect(icon.statusCode).toBe(204);
+      expect(icon.body).toBe('');
+      expect(icon.headers['cache-control']).toBe('public, max-age=86400');
+    });
   });
 });
 

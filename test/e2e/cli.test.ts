@@ -253,6 +253,11 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     expectOk(restored);
     expect(restored.stdout).toContain('is back in the content picker');
     expectOneLineFailure(missing, 'PACKAGE_NOT_FOUND');
+    // Without --json: the id alone on stdout (PKG=$(courseport package import …)), the summary on stderr.
+    const plain = await runCli(ws, ['package', 'import', GOLF_12, '--package', p.id]);
+    expectOk(plain);
+    expect(plain.stdout).toBe(`${p.id}\n`);
+    expect(plain.stderr).toContain(': SCORM 1.2, version 2, 1 SCO(s)');
   });
 });
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { deriveKey, open } from '../../src/keys/secret-box.js';
 import { openStore } from '../../src/store/database.js';
 import { CLI_MAIN, CLI_SECRET, createCliWorkspace, parseJson, runCli, type CliWorkspace } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
@@ -81,12 +82,29 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
     const r = await runCli(withOld, ['keys', 'reencrypt', '--old-secret-env', 'COURSEPORT_OLD_SECRET', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = parseJson<{ reencrypted: string[]; unchanged: string[] }>(r);
-    expect(out.reencrypted).toHaveLength(2);
+    // The two tool keys and the sandbox LMS's key (created when `serve` started above with the
+    // sandbox on): left under the old secret, it stopped `courseport serve` from starting.
+    const sandboxKids = await sandboxKeys((rows) => rows.map((k) => k.kid));
+    expect(sandboxKids).toHaveLength(1);
+    expect(out.reencrypted).toHaveLength(3);
+    expect(out.reencrypted).toEqual(expect.arrayContaining(sandboxKids));
     expect(out.unchanged).toEqual([]);
+    await sandboxKeys((rows) => {
+      for (const k of rows) expect(() => open(deriveKey(NEW_SECRET, 'sandbox-key-encryption'), k.private_jwk_enc, k.kid)).not.toThrow();
+    });
 
     // Running it again finds every key already opening with the new secret, and changes nothing.
     const again = parseJson<{ reencrypted: string[]; unchanged: string[] }>(await runCli(withOld, ['keys', 'reencrypt', '--old-secret-env', 'COURSEPORT_OLD_SECRET', '--json']));
     expect(again.reencrypted).toEqual([]);
-    expect(again.unchanged).toHaveLength(2);
+    expect(again.unchanged).toHaveLength(3);
   });
+
+  async function sandboxKeys<T>(fn: (rows: { kid: string; private_jwk_enc: string }[]) => T): Promise<T> {
+    const store = openStore(ws.env.COURSEPORT_DATABASE_URL ?? '');
+    try {
+      return fn(await store.db.selectFrom('sandbox_keys').select(['kid', 'private_jwk_enc']).execute());
+    } finally {
+      await store.close();
+    }
+  }
 });

@@ -164,6 +164,13 @@ describe('loadConfig: validation', () => {
     }
   });
 
+  it('refuses an unknown log level with the list of levels, instead of failing later in the logger', () => {
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_LOG_LEVEL: 'loud' })).toEqual([
+      'COURSEPORT_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ]);
+    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_LOG_LEVEL: 'debug' }, cwd).logLevel).toBe('debug');
+  });
+
   it('collects every problem at once', () => {
     const problems = problemsOf({
       COURSEPORT_SECRET: 'short',

@@ -120,6 +120,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
           return html(reply, 400, SetupPage({ csrfToken: preToken(request, reply), email, problems, code: err.code }));
         }
         const { sessionId } = await admins.createSession(admin, { ip: request.ip, userAgent: request.headers['user-agent'] });
+        // The audit log records this as a sign-in; so does the account's "Last sign-in".
+        await admins.recordSignIn(admin.id);
         await audit.record({ actor: `admin:${admin.email}`, action: 'admin.setup', target: admin.id, details: { email: admin.email }, ip: request.ip });
         await audit.record({ actor: `admin:${admin.email}`, action: 'admin.login', target: admin.id, ip: request.ip });
         request.log.warn({ admin: admin.id }, 'first administrator created from the console');

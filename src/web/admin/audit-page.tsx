@@ -46,7 +46,7 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
                     <code safe>{e.action}</code>
                   </td>
                   <td safe>{e.target ?? ''}</td>
-                  <td>{e.details ? <code safe>{JSON.stringify(e.details)}</code> : ''}</td>
+                  <td>{e.details ? <AuditDetails details={e.details} /> : ''}</td>
                   <td safe>{e.ip ?? ''}</td>
                 </tr>
               ))}
@@ -66,4 +66,31 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
       </div>
     </>
   );
+}
+
+/**
+ * An entry's details as "key: value" lines that wrap inside the table (a raw JSON object on
+ * one line pushed the table out of its card).
+ */
+function AuditDetails(p: { details: Readonly<Record<string, unknown>> }): JSX.Element {
+  return (
+    <ul class="audit-details">
+      {Object.entries(p.details).map(([key, value]) => (
+        <li>
+          <span class="muted" safe>
+            {key}
+          </span>{' '}
+          <code safe>{detailText(value)}</code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** A detail value as plain text: lists joined with commas, objects as "key: value" pairs. */
+function detailText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.length === 0 ? '–' : value.map(detailText).join(', ');
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${detailText(v)}`).join(', ');
+  return JSON.stringify(value) ?? '';
 }
