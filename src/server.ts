@@ -64,7 +64,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   print(`  OIDC login initiation  ${b}/lti/login`);
   print(`  Redirect / launch URL  ${b}/lti/launch`);
   print(`  Admin console          ${b}/admin`);
-  print(`  Admin API              ${b}/api/v1  (token: courseport admin token create; OpenAPI at ${b}/api/docs)`);
+  print(`  Admin API              ${b}/api/v1  (token: npm run --silent courseport -- admin token create; OpenAPI at ${b}/api/docs)`);
   print(`  Health                 ${b}/healthz, ${b}/readyz`);
   print(`  Dynamic registration   ${b}/lti/register   (Canvas JSON: ${b}/lti/config/canvas.json)`);
   if (config.sandbox) {
@@ -73,7 +73,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   }
   if ((await app.services.admins.count()) === 0) {
     print('');
-    print(`No administrator yet: open ${b}/admin to create the first one (or run courseport admin create --email …).`);
+    print(`No administrator yet: open ${b}/admin to create the first one (or run: npm run --silent courseport -- admin create --email …).`);
   }
   if (config.devDefaults.length) {
     print('');
