@@ -32,7 +32,7 @@ export class PreparedQuery<R> {
     private readonly build: (db: Kysely<Database>) => Compilable<R>,
   ) {}
 
-  run(db: Kysely<Database>, ...args: unknown[]): Promise<QueryResult<R>> {
+  async run(db: Kysely<Database>, ...args: unknown[]): Promise<QueryResult<R>> {
     const c = this.compiledFor(db);
     const parameters = new Array<unknown>(c.positions.length);
     for (let i = 0; i < c.positions.length; i++) {
