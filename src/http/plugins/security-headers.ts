@@ -202,18 +202,19 @@ type HeaderMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?:
  * (helmet without a CSP nonce); it must finish synchronously.
  */
 export function recordHeaders(middleware: HeaderMiddleware): { readonly set: readonly (readonly [string, string])[]; readonly remove: readonly string[] } {
-  const set = new Map<string, string>();
+  // By lower-cased name; the name is replayed as the middleware spelled it.
+  const set = new Map<string, readonly [string, string]>();
   const remove: string[] = [];
   const res = {
     setHeader(name: string, value: string | number | readonly string[]) {
-      set.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+      set.set(name.toLowerCase(), [name, Array.isArray(value) ? value.join(', ') : String(value)]);
       return res;
     },
     removeHeader(name: string) {
       set.delete(name.toLowerCase());
-      remove.push(name.toLowerCase());
+      remove.push(name);
     },
-    getHeader: (name: string) => set.get(name.toLowerCase()),
+    getHeader: (name: string) => set.get(name.toLowerCase())?.[1],
   };
   let finished = false;
   middleware({ headers: {} } as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
@@ -221,7 +222,7 @@ export function recordHeaders(middleware: HeaderMiddleware): { readonly set: rea
     finished = true;
   });
   if (!finished) throw new Error('the header middleware did not finish synchronously');
-  return { set: [...set], remove };
+  return { set: [...set.values()], remove };
 }
 
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
