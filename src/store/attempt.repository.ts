@@ -1,5 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Attempt, Database, ScoRuntime } from './tables.js';
+import { arg, PreparedQuery } from './prepared.js';
+
+/** Read by every launch of a resource link (compiled once, prepared.ts). */
+const packageOfLink = new PreparedQuery('findResourceLinkPackageId', (db) => db.selectFrom('resource_links').select('package_id').where('id', '=', arg(0)));
 
 export async function findLatestAttempt(db: Kysely<Database>, resourceLinkId: string, userId: string): Promise<Attempt | undefined> {
   return db
@@ -62,6 +66,6 @@ export async function bindResourceLinkPackage(db: Kysely<Database>, resourceLink
 }
 
 export async function findResourceLinkPackageId(db: Kysely<Database>, resourceLinkId: string): Promise<string | null> {
-  const row = await db.selectFrom('resource_links').select('package_id').where('id', '=', resourceLinkId).executeTakeFirst();
+  const row = await packageOfLink.first(db, resourceLinkId);
   return row?.package_id ?? null;
 }

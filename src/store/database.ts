@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type LogEvent, type SqliteDatabase } from 'kysely';
 import { createRequire } from 'node:module';
 import type pgTypes from 'pg';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
@@ -30,6 +30,8 @@ export interface OpenOptions {
   /** PostgreSQL schema to use (tests isolate themselves in their own schema). */
   readonly pgSchema?: string;
   readonly pgPoolSize?: number;
+  /** Called for every statement run, BEGIN and COMMIT included (tests count the statements of a launch). */
+  readonly log?: (event: LogEvent) => void;
 }
 
 export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
@@ -41,7 +43,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     conn.pragma('synchronous = NORMAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), ...(options.log ? { log: options.log } : {}) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pg = loadPg();
@@ -50,7 +52,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     max: options.pgPoolSize ?? 10,
     ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 

@@ -1,66 +1,102 @@
 import type { Kysely } from 'kysely';
+import { arg, PreparedQuery } from './prepared.js';
 import type { ContextTable, Database, Launch, ResourceLinkTable, UserTable } from './tables.js';
 
 type UserFields = Omit<UserTable, 'id' | 'created_at' | 'updated_at'>;
 type ContextFields = Omit<ContextTable, 'id' | 'created_at' | 'updated_at'>;
 type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated_at' | 'package_id'>;
 
-/** Insert or refresh a user by (platform, sub); returns its id. Personal fields follow the newest launch. */
-export async function upsertUser(db: Kysely<Database>, id: string, fields: UserFields, now: number): Promise<string> {
-  const row = await db
+// Every launch runs these four: compiled once (prepared.ts).
+const upsertUserQuery = new PreparedQuery('upsertUser', (db) =>
+  db
     .insertInto('users')
-    .values({ id, ...fields, created_at: now, updated_at: now })
+    .values({ id: arg(0), platform_id: arg(1), sub: arg(2), name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), created_at: arg(8), updated_at: arg(8) })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'sub']).doUpdateSet({
-        name: fields.name,
-        given_name: fields.given_name,
-        family_name: fields.family_name,
-        email: fields.email,
-        picture: fields.picture,
-        updated_at: now,
-      }),
+      oc.columns(['platform_id', 'sub']).doUpdateSet({ name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), updated_at: arg(8) }),
     )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-export async function upsertContext(db: Kysely<Database>, id: string, fields: ContextFields, now: number): Promise<string> {
-  const row = await db
+    .returning('id'),
+);
+const upsertContextQuery = new PreparedQuery('upsertContext', (db) =>
+  db
     .insertInto('contexts')
-    .values({ id, ...fields, created_at: now, updated_at: now })
-    .onConflict((oc) =>
-      oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({
-        label: fields.label,
-        title: fields.title,
-        types: fields.types,
-        updated_at: now,
-      }),
-    )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
-
-export async function upsertResourceLink(db: Kysely<Database>, id: string, fields: ResourceLinkFields, now: number): Promise<string> {
-  const row = await db
+    .values({ id: arg(0), platform_id: arg(1), deployment_id: arg(2), context_id: arg(3), label: arg(4), title: arg(5), types: arg(6), created_at: arg(7), updated_at: arg(7) })
+    .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: arg(4), title: arg(5), types: arg(6), updated_at: arg(7) }))
+    .returning('id'),
+);
+const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db) =>
+  db
     .insertInto('resource_links')
-    .values({ id, ...fields, created_at: now, updated_at: now })
+    .values({
+      id: arg(0),
+      platform_id: arg(1),
+      deployment_id: arg(2),
+      context_id: arg(3),
+      resource_link_id: arg(4),
+      title: arg(5),
+      description: arg(6),
+      created_at: arg(7),
+      updated_at: arg(7),
+    })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({
-        context_id: fields.context_id,
-        title: fields.title,
-        description: fields.description,
-        updated_at: now,
-      }),
+      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({ context_id: arg(3), title: arg(5), description: arg(6), updated_at: arg(7) }),
     )
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
+    .returning('id'),
+);
+const insertLaunchQuery = new PreparedQuery('insertLaunch', (db) =>
+  db.insertInto('launches').values({
+    id: arg(0),
+    platform_id: arg(1),
+    deployment_id: arg(2),
+    user_id: arg(3),
+    context_id: arg(4),
+    resource_link_id: arg(5),
+    message_type: arg(6),
+    roles: arg(7),
+    claims: arg(8),
+    created_at: arg(9),
+    expires_at: arg(10),
+    responded_at: arg(11),
+  }),
+);
+
+function returnedId(rows: readonly { id: string }[], table: string): string {
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error(`the upsert into ${table} returned no row`);
+  return id;
 }
 
-export async function insertLaunch(db: Kysely<Database>, launch: Launch): Promise<void> {
-  await db.insertInto('launches').values(launch).execute();
+/** Insert or refresh a user by (platform, sub); returns its id. Personal fields follow the newest launch. */
+export async function upsertUser(db: Kysely<Database>, id: string, f: UserFields, now: number): Promise<string> {
+  const { rows } = await upsertUserQuery.run(db, id, f.platform_id, f.sub, f.name, f.given_name, f.family_name, f.email, f.picture, now);
+  return returnedId(rows, 'users');
+}
+
+export async function upsertContext(db: Kysely<Database>, id: string, f: ContextFields, now: number): Promise<string> {
+  const { rows } = await upsertContextQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.label, f.title, f.types, now);
+  return returnedId(rows, 'contexts');
+}
+
+export async function upsertResourceLink(db: Kysely<Database>, id: string, f: ResourceLinkFields, now: number): Promise<string> {
+  const { rows } = await upsertResourceLinkQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.resource_link_id, f.title, f.description, now);
+  return returnedId(rows, 'resource_links');
+}
+
+export async function insertLaunch(db: Kysely<Database>, l: Launch): Promise<void> {
+  await insertLaunchQuery.run(
+    db,
+    l.id,
+    l.platform_id,
+    l.deployment_id,
+    l.user_id,
+    l.context_id,
+    l.resource_link_id,
+    l.message_type,
+    l.roles,
+    l.claims,
+    l.created_at,
+    l.expires_at,
+    l.responded_at,
+  );
 }
 
 export interface LaunchView {

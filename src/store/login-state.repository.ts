@@ -1,12 +1,33 @@
 import type { Kysely } from 'kysely';
+import { arg, PreparedQuery } from './prepared.js';
 import type { Database, LoginState } from './tables.js';
 
-export async function insertLoginState(db: Kysely<Database>, state: LoginState): Promise<void> {
-  await db.insertInto('login_states').values(state).execute();
+// The login and launch hot path: compiled once (prepared.ts).
+const insertState = new PreparedQuery('insertLoginState', (db) =>
+  db.insertInto('login_states').values({
+    state: arg(0),
+    nonce: arg(1),
+    platform_id: arg(2),
+    target_link_uri: arg(3),
+    created_at: arg(4),
+    expires_at: arg(5),
+    consumed_at: arg(6),
+    storage_target: arg(7),
+    storage_proof: arg(8),
+    resume_params: arg(9),
+  }),
+);
+const findState = new PreparedQuery('findLoginState', (db) => db.selectFrom('login_states').selectAll().where('state', '=', arg(0)));
+const consumeState = new PreparedQuery('consumeLoginState', (db) =>
+  db.updateTable('login_states').set({ consumed_at: arg(0) }).where('state', '=', arg(1)).where('consumed_at', 'is', null).where('expires_at', '>', arg(2)),
+);
+
+export async function insertLoginState(db: Kysely<Database>, s: LoginState): Promise<void> {
+  await insertState.run(db, s.state, s.nonce, s.platform_id, s.target_link_uri, s.created_at, s.expires_at, s.consumed_at, s.storage_target, s.storage_proof, s.resume_params);
 }
 
 export async function findLoginState(db: Kysely<Database>, state: string): Promise<LoginState | undefined> {
-  return db.selectFrom('login_states').selectAll().where('state', '=', state).executeTakeFirst();
+  return (await findState.first(db, state)) as LoginState | undefined;
 }
 
 export async function findLoginStateByNonce(db: Kysely<Database>, nonce: string): Promise<LoginState | undefined> {
@@ -19,14 +40,8 @@ export async function findLoginStateByNonce(db: Kysely<Database>, nonce: string)
  * writer on SQLite). Returns false when the state was already consumed or expired.
  */
 export async function consumeLoginState(db: Kysely<Database>, state: string, now: number): Promise<boolean> {
-  const result = await db
-    .updateTable('login_states')
-    .set({ consumed_at: now })
-    .where('state', '=', state)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const result = await consumeState.run(db, now, state, now);
+  return Number(result.numAffectedRows) === 1;
 }
 
 /**

@@ -1,5 +1,15 @@
 import type { Kysely } from 'kysely';
+import { arg, PreparedQuery } from './prepared.js';
 import type { Database, Deployment, NewPlatform, Platform, PlatformUpdate } from './tables.js';
+
+// Read by every login and launch: compiled once (prepared.ts).
+const platformById = new PreparedQuery('findPlatformById', (db) => db.selectFrom('platforms').selectAll().where('id', '=', arg(0)));
+const platformByIssuerAndClient = new PreparedQuery('findPlatform', (db) =>
+  db.selectFrom('platforms').selectAll().where('issuer', '=', arg(0)).where('client_id', '=', arg(1)),
+);
+const deploymentOf = new PreparedQuery('findDeployment', (db) =>
+  db.selectFrom('deployments').selectAll().where('platform_id', '=', arg(0)).where('deployment_id', '=', arg(1)),
+);
 
 export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform): Promise<void> {
   await db.insertInto('platforms').values(platform).execute();
@@ -7,7 +17,7 @@ export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform
 
 export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
   if (id === DISPATCH_PLATFORM_ID) return undefined;
-  return db.selectFrom('platforms').selectAll().where('id', '=', id).executeTakeFirst();
+  return (await platformById.first(db, id)) as Platform | undefined;
 }
 
 export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string): Promise<Platform[]> {
@@ -15,7 +25,7 @@ export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string
 }
 
 export async function findPlatform(db: Kysely<Database>, issuer: string, clientId: string): Promise<Platform | undefined> {
-  return db.selectFrom('platforms').selectAll().where('issuer', '=', issuer).where('client_id', '=', clientId).executeTakeFirst();
+  return (await platformByIssuerAndClient.first(db, issuer, clientId)) as Platform | undefined;
 }
 
 /**
@@ -37,12 +47,7 @@ export async function insertDeployment(db: Kysely<Database>, deployment: Deploym
 }
 
 export async function findDeployment(db: Kysely<Database>, platformId: string, deploymentId: string): Promise<Deployment | undefined> {
-  return db
-    .selectFrom('deployments')
-    .selectAll()
-    .where('platform_id', '=', platformId)
-    .where('deployment_id', '=', deploymentId)
-    .executeTakeFirst();
+  return (await deploymentOf.first(db, platformId, deploymentId)) as Deployment | undefined;
 }
 
 export async function listDeployments(db: Kysely<Database>, platformId: string): Promise<Deployment[]> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { migrateToLatest, openStore, type Dialect, type Store } from '../../src/store/database.js';
+import { migrateToLatest, openStore, type Dialect, type OpenOptions, type Store } from '../../src/store/database.js';
 
 /** SQLite always; PostgreSQL when COURSEPORT_TEST_PG_URL is set (.ci/run sets it). */
 export const PG_URL = process.env.COURSEPORT_TEST_PG_URL;
@@ -14,10 +14,10 @@ export interface TestStore extends Store {
 }
 
 /** A fresh, migrated database of the given dialect, isolated from every other test. */
-export async function openTestStore(dialect: Dialect, options: { migrate?: boolean } = {}): Promise<TestStore> {
+export async function openTestStore(dialect: Dialect, options: { migrate?: boolean; log?: OpenOptions['log'] } = {}): Promise<TestStore> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'courseport-test-'));
-    const store = openStore(`sqlite:${join(dir, 'test.db')}`);
+    const store = openStore(`sqlite:${join(dir, 'test.db')}`, options.log ? { log: options.log } : {});
     if (options.migrate !== false) await migrateToLatest(store);
     return {
       ...store,
@@ -33,7 +33,7 @@ export async function openTestStore(dialect: Dialect, options: { migrate?: boole
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const store = openStore(PG_URL, { pgSchema: schema, pgPoolSize: 5 });
+  const store = openStore(PG_URL, { pgSchema: schema, pgPoolSize: 5, ...(options.log ? { log: options.log } : {}) });
   if (options.migrate !== false) await migrateToLatest(store);
   return {
     ...store,

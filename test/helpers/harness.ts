@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { build, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import type { Dialect } from '../../src/store/database.js';
+import type { Dialect, OpenOptions } from '../../src/store/database.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { SimulatedPlatform, type MintOptions } from '../platform/simulated-platform.js';
 import { openTestStore, type TestStore } from './dialects.js';
@@ -70,8 +70,12 @@ export interface Harness {
 }
 
 /** A Courseport app on a fresh database with one simulated platform registered. */
-export async function createHarness(dialect: Dialect, env: Record<string, string> = {}, options: { registerPlatform?: boolean } = {}): Promise<Harness> {
-  const store = await openTestStore(dialect);
+export async function createHarness(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: { registerPlatform?: boolean; log?: OpenOptions['log'] } = {},
+): Promise<Harness> {
+  const store = await openTestStore(dialect, options.log ? { log: options.log } : {});
   const platform = await SimulatedPlatform.start();
   const clock = fixedClock(Date.UTC(2026, 10, 26, 12, 0, 0));
   platform.nowSec = () => Math.floor(clock.now() / 1000);

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { Kysely } from 'kysely';
@@ -56,6 +57,10 @@ export interface FrameAncestorsOptions {
  */
 export class FrameAncestors {
   private sources: string[] = [];
+  /** `sources` as a set, for the per-launch membership checks. */
+  private known = new Set<string>();
+  /** Each platform's origins by issuer and auth URL: a launch does not parse its URLs again. */
+  private readonly originsOf = new Map<string, readonly string[]>();
   private loadedAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<void> | undefined;
   private header = '';
@@ -89,12 +94,21 @@ export class FrameAncestors {
    * frames this launch lives (a Canvas or Blackboard customer domain, say).
    */
   admit(platform: { issuer: string; auth_url: string }, launchOrigins: readonly string[] = []): string {
-    const missing = platformOrigins(platform).filter((o) => !this.sources.includes(o));
+    const key = `${platform.issuer}\n${platform.auth_url}`;
+    let origins = this.originsOf.get(key);
+    if (!origins) {
+      // Registrations are few; the bound only guards against unbounded growth.
+      if (this.originsOf.size >= 1000) this.originsOf.clear();
+      origins = platformOrigins(platform);
+      this.originsOf.set(key, origins);
+    }
+    const missing = origins.filter((o) => !this.known.has(o));
     if (missing.length) {
-      this.sources = [...this.sources, ...missing];
+      this.setSources([...this.sources, ...missing]);
       this.build();
     }
-    const extra = launchOrigins.filter((o) => !this.sources.includes(o) && !this.options.extra.includes(o));
+    if (launchOrigins.length === 0) return this.header;
+    const extra = launchOrigins.filter((o) => !this.known.has(o) && !this.options.extra.includes(o));
     return extra.length ? `${this.header} ${extra.join(' ')}` : this.header;
   }
 
@@ -105,9 +119,14 @@ export class FrameAncestors {
 
   private async load(): Promise<void> {
     const rows = await this.db.selectFrom('platforms').select(['issuer', 'auth_url']).where('status', '=', 'active').execute();
-    this.sources = [...new Set(rows.flatMap(platformOrigins))].sort();
+    this.setSources([...new Set(rows.flatMap(platformOrigins))].sort());
     this.loadedAt = this.clock.now();
     this.build();
+  }
+
+  private setSources(sources: string[]): void {
+    this.sources = sources;
+    this.known = new Set(sources);
   }
 
   private build(): void {
@@ -175,6 +194,37 @@ function forwardedHttp(request: FastifyRequest): boolean {
   return proto.split(',')[0]?.trim().toLowerCase() === 'http';
 }
 
+type HeaderMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * The headers a middleware sets and removes, recorded by running it once against a stand-in
+ * response. Only for middlewares whose headers depend on their options, not on the request
+ * (helmet without a CSP nonce); it must finish synchronously.
+ */
+export function recordHeaders(middleware: HeaderMiddleware): { readonly set: readonly (readonly [string, string])[]; readonly remove: readonly string[] } {
+  // By lower-cased name; the name is replayed as the middleware spelled it.
+  const set = new Map<string, readonly [string, string]>();
+  const remove: string[] = [];
+  const res = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      set.set(name.toLowerCase(), [name, Array.isArray(value) ? value.join(', ') : String(value)]);
+      return res;
+    },
+    removeHeader(name: string) {
+      set.delete(name.toLowerCase());
+      remove.push(name);
+    },
+    getHeader: (name: string) => set.get(name.toLowerCase())?.[1],
+  };
+  let finished = false;
+  middleware({ headers: {} } as IncomingMessage, res as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error(String(err));
+    finished = true;
+  });
+  if (!finished) throw new Error('the header middleware did not finish synchronously');
+  return { set: [...set.values()], remove };
+}
+
 export function registerSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   const base = baseCsp(options.https);
   const fixed: Record<Exclude<FramePolicy, 'lms'>, string> = {
@@ -183,47 +233,49 @@ export function registerSecurityHeaders(app: FastifyInstance, options: SecurityH
     none: `${base}; frame-ancestors 'none'`,
     any: `${base}; frame-ancestors *`,
   };
-  // Helmet for the rest (X-Content-Type-Options, Referrer-Policy: no-referrer, HSTS, ...), built once.
-  const helmetHeaders = helmet({
+  // Helmet for the rest (X-Content-Type-Options, Referrer-Policy: no-referrer, HSTS, ...): its
+  // middleware is run once here and what it sets is replayed per request (no per-request helmet call).
+  const helmetHeaders = recordHeaders(helmet({
     contentSecurityPolicy: false,
     frameguard: false,
     crossOriginEmbedderPolicy: false,
     crossOriginOpenerPolicy: false,
     hsts: options.https ? { maxAge: 31536000 } : false,
-  });
-    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+  }));
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     // Behind a trusted proxy, a client that reached the proxy over http is sent to https. Only on
     // an explicit `X-Forwarded-Proto: http`: a proxy that sends no header must not cause a loop.
     if (options.trustProxy && options.https && forwardedHttp(request) && !request.url.startsWith('/healthz') && !request.url.startsWith('/readyz')) {
       reply.code(308).header('location', `${options.baseUrl}${request.url}`).send();
       return;
     }
-    helmetHeaders(request.raw, reply.raw, (err?: unknown) => {
-      if (err) return done(err instanceof Error ? err : new Error(String(err)));
-      const policy = framePolicyOf(request.url);
-      if (policy !== 'lms') {
-        reply.raw.setHeader('content-security-policy', fixed[policy]);
-        // Older browsers without CSP level 2 still honour X-Frame-Options.
-        if (policy === 'none') reply.raw.setHeader('x-frame-options', 'DENY');
-        return done();
-      }
-      const csp = options.frameAncestors.lmsCsp();
-      if (typeof csp === 'string') {
-        reply.raw.setHeader('content-security-policy', csp);
-        return done();
-      }
-      csp.then(
-        (value) => {
-          reply.raw.setHeader('content-security-policy', value);
-          done();
-        },
-        (e: unknown) => {
-          request.log.error({ err: e }, 'could not read the platforms for frame-ancestors; sending frame-ancestors self');
-          reply.raw.setHeader('content-security-policy', fixed.self);
-          done();
-        },
-      );
-    });
+    // Helmet's headers, set from the list recorded at start (they never depend on the request).
+    const raw = reply.raw;
+    for (let i = 0; i < helmetHeaders.set.length; i++) raw.setHeader(helmetHeaders.set[i]![0], helmetHeaders.set[i]![1]);
+    for (let i = 0; i < helmetHeaders.remove.length; i++) raw.removeHeader(helmetHeaders.remove[i]!);
+    const policy = framePolicyOf(request.url);
+    if (policy !== 'lms') {
+      raw.setHeader('content-security-policy', fixed[policy]);
+      // Older browsers without CSP level 2 still honour X-Frame-Options.
+      if (policy === 'none') raw.setHeader('x-frame-options', 'DENY');
+      return done();
+    }
+    const csp = options.frameAncestors.lmsCsp();
+    if (typeof csp === 'string') {
+      raw.setHeader('content-security-policy', csp);
+      return done();
+    }
+    csp.then(
+      (value) => {
+        raw.setHeader('content-security-policy', value);
+        done();
+      },
+      (e: unknown) => {
+        request.log.error({ err: e }, 'could not read the platforms for frame-ancestors; sending frame-ancestors self');
+        raw.setHeader('content-security-policy', fixed.self);
+        done();
+      },
+    );
   });
 
   if (options.https) {

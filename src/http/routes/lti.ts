@@ -184,8 +184,12 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
       const raw = result.claims.raw;
       const presentation = raw[CLAIM.LAUNCH_PRESENTATION] as { return_url?: unknown } | undefined;
       const deepLinking = raw[CLAIM.DEEP_LINKING_SETTINGS] as { deep_link_return_url?: unknown } | undefined;
-      const launchOrigins = [originOf(presentation?.return_url), originOf(deepLinking?.deep_link_return_url)].filter((o): o is string => o !== undefined);
-      reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform, [...new Set(launchOrigins)]));
+      const returnOrigin = originOf(presentation?.return_url);
+      const deepLinkOrigin = originOf(deepLinking?.deep_link_return_url);
+      const launchOrigins: string[] = [];
+      if (returnOrigin !== undefined) launchOrigins.push(returnOrigin);
+      if (deepLinkOrigin !== undefined && deepLinkOrigin !== returnOrigin) launchOrigins.push(deepLinkOrigin);
+      reply.raw.setHeader('content-security-policy', deps.frameAncestors.admit(result.platform, launchOrigins));
     }
     if (result.extension?.kind === 'play') {
       return renderPlayer(deps.play, reply, result.extension.attemptId, { progressUrl: progressUrl(deps, result.launchId, result.claims.roles) });
