@@ -49,6 +49,11 @@ function parseClaim(value: unknown): AgsEndpointClaim | undefined {
   return { scope: Array.isArray(c.scope) ? c.scope.filter((s): s is string => typeof s === 'string') : [], ...(lineitems ? { lineitems } : {}), ...(lineitem ? { lineitem } : {}) };
 }
 
+/** Instructors, content developers, administrators and teaching assistants (rosterKind). */
+export function isStaffRole(roleKind: string | null | undefined): boolean {
+  return roleKind === 'instructor' || roleKind === 'teaching-assistant';
+}
+
 /**
  * Inside the transaction that changed the attempt: when completion, success or score
  * changed and the link has a gradebook we may post to, the score becomes an outbox row.
@@ -56,6 +61,8 @@ function parseClaim(value: unknown): AgsEndpointClaim | undefined {
  */
 export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after: Attempt, now: number): Promise<string | undefined> {
   if (!gradeChanged(before, after)) return undefined;
+  // Staff trying the activity out are not graded: LMSs refuse (or file) scores for non-students.
+  if (isStaffRole(after.role_kind)) return undefined;
   const target = await trx.selectFrom('line_items').select(['platform_id', 'scopes']).where('resource_link_id', '=', after.resource_link_id).executeTakeFirst();
   if (!target || !(JSON.parse(target.scopes) as string[]).includes(AGS_SCOPE.SCORE)) return undefined;
   const user = await trx.selectFrom('users').select('sub').where('id', '=', after.user_id).executeTakeFirstOrThrow();

@@ -42,7 +42,7 @@ export async function progressRows(db: Kysely<Database>, resourceLinkId: string,
   const attempts = await db
     .selectFrom('attempts as a')
     .innerJoin('users as u', 'u.id', 'a.user_id')
-    .select(['u.id as userId', 'u.sub', 'u.name', 'u.email', 'a.number', 'a.completion', 'a.success', 'a.score_scaled', 'a.total_time_ms', 'a.last_access_at'])
+    .select(['u.id as userId', 'u.sub', 'u.name', 'u.email', 'a.number', 'a.completion', 'a.success', 'a.score_scaled', 'a.total_time_ms', 'a.last_access_at', 'a.role_kind'])
     .where('a.resource_link_id', '=', resourceLinkId)
     .orderBy('a.number', 'desc')
     .execute();
@@ -53,7 +53,8 @@ export async function progressRows(db: Kysely<Database>, resourceLinkId: string,
     .where('state', '!=', 'superseded')
     .orderBy('updated_at', 'desc')
     .execute();
-  // Who launched this link as what (their newest launch): staff previewing are not learners.
+  // Who launched this link as what: the attempt keeps it; launch rows (they expire after a few
+  // hours) tell it for attempts made before that was recorded. Staff previewing are not learners.
   const launches = await db
     .selectFrom('launches as l')
     .innerJoin('users as u', 'u.id', 'l.user_id')
@@ -78,7 +79,7 @@ export async function progressRows(db: Kysely<Database>, resourceLinkId: string,
   const subs = new Map<string, { name: string | null; email: string | null; status: string }>();
   for (const m of members) if (linkScope.size === 0 || linkScope.has(m.user_sub)) subs.set(m.user_sub, { name: m.name, email: m.email, status: m.status });
   for (const a of attempts) {
-    if (subs.has(a.sub) || staff.has(a.sub) || (launchedAs.get(a.sub) ?? 'learner') !== 'learner') continue;
+    if (subs.has(a.sub) || staff.has(a.sub) || (a.role_kind ?? launchedAs.get(a.sub) ?? 'learner') !== 'learner') continue;
     subs.set(a.sub, { name: a.name, email: a.email, status: 'Launched' });
   }
 

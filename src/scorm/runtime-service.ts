@@ -85,7 +85,7 @@ export class RuntimeService {
    */
   async openAttempt(
     trx: Kysely<Database>,
-    input: { resourceLinkId: string; userId: string; customPackageId: string | undefined; platformId?: string; agsClaim?: unknown },
+    input: { resourceLinkId: string; userId: string; customPackageId: string | undefined; platformId?: string; agsClaim?: unknown; roleKind?: string },
   ): Promise<Attempt | undefined> {
     const now = this.clock.now();
     // Where this link's grades go (AGS endpoint claim), refreshed on every launch.
@@ -116,11 +116,13 @@ export class RuntimeService {
       // The link now plays another package (content chosen again, custom parameter edited):
       // the learner starts a new attempt on it; the old attempt keeps its data.
       const version = await findPackageVersion(trx, latest.package_version_id);
-      if (version && version.package_id !== packageId) return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, latest.number + 1);
-      await updateAttempt(trx, latest.id, { last_access_at: now });
-      return { ...latest, last_access_at: now };
+      if (version && version.package_id !== packageId) return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, latest.number + 1, input.roleKind);
+      // The same statement that records the access keeps the launch's role (no extra write).
+      const changes = { last_access_at: now, ...(input.roleKind ? { role_kind: input.roleKind } : {}) };
+      await updateAttempt(trx, latest.id, changes);
+      return { ...latest, ...changes };
     }
-    return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, 1);
+    return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, 1, input.roleKind);
   }
 
   /** Starts the next attempt on the package's latest version, when the policy allows it. */
@@ -135,7 +137,7 @@ export class RuntimeService {
       // The next attempt plays what the link is bound to now.
       const packageId = await findResourceLinkPackageId(trx, current.resource_link_id);
       if (!packageId) throw new AppError('PACKAGE_NOT_FOUND', 'This activity no longer plays a package.');
-      return this.createAttempt(trx, current.resource_link_id, current.user_id, packageId, current.number + 1);
+      return this.createAttempt(trx, current.resource_link_id, current.user_id, packageId, current.number + 1, current.role_kind ?? undefined);
     });
   }
 
@@ -271,7 +273,7 @@ export class RuntimeService {
     return attemptView(attempt, await listScoStatus(this.db, attemptId));
   }
 
-  private async createAttempt(trx: Kysely<Database>, resourceLinkId: string, userId: string, packageId: string, number: number): Promise<Attempt> {
+  private async createAttempt(trx: Kysely<Database>, resourceLinkId: string, userId: string, packageId: string, number: number, roleKind?: string): Promise<Attempt> {
     const pkg = await findPackage(trx, packageId);
     if (!pkg?.latest_version_id) throw new AppError('PACKAGE_NOT_FOUND', `Package ${packageId} has no version to play.`);
     const now = this.clock.now();
@@ -292,6 +294,7 @@ export class RuntimeService {
       started_at: now,
       last_access_at: now,
       completed_at: null,
+      role_kind: roleKind ?? null,
     };
     // Two first launches at once: the unique (link, user, number) decides, the loser reads the winner's.
     if (!(await insertAttempt(trx, attempt))) {

@@ -151,6 +151,8 @@ export interface AttemptTable {
   started_at: number;
   last_access_at: number;
   completed_at: number | null;
+  /** The kind of role of the user's latest launch (src/rosters/roster-service.ts rosterKind); null before migration 0012. */
+  role_kind?: string | null;
 }
 
 export interface ScoRuntimeTable {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
-import { CLAIM } from '../../src/lti/claims.js';
+import { CLAIM, ROLE } from '../../src/lti/claims.js';
+import { progressRows } from '../../src/rosters/progress.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -35,10 +36,11 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
   });
 
   /** A learner launches a link with the AGS claim, plays, and commits `values` (terminating). */
-  async function play(values: Record<string, string>, options: { sub?: string; link?: string; lineitem?: string; scopes?: string[] } = {}) {
+  async function play(values: Record<string, string>, options: { sub?: string; link?: string; lineitem?: string; scopes?: string[]; roles?: string[] } = {}) {
     const res = await h.launch({
       claims: {
         sub: options.sub ?? 'learner-1',
+        ...(options.roles ? { [CLAIM.ROLES]: options.roles } : {}),
         [CLAIM.RESOURCE_LINK]: { id: options.link ?? `rl-grades-${++link}`, title: 'Golf for grades' },
         [CLAIM.CUSTOM]: { package_id: packageId },
         [CLAIM.AGS_ENDPOINT]: { scope: options.scopes ?? ALL_SCOPES, lineitems: lms.lineItemsUrl, ...(options.lineitem ? { lineitem: options.lineitem } : {}) },
@@ -166,6 +168,19 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     expect(lms.lineItems.size - before).toBe(1);
     const created = [...lms.lineItems.values()].at(-1)!;
     expect(sentTo(created.id)).toHaveLength(5);
+  });
+
+  it('does not grade staff trying the activity out, nor list them as learners once their launch rows expired', async () => {
+    const shared = `rl-staff-${dialect}`;
+    const teacher = await play({ 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90' }, { sub: 'teacher-9', link: shared, roles: [ROLE.CONTEXT_INSTRUCTOR] });
+    const learner = await play({ 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '80' }, { sub: 'learner-9', link: shared, roles: [ROLE.CONTEXT_LEARNER] });
+    expect(await outbox(teacher.attempt.id)).toEqual([]);
+    expect(await outbox(learner.attempt.id)).toHaveLength(1);
+    const row = await h.store.db.selectFrom('attempts').select(['role_kind', 'resource_link_id']).where('id', '=', teacher.attempt.id).executeTakeFirstOrThrow();
+    expect(row.role_kind).toBe('instructor');
+    // Launch rows expire after a few hours; the attempt still tells who was previewing.
+    await h.store.db.deleteFrom('launches').where('resource_link_id', '=', row.resource_link_id).execute();
+    expect((await progressRows(h.store.db, row.resource_link_id, 'name')).map((r) => r.sub)).toEqual(['learner-9']);
   });
 
   it('queues nothing when the platform did not grant the score scope', async () => {

@@ -5,7 +5,7 @@ import { checkCanAnswer, parseDeepLinkingSettings } from '../../lti/deep-linking
 import { LtiError } from '../../errors/app-error.js';
 import { renderPicker, type DeepLinkingDeps } from './deep-linking.js';
 import { progressUrl } from './progress.js';
-import { recordRosterEndpoint } from '../../rosters/roster-service.js';
+import { recordRosterEndpoint, rosterKind } from '../../rosters/roster-service.js';
 import { renderPlayer, type PlayRouteDeps } from './play.js';
 import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchInput, LaunchService } from '../../lti/launch-service.js';
@@ -170,6 +170,7 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
               customPackageId: launch.claims.custom.package_id,
               platformId: launch.platform.id,
               agsClaim: launch.claims.raw[CLAIM.AGS_ENDPOINT],
+              roleKind: rosterKind(launch.claims.roles),
             })
           : undefined;
         return attempt ? { kind: 'play' as const, attemptId: attempt.id } : undefined;

@@ -11,6 +11,7 @@ import * as m0008 from './0008-registration.js';
 // Issue 8: key lifecycle.
 import * as m0009 from './0009-key-lifecycle.js';
 // issue 10: content dispatch
+import * as m0012 from './0012-attempt-role.js';
 import * as m0011 from './0011-line-item-claim.js';
 import * as m0010 from './0010-dispatch.js';
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   // issue 10: content dispatch
   '0010-dispatch': m0010,
   '0011-line-item-claim': m0011,
+  '0012-attempt-role': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {
