@@ -17,13 +17,17 @@ export interface RunningServer {
 }
 
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+const CHECKPOINT_EVERY_MS = 1000;
 
 /** Opens the database, applies migrations, makes sure a signing key exists, and listens. */
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<RunningServer> {
-  const store = openStore(config.databaseUrl);
+  let reportCheckpointError = (message: string) => console.error(`SQLite checkpoint failed: ${message}`);
+  // SQLite: WAL checkpoints run on their own thread instead of stalling a commit (docs/performance.md).
+  const store = openStore(config.databaseUrl, { backgroundCheckpoints: { intervalMs: CHECKPOINT_EVERY_MS, onError: (m) => reportCheckpointError(m) } });
   const { applied } = await migrateToLatest(store);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const app = await build({ config, store, ...(https ? { https } : {}) });
+  reportCheckpointError = (message) => app.log.error({ err: message }, 'background WAL checkpoint failed; SQLite checkpoints inside commits again');
   if (applied.length) app.log.info({ applied }, 'database migrations applied');
   await app.services.toolKeys.ensureCurrentKey();
   await app.services.content.clearStaging();

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type LogEvent, type SqliteDatabase } from 'kysely';
 import { createRequire } from 'node:module';
+import { startCheckpointer } from './checkpointer.js';
 import type pgTypes from 'pg';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import type { Database } from './tables.js';
@@ -32,6 +33,8 @@ export interface OpenOptions {
   readonly pgPoolSize?: number;
   /** Called for every statement run, BEGIN and COMMIT included (tests count the statements of a launch). */
   readonly log?: (event: LogEvent) => void;
+  /** SQLite file: checkpoint the WAL from a thread of its own (the server), not inside commits. */
+  readonly backgroundCheckpoints?: { readonly intervalMs: number; readonly onError: (message: string) => void };
 }
 
 export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
@@ -43,8 +46,27 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     conn.pragma('synchronous = NORMAL');
     conn.pragma('foreign_keys = ON');
     conn.pragma('busy_timeout = 5000');
+    const bg = options.backgroundCheckpoints && file !== ':memory:' ? options.backgroundCheckpoints : undefined;
+    const checkpointer = bg
+      ? startCheckpointer(file, {
+          intervalMs: bg.intervalMs,
+          onError: (message) => {
+            // Never let the WAL grow without bound: SQLite checkpoints inside commits again.
+            conn.pragma('wal_autocheckpoint = 1000');
+            bg.onError(message);
+          },
+        })
+      : undefined;
+    if (checkpointer) conn.pragma('wal_autocheckpoint = 0');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn) }), ...(options.log ? { log: options.log } : {}) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'sqlite',
+      close: async () => {
+        await checkpointer?.close();
+        await db.destroy();
+      },
+    };
   }
   const pg = loadPg();
   const pool = new pg.Pool({
