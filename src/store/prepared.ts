@@ -12,9 +12,12 @@ import type { Database } from './tables.js';
  */
 const MARK = '\u0000courseport-arg:';
 
-/** Stands for the i-th value passed to `run` (typed as whatever the column wants). */
-export function arg(i: number): any {
-  return `${MARK}${i}`;
+/**
+ * Stands for the i-th value passed to `run`. Typed `never`, which fits every column, because the
+ * marker is only ever compiled, never stored: `PreparedQuery` swaps it for the real value.
+ */
+export function arg(i: number): never {
+  return `${MARK}${i}` as never;
 }
 
 interface Compiled {
