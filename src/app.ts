@@ -130,6 +130,7 @@ export async function build(options: BuildOptions): Promise<App> {
     playTokens: services.playTokens,
     contentTokens: services.contentTokens,
     content: services.content,
+    dispatch: services.dispatch,
     clock,
   };
   playRoutes(app, play);

@@ -310,9 +310,8 @@ export class DispatchService {
 
   private async precheck(d: Dispatch, input: LaunchInput, learnerId: string, now: number): Promise<Refusal | undefined> {
     if (!this.secretMatches(d, input.secret)) return REFUSALS.secret();
-    const dest = await this.db.selectFrom('dispatch_destinations').select('enabled').where('id', '=', d.destination_id).executeTakeFirst();
-    if (!d.enabled || !dest?.enabled) return REFUSALS.disabled();
-    if (d.expires_at !== null && now >= d.expires_at) return REFUSALS.expired();
+    const ended = await this.endedRefusal(d, now);
+    if (ended) return ended;
     if (d.hash_learner_ids && (!input.hashed || !SHA256_HEX.test(learnerId))) return REFUSALS.hashed();
     return undefined;
   }
@@ -386,6 +385,29 @@ export class DispatchService {
     const after = (await findRegistration(trx, d.id, learnerId)) ?? registration;
     const dispatch = (await trx.selectFrom('dispatches').selectAll().where('id', '=', d.id).executeTakeFirst()) ?? d;
     return { dispatch, registration: after, attemptId: attempt.id, newRegistration: fresh, baseTimeMs: attempt.total_time_ms };
+  }
+
+  /** Disabled (the dispatch or its destination) or expired: no launch, and no renewal of an open player. */
+  private async endedRefusal(d: Pick<Dispatch, 'enabled' | 'destination_id' | 'expires_at'>, now: number): Promise<Refusal | undefined> {
+    const dest = await this.db.selectFrom('dispatch_destinations').select('enabled').where('id', '=', d.destination_id).executeTakeFirst();
+    if (!d.enabled || !dest?.enabled) return REFUSALS.disabled();
+    if (d.expires_at !== null && now >= d.expires_at) return REFUSALS.expired();
+    return undefined;
+  }
+
+  /**
+   * An open player renews its tokens (POST /play/<token>/renew): a dispatch learner's only while
+   * the dispatch may still be played, so that disabling or expiry ends open sessions too.
+   */
+  async assertStillPlayable(userId: string, now: number): Promise<void> {
+    const d = await this.db
+      .selectFrom('dispatch_registrations as r')
+      .innerJoin('dispatches as d', 'd.id', 'r.dispatch_id')
+      .select(['d.enabled', 'd.destination_id', 'd.expires_at'])
+      .where('r.user_id', '=', userId)
+      .executeTakeFirst();
+    const refusal = d ? await this.endedRefusal(d, now) : undefined;
+    if (refusal) throw new AppError(refusal.code, refusal.message, { hint: REFUSAL_HINT });
   }
 
   /** After a conditional update admitted nothing: which licence rule refused (read under the same transaction). */

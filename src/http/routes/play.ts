@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ContentStore } from '../../content/content-store.js';
 import { PackageFileCache, type CachedFile } from '../../content/file-cache.js';
+import type { DispatchService } from '../../dispatch/dispatch-service.js';
 import { AppError } from '../../errors/app-error.js';
 import type { LaunchTokens } from '../../lti/launch-token.js';
 import { familyOf, type Learner, type RuntimeService } from '../../scorm/runtime-service.js';
@@ -21,6 +22,8 @@ export interface PlayRouteDeps {
   readonly playTokens: LaunchTokens;
   readonly contentTokens: LaunchTokens;
   readonly content: ContentStore & { localRoot(key: string): string };
+  /** Token renewal asks whether a dispatch learner may still play. */
+  readonly dispatch: Pick<DispatchService, 'assertStillPlayable'>;
   readonly clock: Clock;
 }
 
@@ -83,23 +86,6 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
 /** A quarter of the token lifetime (at least a minute): a few missed renewals still leave a valid token. */
 function renewInterval(deps: PlayRouteDeps): number {
   return Math.max(60_000, Math.floor(Math.min(deps.playTokens.ttlMs, deps.contentTokens.ttlMs) / 4));
-}
-
-/**
- * A content-dispatch learner's tokens are not renewed once the dispatch (or its destination) is
- * disabled or its licence expired: open sessions end with their tokens instead of running on.
- */
-async function refuseEndedDispatch(db: Kysely<Database>, userId: string, now: number): Promise<void> {
-  const d = await db
-    .selectFrom('dispatch_registrations as r')
-    .innerJoin('dispatches as d', 'd.id', 'r.dispatch_id')
-    .innerJoin('dispatch_destinations as t', 't.id', 'd.destination_id')
-    .select(['d.enabled as enabled', 't.enabled as destinationEnabled', 'd.expires_at as expiresAt'])
-    .where('r.user_id', '=', userId)
-    .executeTakeFirst();
-  if (!d) return;
-  if (!Number(d.enabled) || !Number(d.destinationEnabled)) throw new AppError('DISPATCH_DISABLED', 'This course is not available at the moment.');
-  if (d.expiresAt !== null && Number(d.expiresAt) <= now) throw new AppError('DISPATCH_EXPIRED', 'The licence for this course has expired.');
 }
 
 const CONTENT_MAX_AGE_MS = 3600_000;
@@ -166,7 +152,7 @@ export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
     const attemptId = attemptOf(request);
     const { attempt, version } = await deps.runtime.attemptWithVersion(attemptId);
     const now = deps.clock.now();
-    await refuseEndedDispatch(deps.db, attempt.user_id, now);
+    await deps.dispatch.assertStillPlayable(attempt.user_id, now);
     return reply
       .header('cache-control', 'no-store')
       .send({ api: `/play/${deps.playTokens.issue(attemptId, now)}`, contentBase: `/content/${deps.contentTokens.issue(version.id, now)}/` });
