@@ -57,46 +57,27 @@ function scriptJson(value: unknown): string {
 export function manifestXml(c: LauncherConfig): string {
   const id = xml(`courseport-dispatch-${c.dispatch}`);
   const title = xml(c.title);
-  const files = `      <file href="index.html"/>\n      <file href="${LAUNCHER_FILE}"/>`;
-  if (c.scormVersion === '1.2') {
-    return `<?xml version="1.0" encoding="UTF-8"?>
-<manifest identifier="${id}" version="1"
-  xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+  const v12 = c.scormVersion === '1.2';
+  const namespaces = v12
+    ? `  xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xsi:schemaLocation="http://www.imsproject.org/xsd/imscp_rootv1p1p2 imscp_rootv1p1p2.xsd http://www.imsglobal.org/xsd/imsmd_rootv1p2p1 imsmd_rootv1p2p1.xsd http://www.adlnet.org/xsd/adlcp_rootv1p2 adlcp_rootv1p2.xsd">
-  <metadata>
-    <schema>ADL SCORM</schema>
-    <schemaversion>1.2</schemaversion>
-  </metadata>
-  <organizations default="courseport_org">
-    <organization identifier="courseport_org">
-      <title>${title}</title>
-      <item identifier="courseport_item" identifierref="courseport_launcher" isvisible="true">
-        <title>${title}</title>
-      </item>
-    </organization>
-  </organizations>
-  <resources>
-    <resource identifier="courseport_launcher" type="webcontent" adlcp:scormtype="sco" href="index.html">
-${files}
-    </resource>
-  </resources>
-</manifest>
-`;
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<manifest identifier="${id}" version="1"
-  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
+  xsi:schemaLocation="http://www.imsproject.org/xsd/imscp_rootv1p1p2 imscp_rootv1p1p2.xsd http://www.imsglobal.org/xsd/imsmd_rootv1p2p1 imsmd_rootv1p2p1.xsd http://www.adlnet.org/xsd/adlcp_rootv1p2 adlcp_rootv1p2.xsd">`
+    : `  xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3"
   xmlns:adlseq="http://www.adlnet.org/xsd/adlseq_v1p3"
   xmlns:adlnav="http://www.adlnet.org/xsd/adlnav_v1p3"
   xmlns:imsss="http://www.imsglobal.org/xsd/imsss"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xsi:schemaLocation="http://www.imsglobal.org/xsd/imscp_v1p1 imscp_v1p1.xsd http://www.adlnet.org/xsd/adlcp_v1p3 adlcp_v1p3.xsd http://www.adlnet.org/xsd/adlseq_v1p3 adlseq_v1p3.xsd http://www.adlnet.org/xsd/adlnav_v1p3 adlnav_v1p3.xsd http://www.imsglobal.org/xsd/imsss imsss_v1p0.xsd">
+  xsi:schemaLocation="http://www.imsglobal.org/xsd/imscp_v1p1 imscp_v1p1.xsd http://www.adlnet.org/xsd/adlcp_v1p3 adlcp_v1p3.xsd http://www.adlnet.org/xsd/adlseq_v1p3 adlseq_v1p3.xsd http://www.adlnet.org/xsd/adlnav_v1p3 adlnav_v1p3.xsd http://www.imsglobal.org/xsd/imsss imsss_v1p0.xsd">`;
+  // SCORM 1.2 spells the attribute adlcp:scormtype, 2004 adlcp:scormType.
+  const scormType = v12 ? 'adlcp:scormtype' : 'adlcp:scormType';
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="${id}" version="1"
+${namespaces}
   <metadata>
     <schema>ADL SCORM</schema>
-    <schemaversion>2004 3rd Edition</schemaversion>
+    <schemaversion>${v12 ? '1.2' : '2004 3rd Edition'}</schemaversion>
   </metadata>
   <organizations default="courseport_org">
     <organization identifier="courseport_org">
@@ -107,8 +88,9 @@ ${files}
     </organization>
   </organizations>
   <resources>
-    <resource identifier="courseport_launcher" type="webcontent" adlcp:scormType="sco" href="index.html">
-${files}
+    <resource identifier="courseport_launcher" type="webcontent" ${scormType}="sco" href="index.html">
+      <file href="index.html"/>
+      <file href="${LAUNCHER_FILE}"/>
     </resource>
   </resources>
 </manifest>
