@@ -1,16 +1,6 @@
 /* Courseport content picker: filters the list as the instructor types (the search form works without scripts too). */
 (function () {
   'use strict';
-  // One submit only: a second one would be refused (the LMS must not get the items twice).
-  var form = document.getElementById('picker-form');
-  if (form) {
-    form.addEventListener('submit', function () {
-      setTimeout(function () {
-        var buttons = form.querySelectorAll('button');
-        for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
-      }, 0);
-    });
-  }
   var input = document.getElementById('picker-search');
   if (!input) return;
   input.addEventListener('input', function () {

@@ -7,16 +7,6 @@
  */
 (function () {
   'use strict';
-  var form = document.getElementById('registration-form');
-  if (form) {
-    // One confirmation only: a second submit would be refused (the session is used).
-    form.addEventListener('submit', function () {
-      setTimeout(function () {
-        var buttons = form.querySelectorAll('button');
-        for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
-      }, 0);
-    });
-  }
   var done = document.querySelector('[data-lti-close]');
   if (!done) return;
   function close() {

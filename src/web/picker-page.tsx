@@ -31,7 +31,7 @@ export function PickerPage(p: PickerPageProps): JSX.Element {
           <input type="search" name="q" value={p.query} placeholder="Search by title" aria-label="Search by title" id="picker-search" />
           <button type="submit">Search</button>
         </form>
-        <form method="post" action={action} id="picker-form">
+        <form method="post" action={action} id="picker-form" data-submit-once>
           {p.packages.length === 0 ? (
             <p class="muted" id="picker-empty" safe>
               {p.total === 0 ? 'No packages have been imported yet.' : `No package title contains “${p.query}”.`}
@@ -64,6 +64,7 @@ export function PickerPage(p: PickerPageProps): JSX.Element {
           </p>
         </form>
       </div>
+      <script src="/static/submit-once.js"></script>
       <script src="/static/picker.js"></script>
     </Layout>
   );

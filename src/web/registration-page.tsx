@@ -71,7 +71,7 @@ export function RegistrationConfirmPage(p: { preview: RegistrationPreview }): JS
             ? 'After registration the LMS stays pending in Courseport: no one can launch from it until a Courseport administrator activates it.'
             : 'This Courseport activates registrations at once (COURSEPORT_REGISTRATION_AUTO_ACTIVATE): launches work as soon as the LMS enables the tool.'}
         </p>
-        <form method="post" action="/lti/register" id="registration-form" class="picker-actions">
+        <form method="post" action="/lti/register" id="registration-form" class="picker-actions" data-submit-once>
           <input type="hidden" name="session" value={p.preview.sessionId} />
           <button type="submit" name="action" value="register" id="registration-confirm">
             Register
@@ -81,6 +81,7 @@ export function RegistrationConfirmPage(p: { preview: RegistrationPreview }): JS
           </button>
         </form>
       </div>
+      <script src="/static/submit-once.js"></script>
       <script src="/static/registration.js"></script>
     </Layout>
   );

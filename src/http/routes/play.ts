@@ -32,6 +32,7 @@ const SCORM_AGAIN_DIR = dirname(createRequire(import.meta.url).resolve('scorm-ag
 const STATIC_FILES: Record<string, string> = {
   'player.js': join(PUBLIC_DIR, 'player.js'),
   'picker.js': join(PUBLIC_DIR, 'picker.js'),
+  'submit-once.js': join(PUBLIC_DIR, 'submit-once.js'),
   'autosubmit.js': join(PUBLIC_DIR, 'autosubmit.js'),
   'lti-storage.js': join(PUBLIC_DIR, 'lti-storage.js'),
   // admin console (issue 7)
