@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/config.js';
-import { createServices, type Services } from '../src/services/container.js';
+import { createServices, type Services } from '../src/container.js';
 import { migrateToLatest, openStore, type Store } from '../src/store/database.js';
 import { systemClock } from '../src/util/clock.js';
 import { freePort } from '../test/helpers/live-server.js';

@@ -6,9 +6,9 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { loadConfig } from '../src/config/config.js';
-import { DEFAULT_GRADE_WORKER, GradeWorker } from '../src/jobs/grade-worker.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from '../src/grades/grade-worker.js';
 import { AGS_SCOPE } from '../src/lti/ags.js';
-import { createServices } from '../src/services/container.js';
+import { createServices } from '../src/container.js';
 import { migrateToLatest, openStore } from '../src/store/database.js';
 import { systemClock } from '../src/util/clock.js';
 import { GOLF_12 } from '../test/helpers/fixtures.js';

@@ -7,25 +7,25 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config/config.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { baseCsp, FrameAncestors, registerSecurityHeaders } from './http/plugins/security-headers.js';
-import { apiRoutes } from './http/routes/api.js';
-import { healthRoutes } from './http/routes/health.js';
-import { jwksRoutes } from './http/routes/jwks.js';
-import { ltiRoutes } from './http/routes/lti.js';
-import { playRoutes } from './http/routes/play.js';
-import { deepLinkingRoutes } from './http/routes/deep-linking.js';
-import { progressRoutes } from './http/routes/progress.js';
+import { apiRoutes } from './http/api/api.routes.js';
+import { healthRoutes } from './http/health/health.routes.js';
+import { jwksRoutes } from './http/lti/jwks.routes.js';
+import { ltiRoutes } from './http/lti/launch.routes.js';
+import { playRoutes } from './http/play/play.routes.js';
+import { deepLinkingRoutes } from './http/lti/deep-linking.routes.js';
+import { progressRoutes } from './http/progress/progress.routes.js';
 // issue 10: content dispatch
-import { dispatchRoutes } from './http/routes/dispatch.js';
-import { adminRoutes } from './http/routes/admin.js';
-import { registrationRoutes } from './http/routes/registration.js';
-import { sandboxRoutes } from './sandbox/sandbox-routes.js';
+import { dispatchRoutes } from './http/dispatch/dispatch.routes.js';
+import { adminRoutes } from './http/admin/admin.routes.js';
+import { registrationRoutes } from './http/lti/registration.routes.js';
+import { sandboxRoutes } from './http/sandbox/sandbox.routes.js';
 import { join } from 'node:path';
-import { createServices, type Services } from './services/container.js';
+import { createServices, type Services } from './container.js';
 import type { Store } from './store/database.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { SafeFetch } from './util/safe-fetch.js';
 
-export { createServices, USER_AGENT, type Services } from './services/container.js';
+export { createServices, USER_AGENT, type Services } from './container.js';
 
 export interface BuildOptions {
   readonly config: Config;

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { build, type App } from './app.js';
 import type { Config } from './config/config.js';
-import { cleanupExpired } from './jobs/cleanup.js';
-import { DEFAULT_GRADE_WORKER, GradeWorker } from './jobs/grade-worker.js';
-import { KeyRotationJob } from './jobs/key-rotation.js';
+import { cleanupExpired } from './launch/cleanup.job.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from './grades/grade-worker.js';
+import { KeyRotationJob } from './keys/key-rotation.job.js';
 import { migrateToLatest, openStore, type Store } from './store/database.js';
 import { systemClock } from './util/clock.js';
 

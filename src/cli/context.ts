@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServices, type Services } from '../services/container.js';
+import { createServices, type Services } from '../container.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { migrateToLatest, openStore, type Store } from '../store/database.js';
 import { systemClock } from '../util/clock.js';

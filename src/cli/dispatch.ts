@@ -2,7 +2,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { destinationJson, dispatchJson, eventJson, parseExpiry, reportJson, type LicenceInput } from '../dispatch/dispatch-service.js';
+import { destinationJson, dispatchJson, eventJson, parseExpiry, reportJson, type LicenceInput } from '../dispatch/dispatch.service.js';
 import { dispatchZip, launcherConfig } from '../dispatch/package-export.js';
 import { dispatchReportCsv } from '../dispatch/report-csv.js';
 import { AppError } from '../errors/app-error.js';

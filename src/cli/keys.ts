@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../errors/app-error.js';
-import { keyScheduleJson, toolKeyJson } from '../services/tool-keys-view.js';
+import { keyScheduleJson, toolKeyJson } from '../keys/tool-keys-view.js';
 import { output, table, withContext } from './context.js';
 
 export function registerKeyCommands(program: Command): void {

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { ImportProgress } from '../scorm/package-service.js';
-import { packageJson, versionJson } from '../scorm/package-view.js';
+import type { ImportProgress } from '../packages/package.service.js';
+import { packageJson, versionJson } from '../packages/package-view.js';
 import { output, table, withContext } from './context.js';
 
 const MiB = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { deploymentJson, platformJson, type PlatformInput, type PlatformWithDeployments } from '../services/platforms.js';
+import { deploymentJson, platformJson, type PlatformInput, type PlatformWithDeployments } from '../platforms/platform.service.js';
 import { output, table, withContext } from './context.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { AppError } from '../errors/app-error.js';
-import type { ToolKeyService } from '../keys/tool-keys.js';
+import type { ToolKeyService } from '../keys/tool-keys.service.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken } from '../util/ids.js';
 import type { SafeFetch } from '../util/safe-fetch.js';

@@ -1,4 +1,4 @@
-import type { CatalogueEntry } from '../store/package.repository.js';
+import type { CatalogueEntry } from '../packages/package.repository.js';
 import { Layout } from './layout.js';
 
 export interface PickerPageProps {

@@ -1,4 +1,4 @@
-import type { RegistrationOutcome, RegistrationPreview } from '../services/registration.js';
+import type { RegistrationOutcome, RegistrationPreview } from '../platforms/registration.service.js';
 import { Layout } from './layout.js';
 
 /** Scope URIs in words, for the administrator who confirms. */

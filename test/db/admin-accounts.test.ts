@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
-import { AdminAccounts } from '../../src/services/admin-accounts.js';
-import { PlatformService } from '../../src/services/platforms.js';
+import { AdminAccounts } from '../../src/admin/admin-accounts.service.js';
+import { PlatformService } from '../../src/platforms/platform.service.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 

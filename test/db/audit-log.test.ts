@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/services/audit-log.js';
+import { AuditLog } from '../../src/audit/audit-log.service.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { cleanupExpired, DISPATCH_EVENT_RETENTION_MS } from '../../src/jobs/cleanup.js';
+import { cleanupExpired, DISPATCH_EVENT_RETENTION_MS } from '../../src/launch/cleanup.job.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DispatchService, LaunchInput } from '../../src/dispatch/dispatch-service.js';
+import type { DispatchService, LaunchInput } from '../../src/dispatch/dispatch.service.js';
 import { AppError } from '../../src/errors/app-error.js';
-import { createServices, type Services } from '../../src/services/container.js';
-import { DISPATCH_PLATFORM_ID } from '../../src/store/platform.repository.js';
+import { createServices, type Services } from '../../src/container.js';
+import { DISPATCH_PLATFORM_ID } from '../../src/platforms/platform.repository.js';
 import type { Dispatch } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';

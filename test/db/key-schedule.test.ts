@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
-import { ToolKeyService, type ToolKeyPolicy } from '../../src/keys/tool-keys.js';
-import { KeyRotationJob } from '../../src/jobs/key-rotation.js';
-import { AuditLog } from '../../src/services/audit-log.js';
+import { ToolKeyService, type ToolKeyPolicy } from '../../src/keys/tool-keys.service.js';
+import { KeyRotationJob } from '../../src/keys/key-rotation.job.js';
+import { AuditLog } from '../../src/audit/audit-log.service.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, PG_URL, openTestStore, type TestStore } from '../helpers/dialects.js';

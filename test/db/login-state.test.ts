@@ -5,7 +5,7 @@ import {
   findLoginState,
   findLoginStateByNonce,
   insertLoginState,
-} from '../../src/store/login-state.repository.js';
+} from '../../src/launch/login-state.repository.js';
 import type { LoginState } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { randomToken } from '../../src/util/ids.js';

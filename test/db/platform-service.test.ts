@@ -2,7 +2,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type J
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
 import { PlatformKeys } from '../../src/lti/platform-keys.js';
-import { deploymentJson, PlatformService, platformJson, type PlatformInput } from '../../src/services/platforms.js';
+import { deploymentJson, PlatformService, platformJson, type PlatformInput } from '../../src/platforms/platform.service.js';
 import { fixedClock } from '../../src/util/clock.js';
 import type { SafeFetch } from '../../src/util/safe-fetch.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupExpired, LOGIN_STATE_RETENTION_MS } from '../../src/jobs/cleanup.js';
+import { cleanupExpired, LOGIN_STATE_RETENTION_MS } from '../../src/launch/cleanup.job.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 
 const T = Date.UTC(2026, 10, 27, 12, 0, 0);

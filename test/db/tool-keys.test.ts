@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, jwtVerify, SignJWT, type JWK
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
 import { deriveKey, open } from '../../src/keys/secret-box.js';
-import { DEFAULT_KEY_POLICY, TOOL_KEY_ALG, ToolKeyService, type ToolKeyPolicy } from '../../src/keys/tool-keys.js';
+import { DEFAULT_KEY_POLICY, TOOL_KEY_ALG, ToolKeyService, type ToolKeyPolicy } from '../../src/keys/tool-keys.service.js';
 import type { ToolKey } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listCatalogue } from '../../src/store/package.repository.js';
+import { listCatalogue } from '../../src/packages/package.repository.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/admin.js';
 import { launchChromium } from '../helpers/browser.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../src/lti/claims.js';
-import { listCatalogue } from '../../src/store/package.repository.js';
+import { listCatalogue } from '../../src/packages/package.repository.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ConsoleClient } from '../helpers/admin.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

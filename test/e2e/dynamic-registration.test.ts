@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { NRPS_SCOPE } from '../../src/lti/nrps.js';
-import { findPlatform, listDeployments } from '../../src/store/platform.repository.js';
+import { findPlatform, listDeployments } from '../../src/platforms/platform.repository.js';
 import type { Dialect } from '../../src/store/database.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';

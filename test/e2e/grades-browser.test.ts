@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/grades/grade-worker.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { launchChromium } from '../helpers/browser.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

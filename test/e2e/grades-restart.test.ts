@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handshake, type BenchServer } from '../../bench/common.js';
 import { loadConfig } from '../../src/config/config.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
-import { createServices } from '../../src/services/container.js';
+import { createServices } from '../../src/container.js';
 import { migrateToLatest, openStore } from '../../src/store/database.js';
 import { systemClock } from '../../src/util/clock.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/grades/grade-worker.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { CLAIM, ROLE } from '../../src/lti/claims.js';
 import { progressRows } from '../../src/rosters/progress.js';

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPlatform } from '../../src/store/platform.repository.js';
+import { findPlatform } from '../../src/platforms/platform.repository.js';
 import { launchChromium } from '../helpers/browser.js';
 import { WAIT_MS } from '../helpers/golf.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';

@@ -1,9 +1,9 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../../src/app.js';
-import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/jobs/grade-worker.js';
-import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID, SandboxService } from '../../src/sandbox/sandbox-service.js';
-import { findDeployment, findPlatform } from '../../src/store/platform.repository.js';
+import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/grades/grade-worker.js';
+import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID, SandboxService } from '../../src/sandbox/sandbox.service.js';
+import { findDeployment, findPlatform } from '../../src/platforms/platform.repository.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12, GOLF_2004 } from '../helpers/fixtures.js';
 import { createHarness, errorCode } from '../helpers/harness.js';

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ImportResult } from '../../src/scorm/package-service.js';
+import type { ImportResult } from '../../src/packages/package.service.js';
 import { launchChromium } from '../helpers/browser.js';
 import { GOLF_12, GOLF_12_MULTI, GOLF_2004 } from '../helpers/fixtures.js';
 import {

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyRotationJob } from '../../src/jobs/key-rotation.js';
+import { KeyRotationJob } from '../../src/keys/key-rotation.job.js';
 import { CLAIM, ROLE } from '../../src/lti/claims.js';
 import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { DIALECTS } from '../helpers/dialects.js';

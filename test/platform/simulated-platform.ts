@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
-import type { PlatformInput } from '../../src/services/platforms.js';
+import type { PlatformInput } from '../../src/platforms/platform.service.js';
 
 export interface PlatformKey {
   readonly kid: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../src/errors/app-error.js';
 import { deriveKey } from '../../src/keys/secret-box.js';
-import { LaunchTokens } from '../../src/lti/launch-token.js';
+import { LaunchTokens } from '../../src/util/signed-tokens.js';
 import { fixedClock } from '../../src/util/clock.js';
 
 const KEY = deriveKey('launch-token-test-secret-0123456789abcdef', 'launch-token');

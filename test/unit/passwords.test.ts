@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, passwordProblems, PASSWORD_MIN_LENGTH, verifyPassword } from '../../src/services/passwords.js';
+import { hashPassword, passwordProblems, PASSWORD_MIN_LENGTH, verifyPassword } from '../../src/admin/passwords.js';
 
 describe('administrator passwords (scrypt)', () => {
   it('stores the parameters and a random salt with the hash, and verifies only the right password', async () => {

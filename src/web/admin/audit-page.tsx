@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../services/audit-log.js';
+import type { AuditEntry } from '../../audit/audit-log.service.js';
 
 export interface AuditPageProps {
   readonly entries: readonly AuditEntry[];

@@ -1,4 +1,4 @@
-import type { ReportRow } from '../../dispatch/dispatch-service.js';
+import type { ReportRow } from '../../dispatch/dispatch.service.js';
 import type { Dispatch, DispatchDestination, DispatchEvent, Package } from '../../store/tables.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 

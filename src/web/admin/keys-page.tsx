@@ -1,4 +1,4 @@
-import type { KeySchedule } from '../../keys/tool-keys.js';
+import type { KeySchedule } from '../../keys/tool-keys.service.js';
 import type { ToolKey } from '../../store/tables.js';
 import { Csrf, formatTime } from './console-layout.js';
 

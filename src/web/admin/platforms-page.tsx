@@ -1,6 +1,6 @@
 import type { JwksCheck, PlatformKeyStatus } from '../../lti/platform-keys.js';
-import type { PlatformKeyHealth } from '../../services/platform-key-status.js';
-import type { PlatformWithDeployments } from '../../services/platforms.js';
+import type { PlatformKeyHealth } from '../../platforms/platform-key-status.service.js';
+import type { PlatformWithDeployments } from '../../platforms/platform.service.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
 export interface PlatformFormValues {

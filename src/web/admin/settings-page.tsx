@@ -1,4 +1,4 @@
-import type { PlatformWithDeployments } from '../../services/platforms.js';
+import type { PlatformWithDeployments } from '../../platforms/platform.service.js';
 
 export interface ToolUrl {
   readonly id: string;

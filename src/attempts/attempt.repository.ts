@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { Attempt, Database, ScoRuntime } from '../store/tables.js';
+import { arg, PreparedQuery } from '../store/prepared.js';
+
+/** Read by every launch of a resource link (compiled once, prepared.ts). */
+const packageOfLink = new PreparedQuery('findResourceLinkPackageId', (db) => db.selectFrom('resource_links').select('package_id').where('id', '=', arg(0)));
+
+export async function findLatestAttempt(db: Kysely<Database>, resourceLinkId: string, userId: string): Promise<Attempt | undefined> {
+  return db
+    .selectFrom('attempts')
+    .selectAll()
+    .where('resource_link_id', '=', resourceLinkId)
+    .where('user_id', '=', userId)
+    .orderBy('number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function findAttempt(db: Kysely<Database>, id: string): Promise<Attempt | undefined> {
+  return db.selectFrom('attempts').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Inserts unless (link, user, number) exists already; false when another insert got there first. */
+export async function insertAttempt(db: Kysely<Database>, attempt: Attempt): Promise<boolean> {
+  const r = await db
+    .insertInto('attempts')
+    .values(attempt)
+    .onConflict((oc) => oc.columns(['resource_link_id', 'user_id', 'number']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function updateAttempt(db: Kysely<Database>, id: string, changes: Partial<Omit<Attempt, 'id'>>): Promise<void> {
+  await db.updateTable('attempts').set(changes).where('id', '=', id).execute();
+}
+
+export async function findScoRuntime(db: Kysely<Database>, attemptId: string, scoId: string): Promise<ScoRuntime | undefined> {
+  return db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).where('sco_id', '=', scoId).executeTakeFirst();
+}
+
+export async function listScoRuntime(db: Kysely<Database>, attemptId: string): Promise<ScoRuntime[]> {
+  return db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).execute();
+}
+
+export type ScoStatusRow = Pick<ScoRuntime, 'sco_id' | 'completion' | 'success' | 'score_scaled' | 'score_raw' | 'score_min' | 'score_max' | 'total_time_ms' | 'suspended'>;
+
+/** The per-SCO status columns of an attempt (not the CMI data), for the rollup. */
+export async function listScoStatus(db: Kysely<Database>, attemptId: string): Promise<ScoStatusRow[]> {
+  return db
+    .selectFrom('sco_runtime')
+    .select(['sco_id', 'completion', 'success', 'score_scaled', 'score_raw', 'score_min', 'score_max', 'total_time_ms', 'suspended'])
+    .where('attempt_id', '=', attemptId)
+    .execute();
+}
+
+export async function insertScoRuntime(db: Kysely<Database>, row: ScoRuntime): Promise<void> {
+  await db.insertInto('sco_runtime').values(row).execute();
+}
+
+export async function updateScoRuntime(db: Kysely<Database>, attemptId: string, scoId: string, changes: Partial<Omit<ScoRuntime, 'attempt_id' | 'sco_id'>>): Promise<void> {
+  await db.updateTable('sco_runtime').set(changes).where('attempt_id', '=', attemptId).where('sco_id', '=', scoId).execute();
+}
+
+export async function bindResourceLinkPackage(db: Kysely<Database>, resourceLinkId: string, packageId: string, now: number): Promise<void> {
+  await db.updateTable('resource_links').set({ package_id: packageId, updated_at: now }).where('id', '=', resourceLinkId).execute();
+}
+
+export async function findResourceLinkPackageId(db: Kysely<Database>, resourceLinkId: string): Promise<string | null> {
+  const row = await packageOfLink.first(db, resourceLinkId);
+  return row?.package_id ?? null;
+}

@@ -1,0 +1,200 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { AppError } from '../errors/app-error.js';
+import { ServiceCallError, type AgsClient, type Score } from '../lti/ags.js';
+import { AGS_SCOPE } from '../lti/ags.js';
+import type { TokenPlatform } from '../oauth/service-tokens.js';
+import type { Dialect } from '../store/database.js';
+import type { Database, GradeOutboxRow } from '../store/tables.js';
+import type { Clock } from '../util/clock.js';
+import { claimDue, finish, lastSent, retryLater } from './grade-outbox.js';
+import { SCORE_MAXIMUM } from './score-mapping.js';
+
+export interface GradeWorkerOptions {
+  readonly pollMs: number;
+  /** How long a claimed row is ours; a worker that dies leaves it to another after this. */
+  readonly leaseMs: number;
+  readonly batch: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Rows still failing after this long move to the dead-letter state (their last error kept). */
+  readonly maxAgeMs: number;
+}
+
+/** How long a worker may take to find or create a link's line item before another may try (several HTTP timeouts). */
+const LINE_ITEM_CLAIM_MS = 60_000;
+/** How soon a score waiting for another worker's line item is tried again. */
+const LINE_ITEM_WAIT_MS = 2_000;
+
+export const DEFAULT_GRADE_WORKER: GradeWorkerOptions = {
+  pollMs: 1000,
+  leaseMs: 60_000,
+  batch: 50,
+  baseDelayMs: 5_000,
+  maxDelayMs: 30 * 60_000,
+  maxAgeMs: 7 * 24 * 3600_000,
+};
+
+type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+
+/**
+ * Delivers the grade outbox: every score is a database row first, so nothing is lost to
+ * an LMS outage or a restart. Rows are leased (SKIP LOCKED on PostgreSQL), retried with
+ * exponential backoff and jitter, honouring Retry-After, and dead-lettered when they keep
+ * failing past the maximum age or the LMS refuses them for good.
+ */
+export class GradeWorker {
+  private timer: NodeJS.Timeout | undefined;
+  /** One line item lookup or creation per resource link at a time: a batch must not create it 50 times. */
+  private readonly lineItemLookups = new Map<string, Promise<string>>();
+  private running: Promise<number> | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly ags: AgsClient,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    private readonly options: GradeWorkerOptions = DEFAULT_GRADE_WORKER,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce().catch((err: unknown) => {
+        this.log.error({ err }, 'grade delivery round failed');
+        return 0;
+      });
+      void this.running.finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One round: claims the due rows and delivers them. Returns how many were handled. */
+  async runOnce(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const rows = await claimDue(this.db, this.dialect, this.clock.now(), this.options.leaseMs, this.options.batch);
+      if (rows.length === 0) return handled;
+      await Promise.all(rows.map((row) => this.deliver(row)));
+      handled += rows.length;
+      if (rows.length < this.options.batch) return handled;
+    }
+  }
+
+  private async deliver(row: GradeOutboxRow): Promise<void> {
+    const now = this.clock.now();
+    try {
+      const platform = await this.db
+        .selectFrom('platforms')
+        .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience', 'grade_policy as gradePolicy', 'status'])
+        .where('id', '=', row.platform_id)
+        .executeTakeFirst();
+      if (!platform) return await finish(this.db, row.id, 'dead', now, 'the platform registration was deleted');
+      if (platform.status !== 'active') throw new ServiceCallError('the platform registration is disabled', null, undefined);
+      const score = JSON.parse(row.score) as Score;
+      // One read of where this link's grades go: the granted scopes and the line item, if known.
+      const target = await this.db.selectFrom('line_items').selectAll().where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      if (!target) throw new ServiceCallError('the resource link has no grade service endpoint', 404, undefined);
+      const lineItemUrl = target.lineitem_url ?? (await this.lineItemOf(row, target.container_url, platform));
+      const scopes = JSON.parse(target.scopes) as string[];
+      if (platform.gradePolicy !== 'overwrite' && scopes.includes(AGS_SCOPE.RESULT_READONLY) && score.scoreGiven !== undefined) {
+        const result = await this.ags.result(platform, lineItemUrl, score.userId);
+        const sent = await lastSent(this.db, row.resource_link_id, row.user_id);
+        const current = result?.resultScore === undefined ? undefined : (result.resultScore / (result.resultMaximum ?? SCORE_MAXIMUM)) * SCORE_MAXIMUM;
+        const manual = current !== undefined && (sent?.scoreGiven === undefined || Math.abs(current - sent.scoreGiven) > 1e-6);
+        if (manual && (platform.gradePolicy === 'preserve' || current >= score.scoreGiven)) {
+          this.log.info({ outbox: row.id, policy: platform.gradePolicy, gradebook: current, ours: score.scoreGiven }, 'grade not sent: the gradebook holds a grade set in the LMS');
+          return await finish(this.db, row.id, 'skipped', this.clock.now(), `kept the LMS grade ${current} (${platform.gradePolicy})`);
+        }
+      }
+      await this.ags.postScore(platform, lineItemUrl, score);
+      await finish(this.db, row.id, 'sent', this.clock.now());
+    } catch (err) {
+      await this.failed(row, err);
+    }
+  }
+
+  private async failed(row: GradeOutboxRow, err: unknown): Promise<void> {
+    const now = this.clock.now();
+    const message = err instanceof Error ? err.message : String(err);
+    const permanent = err instanceof ServiceCallError ? err.permanent : err instanceof AppError && err.code === 'SERVICE_TOKEN_FAILED' ? false : !(err instanceof AppError);
+    if (permanent || now - row.created_at > this.options.maxAgeMs) {
+      this.log.error({ outbox: row.id, tries: row.tries + 1, err: message }, 'grade delivery gave up (dead letter)');
+      return finish(this.db, row.id, 'dead', now, message);
+    }
+    const tries = row.tries + 1;
+    const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (tries - 1)) * (0.5 + this.random());
+    const wait = Math.max(backoff, err instanceof ServiceCallError && err.retryAfterMs !== undefined ? err.retryAfterMs : 0);
+    this.log.warn({ outbox: row.id, tries, retryInMs: Math.round(wait), err: message }, 'grade delivery failed; will retry');
+    await retryLater(this.db, row.id, tries, now + wait, message, now);
+  }
+
+  private lineItemOf(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
+    let pending = this.lineItemLookups.get(row.resource_link_id);
+    if (!pending) {
+      pending = this.resolveLineItem(row, containerUrl, platform).finally(() => this.lineItemLookups.delete(row.resource_link_id));
+      this.lineItemLookups.set(row.resource_link_id, pending);
+    }
+    return pending;
+  }
+
+  /** The line item of a link that has none yet: found in the container, or created (and remembered). */
+  private async resolveLineItem(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
+    // A concurrent lookup of this process may have stored it meanwhile.
+    const known = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+    if (known?.lineitem_url) return known.lineitem_url;
+    // Another process may be creating it right now: only the holder of the claim asks the LMS,
+    // so two processes never create two gradebook columns for one link.
+    const now = this.clock.now();
+    const claimed = await this.db
+      .updateTable('line_items')
+      .set({ claim_until: now + LINE_ITEM_CLAIM_MS })
+      .where('resource_link_id', '=', row.resource_link_id)
+      .where('lineitem_url', 'is', null)
+      .where((eb) => eb.or([eb('claim_until', 'is', null), eb('claim_until', '<=', now)]))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) === 0) {
+      const again = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      if (again?.lineitem_url) return again.lineitem_url;
+      throw new ServiceCallError('another worker is creating the line item of this link', null, LINE_ITEM_WAIT_MS);
+    }
+    const link = await this.db
+      .selectFrom('resource_links as r')
+      .leftJoin('packages as p', 'p.id', 'r.package_id')
+      .select(['r.resource_link_id as externalId', 'r.title as title', 'p.id as packageId', 'p.title as packageTitle'])
+      .where('r.id', '=', row.resource_link_id)
+      .executeTakeFirstOrThrow();
+    let url: string;
+    try {
+      url = await this.ags.ensureLineItem(
+        platform,
+        { ...(containerUrl ? { lineitems: containerUrl } : {}) },
+        {
+          scoreMaximum: SCORE_MAXIMUM,
+          label: link.title ?? link.packageTitle ?? 'Courseport activity',
+          resourceLinkId: link.externalId,
+          ...(link.packageId ? { resourceId: link.packageId } : {}),
+          tag: 'courseport',
+        },
+      );
+    } catch (err) {
+      // The next try (of any worker) may claim it at once.
+      await this.db.updateTable('line_items').set({ claim_until: null }).where('resource_link_id', '=', row.resource_link_id).where('lineitem_url', 'is', null).execute();
+      throw err;
+    }
+    await this.db.updateTable('line_items').set({ lineitem_url: url, claim_until: null, updated_at: this.clock.now() }).where('resource_link_id', '=', row.resource_link_id).execute();
+    return url;
+  }
+}

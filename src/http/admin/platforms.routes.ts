@@ -1,0 +1,200 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
+import type { JwksCheck } from '../../lti/platform-keys.js';
+import type { PlatformKeyHealth } from '../../platforms/platform-key-status.service.js';
+import { PLATFORM_STATUSES, type PlatformInput, type PlatformWithDeployments } from '../../platforms/platform.service.js';
+import type { Platform } from '../../store/tables.js';
+import {
+  EMPTY_PLATFORM_FORM,
+  NewPlatformPage,
+  PlatformDetailPage,
+  PlatformListPage,
+  type PlatformDetailProps,
+  type PlatformFormValues,
+  type PlatformRow,
+} from '../../web/admin/platforms-page.js';
+import type { AdminContext, AdminPageModule } from './console.js';
+
+const FIELDS = ['name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'jwksUrl', 'publicKey', 'tokenAudience', 'gradePolicy', 'deployments'] as const;
+
+/** The form as typed (kept on the page when it is refused). */
+function formValues(body: unknown): PlatformFormValues {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const f of FIELDS) out[f] = typeof b[f] === 'string' ? (b[f] as string).slice(0, f === 'publicKey' || f === 'deployments' ? 16384 : 2048) : '';
+  return out as unknown as PlatformFormValues;
+}
+
+/** The same input the CLI and the API give PlatformService (its validation decides). */
+function toInput(v: PlatformFormValues): PlatformInput {
+  const opt = (s: string) => (s.trim() ? s.trim() : undefined);
+  return {
+    name: opt(v.name),
+    issuer: v.issuer,
+    clientId: v.clientId,
+    authUrl: v.authUrl,
+    tokenUrl: v.tokenUrl,
+    jwksUrl: opt(v.jwksUrl),
+    publicKey: opt(v.publicKey),
+    tokenAudience: opt(v.tokenAudience),
+    gradePolicy: v.gradePolicy as Platform['grade_policy'],
+    deployments: v.deployments
+      .split(/\r?\n/)
+      .map((d) => d.trim())
+      .filter(Boolean),
+  };
+}
+
+function valuesOf(p: Platform): PlatformFormValues {
+  return {
+    name: p.name,
+    issuer: p.issuer,
+    clientId: p.client_id,
+    authUrl: p.auth_url,
+    tokenUrl: p.token_url,
+    jwksUrl: p.jwks_url ?? '',
+    publicKey: p.public_jwk ?? '',
+    tokenAudience: p.token_audience ?? '',
+    gradePolicy: p.grade_policy,
+    deployments: '',
+  };
+}
+
+/** Errors a form shows in place (the user keeps the input); anything else goes to the error page. */
+function formProblems(err: unknown): { problems: string[]; code: string; status: number } | undefined {
+  if (!(err instanceof AppError)) return undefined;
+  if (err.code === 'VALIDATION_FAILED') return { problems: (err.details?.problems as string[] | undefined) ?? [err.message], code: err.code, status: err.status };
+  if (err.code === 'PLATFORM_EXISTS' || err.code === 'DEPLOYMENT_EXISTS') return { problems: [err.message], code: err.code, status: err.status };
+  return undefined;
+}
+
+const STATUS_ACTIONS: Record<string, string> = { active: 'platform.enable', disabled: 'platform.disable', pending: 'platform.pending' };
+
+/** Platforms: list, add, edit, enable/disable/activate, deployments, JWKS status — all through PlatformService. */
+export const platformPages: AdminPageModule = (c) => {
+  const { platforms, platformKeys, platformKeyStatus } = c.deps.services;
+  const row = (p: PlatformWithDeployments, health?: PlatformKeyHealth): PlatformRow => ({
+    ...p,
+    keys: platformKeys.status({ id: p.platform.id, jwksUrl: p.platform.jwks_url, publicJwk: p.platform.public_jwk }),
+    // Issue 8: what every process recorded about the JWKS endpoint (stale key set warnings).
+    ...(health && p.platform.jwks_url ? { health } : {}),
+  });
+  const listRows = async () => {
+    const health = await platformKeyStatus.all();
+    return (await platforms.list()).map((p) => row(p, health.get(p.platform.id)));
+  };
+  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
+
+  const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: Partial<PlatformDetailProps> = {}, status = 200) => {
+    const p = await platforms.get(id);
+    return c.render(reply, ctx, {
+      title: p.platform.name,
+      nav: 'platforms',
+      status,
+      body: PlatformDetailPage({ row: row(p, await platformKeyStatus.get(p.platform.id)), values: valuesOf(p.platform), csrfToken: ctx.csrfToken, ...extra }),
+    });
+  };
+
+  c.get('/platforms', async (_request, reply, ctx) =>
+    c.render(reply, ctx, { title: 'Platforms', nav: 'platforms', body: PlatformListPage({ rows: await listRows(), csrfToken: ctx.csrfToken }) }),
+  );
+
+  c.get('/platforms/new', async (_request, reply, ctx) =>
+    c.render(reply, ctx, { title: 'Add a platform', nav: 'platforms', body: NewPlatformPage({ values: EMPTY_PLATFORM_FORM, csrfToken: ctx.csrfToken }) }),
+  );
+
+  c.post('/platforms/new', async (request, reply, ctx) => {
+    const values = formValues(request.body);
+    let created: PlatformWithDeployments;
+    try {
+      created = await platforms.register(toInput(values));
+    } catch (err) {
+      const shown = formProblems(err);
+      if (!shown) throw err;
+      request.log.warn({ code: shown.code, problems: shown.problems }, 'platform registration refused');
+      return c.render(reply, ctx, { title: 'Add a platform', nav: 'platforms', status: shown.status, body: NewPlatformPage({ values, csrfToken: ctx.csrfToken, ...shown }) });
+    }
+    await c.audit(request, ctx, 'platform.register', created.platform.id, {
+      issuer: created.platform.issuer,
+      clientId: created.platform.client_id,
+      deployments: created.deployments.map((d) => d.deployment_id),
+    });
+    return c.redirect(reply, `/admin/platforms/${encodeURIComponent(created.platform.id)}`, `Platform ${created.platform.name} registered.`);
+  });
+
+  c.get('/platforms/:id', async (request, reply, ctx) => detail(reply, ctx, idOf(request)));
+
+  c.post('/platforms/:id', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const values = formValues(request.body);
+    let updated: PlatformWithDeployments;
+    try {
+      updated = await platforms.update(id, toInput(values));
+    } catch (err) {
+      const shown = formProblems(err);
+      if (!shown) throw err;
+      request.log.warn({ code: shown.code, problems: shown.problems, platform: id }, 'platform update refused');
+      const current = await platforms.get(id);
+      return c.render(reply, ctx, {
+        title: current.platform.name,
+        nav: 'platforms',
+        status: shown.status,
+        body: PlatformDetailPage({ row: row(current), values, csrfToken: ctx.csrfToken, ...shown }),
+      });
+    }
+    platformKeys.forget(id);
+    await c.audit(request, ctx, 'platform.update', id, { issuer: updated.platform.issuer, clientId: updated.platform.client_id, jwksUrl: updated.platform.jwks_url });
+    return c.redirect(reply, `/admin/platforms/${encodeURIComponent(id)}`, 'Registration saved.');
+  });
+
+  c.post('/platforms/:id/status', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const status = (request.body as Record<string, unknown> | undefined)?.status;
+    if (typeof status !== 'string' || !PLATFORM_STATUSES.includes(status as Platform['status'])) {
+      throw new AppError('VALIDATION_FAILED', `status must be one of ${PLATFORM_STATUSES.join(', ')}`);
+    }
+    const before = await platforms.get(id);
+    const after = await platforms.setStatus(id, status as Platform['status']);
+    if (status !== 'active') platformKeys.forget(id);
+    const action = before.platform.status === 'pending' && status === 'active' ? 'platform.activate' : STATUS_ACTIONS[status]!;
+    await c.audit(request, ctx, action, id, { from: before.platform.status, to: status });
+    request.log.info({ platform: id, from: before.platform.status, to: status }, 'platform status changed from the console');
+    return c.redirect(reply, (request.body as Record<string, unknown>).back === 'list' ? '/admin/platforms' : `/admin/platforms/${encodeURIComponent(id)}`, `${after.platform.name} is now ${status}.`);
+  });
+
+  c.post('/platforms/:id/deployments', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const deploymentId = typeof body.deploymentId === 'string' ? body.deploymentId.slice(0, 1024) : '';
+    const name = typeof body.name === 'string' ? body.name.slice(0, 255) : undefined;
+    try {
+      const d = await platforms.addDeployment(id, deploymentId, name);
+      await c.audit(request, ctx, 'deployment.add', id, { deploymentId: d.deployment_id });
+      return c.redirect(reply, `/admin/platforms/${encodeURIComponent(id)}`, `Deployment ${d.deployment_id} added.`);
+    } catch (err) {
+      const shown = formProblems(err);
+      if (!shown) throw err;
+      request.log.warn({ code: shown.code, problems: shown.problems, platform: id }, 'deployment refused');
+      return detail(reply, ctx, id, { deploymentProblems: shown.problems, deploymentCode: shown.code, deploymentInput: deploymentId }, shown.status);
+    }
+  });
+
+  c.post('/platforms/:id/deployments/:dep/status', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const dep = (request.params as { dep: string }).dep.slice(0, 64);
+    const status = (request.body as Record<string, unknown> | undefined)?.status;
+    if (status !== 'active' && status !== 'disabled') throw new AppError('VALIDATION_FAILED', 'status must be active or disabled');
+    const d = await platforms.setDeploymentStatus(id, dep, status);
+    await c.audit(request, ctx, status === 'active' ? 'deployment.enable' : 'deployment.disable', id, { deploymentId: d.deployment_id });
+    return c.redirect(reply, `/admin/platforms/${encodeURIComponent(id)}`, `Deployment ${d.deployment_id} is now ${status}.`);
+  });
+
+  c.post('/platforms/:id/jwks-check', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const { platform } = await platforms.get(id);
+    const check: JwksCheck = await platformKeys.check({ id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk });
+    request.log.info({ platform: id, ok: check.ok, kids: check.kids.length }, 'platform JWKS checked from the console');
+    await c.audit(request, ctx, 'platform.jwks-check', id, { ok: check.ok, kids: check.kids.length });
+    return detail(reply, ctx, id, { check });
+  });
+};

@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Kysely } from 'kysely';
+import { AGS_MEDIA, AGS_SCOPE } from '../../lti/ags.js';
+import { NRPS_MEDIA, NRPS_SCOPE } from '../../lti/nrps.js';
+import { listCatalogue } from '../../packages/package.repository.js';
+import type { Database } from '../../store/tables.js';
+import { SandboxCoursePage, SandboxDeepLinkResultPage, SandboxFramePage, SandboxGradebookPage, SandboxPostPage } from '../../web/sandbox/sandbox-pages.js';
+import type { SandboxScore, SandboxService } from '../../sandbox/sandbox.service.js';
+
+export interface SandboxRouteDeps {
+  readonly db: Kysely<Database>;
+  readonly sandbox: SandboxService;
+}
+
+function html(reply: FastifyReply, page: JSX.Element): FastifyReply {
+  return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
+}
+
+function one(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length <= 256 ? v : undefined;
+}
+
+/**
+ * The sandbox LMS at /sandbox (docs/sandbox.md). Registered in its own plugin scope: the
+ * AGS media types are parsed as JSON here only.
+ */
+export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps): Promise<void> {
+  const { sandbox } = deps;
+  app.addContentTypeParser(/^application\/vnd\.ims\.[a-z0-9.-]+\+json/, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(Object.assign(err as Error, { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.get('/sandbox', async (_request, reply) => {
+    const [links, catalogue] = await Promise.all([sandbox.links(), listCatalogue(deps.db)]);
+    return html(reply, SandboxCoursePage({ links, packageCount: catalogue.length }));
+  });
+
+  app.get('/sandbox/launch', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const deepLink = q.deeplink === '1';
+    const link = deepLink ? undefined : await sandbox.link(one(q.link));
+    // Checked here already so that a bad request fails on this page, not inside the frame.
+    await sandbox.loginForm({ user: one(q.user), link: link?.id, deepLink });
+    const start = new URLSearchParams(deepLink ? { deeplink: '1' } : { link: link!.id, user: one(q.user) ?? '' });
+    return html(reply, SandboxFramePage({ title: deepLink ? 'Add content' : link!.title, start: `/sandbox/start?${start.toString()}` }));
+  });
+
+  // Third-party initiated login: the LMS posts iss, login_hint, target_link_uri… to the tool.
+  app.get('/sandbox/start', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const fields = await sandbox.loginForm({ user: one(q.user), link: one(q.link), deepLink: q.deeplink === '1' });
+    request.log.info({ user: fields.login_hint, deepLink: q.deeplink === '1' }, 'sandbox: launching the tool');
+    return html(reply, SandboxPostPage({ action: sandbox.urls.toolLogin, fields, label: 'Continue to Courseport' }));
+  });
+
+  // The OIDC authorization endpoint: answers the tool's authentication request with a form_post id_token.
+  app.get('/sandbox/auth', async (request, reply) => {
+    const { redirectUri, idToken, state } = await sandbox.authenticate(request.query as Record<string, unknown>);
+    return html(reply, SandboxPostPage({ action: redirectUri, fields: { id_token: idToken, state }, label: 'Continue' }));
+  });
+
+  app.post('/sandbox/deep-link-return', { bodyLimit: 256 * 1024 }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const result = await sandbox.receiveDeepLinkingResponse(body.JWT);
+    request.log.info({ added: result.added.map((l) => l.id) }, 'sandbox: deep linking response received');
+    return html(reply, SandboxDeepLinkResultPage(result));
+  });
+
+  app.get('/sandbox/jwks', async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(await sandbox.jwks()));
+
+  app.post('/sandbox/token', async (request, reply) => {
+    const result = await sandbox.token((request.body ?? {}) as Record<string, unknown>);
+    if (result.status !== 200) request.log.warn({ error: result.body.error, description: result.body.error_description }, 'sandbox: token request refused');
+    return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
+  });
+
+  app.get('/sandbox/lineitems', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY]);
+    const q = request.query as Record<string, unknown>;
+    const items = await sandbox.lineItems({ resourceLinkId: one(q.resource_link_id), resourceId: one(q.resource_id), tag: one(q.tag) });
+    return reply.type(AGS_MEDIA.LINEITEM_CONTAINER).send(JSON.stringify(items.map((i) => sandbox.lineItemJson(i))));
+  });
+
+  app.post('/sandbox/lineitems', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM]);
+    const item = await sandbox.createLineItem(request.body);
+    request.log.info({ lineItem: item.id }, 'sandbox: line item created');
+    return reply.code(201).type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
+  });
+
+  app.get('/sandbox/lineitems/:id', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY]);
+    const item = await sandbox.lineItem((request.params as { id: string }).id);
+    return reply.type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
+  });
+
+  app.post('/sandbox/lineitems/:id/scores', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.SCORE]);
+    const id = (request.params as { id: string }).id;
+    await sandbox.postScore(id, request.body);
+    const b = request.body as Record<string, unknown>;
+    request.log.info({ lineItem: id, user: b.userId, scoreGiven: b.scoreGiven, activityProgress: b.activityProgress, gradingProgress: b.gradingProgress }, 'sandbox: score received');
+    return reply.code(204).send();
+  });
+
+  app.get('/sandbox/lineitems/:id/results', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.RESULT_READONLY]);
+    const results = await sandbox.results((request.params as { id: string }).id, one((request.query as Record<string, unknown>).user_id));
+    return reply.type(AGS_MEDIA.RESULT_CONTAINER).send(JSON.stringify(results));
+  });
+
+  app.get('/sandbox/memberships', async (request, reply) => {
+    sandbox.authorize(request.headers.authorization, [NRPS_SCOPE]);
+    return reply.type(NRPS_MEDIA).send(JSON.stringify(sandbox.memberships()));
+  });
+
+  app.get('/sandbox/gradebook', async (_request, reply) => {
+    const items = await sandbox.lineItems();
+    const latest = new Map<string, Map<string, SandboxScore>>();
+    for (const i of items) latest.set(i.id, await sandbox.latestScores(i.id));
+    const received = (await sandbox.scores()).length;
+    return html(reply, SandboxGradebookPage({ items, latest, received }));
+  });
+}

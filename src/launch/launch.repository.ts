@@ -1,0 +1,152 @@
+import type { Kysely } from 'kysely';
+import { arg, PreparedQuery } from '../store/prepared.js';
+import type { ContextTable, Database, Launch, ResourceLinkTable, UserTable } from '../store/tables.js';
+
+type UserFields = Omit<UserTable, 'id' | 'created_at' | 'updated_at'>;
+type ContextFields = Omit<ContextTable, 'id' | 'created_at' | 'updated_at'>;
+type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated_at' | 'package_id'>;
+
+// Every launch runs these four: compiled once (prepared.ts).
+const upsertUserQuery = new PreparedQuery('upsertUser', (db) =>
+  db
+    .insertInto('users')
+    .values({ id: arg(0), platform_id: arg(1), sub: arg(2), name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), created_at: arg(8), updated_at: arg(8) })
+    .onConflict((oc) =>
+      oc.columns(['platform_id', 'sub']).doUpdateSet({ name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), updated_at: arg(8) }),
+    )
+    .returning('id'),
+);
+const upsertContextQuery = new PreparedQuery('upsertContext', (db) =>
+  db
+    .insertInto('contexts')
+    .values({ id: arg(0), platform_id: arg(1), deployment_id: arg(2), context_id: arg(3), label: arg(4), title: arg(5), types: arg(6), created_at: arg(7), updated_at: arg(7) })
+    .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: arg(4), title: arg(5), types: arg(6), updated_at: arg(7) }))
+    .returning('id'),
+);
+const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db) =>
+  db
+    .insertInto('resource_links')
+    .values({
+      id: arg(0),
+      platform_id: arg(1),
+      deployment_id: arg(2),
+      context_id: arg(3),
+      resource_link_id: arg(4),
+      title: arg(5),
+      description: arg(6),
+      created_at: arg(7),
+      updated_at: arg(7),
+    })
+    .onConflict((oc) =>
+      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({ context_id: arg(3), title: arg(5), description: arg(6), updated_at: arg(7) }),
+    )
+    .returning('id'),
+);
+const insertLaunchQuery = new PreparedQuery('insertLaunch', (db) =>
+  db.insertInto('launches').values({
+    id: arg(0),
+    platform_id: arg(1),
+    deployment_id: arg(2),
+    user_id: arg(3),
+    context_id: arg(4),
+    resource_link_id: arg(5),
+    message_type: arg(6),
+    roles: arg(7),
+    claims: arg(8),
+    created_at: arg(9),
+    expires_at: arg(10),
+    responded_at: arg(11),
+  }),
+);
+
+function returnedId(rows: readonly { id: string }[], table: string): string {
+  const id = rows[0]?.id;
+  if (id === undefined) throw new Error(`the upsert into ${table} returned no row`);
+  return id;
+}
+
+/** Insert or refresh a user by (platform, sub); returns its id. Personal fields follow the newest launch. */
+export async function upsertUser(db: Kysely<Database>, id: string, f: UserFields, now: number): Promise<string> {
+  const { rows } = await upsertUserQuery.run(db, id, f.platform_id, f.sub, f.name, f.given_name, f.family_name, f.email, f.picture, now);
+  return returnedId(rows, 'users');
+}
+
+export async function upsertContext(db: Kysely<Database>, id: string, f: ContextFields, now: number): Promise<string> {
+  const { rows } = await upsertContextQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.label, f.title, f.types, now);
+  return returnedId(rows, 'contexts');
+}
+
+export async function upsertResourceLink(db: Kysely<Database>, id: string, f: ResourceLinkFields, now: number): Promise<string> {
+  const { rows } = await upsertResourceLinkQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.resource_link_id, f.title, f.description, now);
+  return returnedId(rows, 'resource_links');
+}
+
+export async function insertLaunch(db: Kysely<Database>, l: Launch): Promise<void> {
+  await insertLaunchQuery.run(
+    db,
+    l.id,
+    l.platform_id,
+    l.deployment_id,
+    l.user_id,
+    l.context_id,
+    l.resource_link_id,
+    l.message_type,
+    l.roles,
+    l.claims,
+    l.created_at,
+    l.expires_at,
+    l.responded_at,
+  );
+}
+
+export interface LaunchView {
+  readonly launch: Launch;
+  readonly platformName: string;
+  readonly userName: string | null;
+  readonly userEmail: string | null;
+  readonly userSub: string;
+  readonly contextTitle: string | null;
+  readonly contextLabel: string | null;
+  readonly resourceLinkTitle: string | null;
+  readonly resourceLinkExternalId: string | null;
+}
+
+export async function findLaunchView(db: Kysely<Database>, id: string): Promise<LaunchView | undefined> {
+  const row = await db
+    .selectFrom('launches as l')
+    .innerJoin('platforms as p', 'p.id', 'l.platform_id')
+    .innerJoin('users as u', 'u.id', 'l.user_id')
+    .leftJoin('contexts as c', 'c.id', 'l.context_id')
+    .leftJoin('resource_links as r', 'r.id', 'l.resource_link_id')
+    .selectAll('l')
+    .select([
+      'p.name as platform_name',
+      'u.name as user_name',
+      'u.email as user_email',
+      'u.sub as user_sub',
+      'c.title as context_title',
+      'c.label as context_label',
+      'r.title as resource_link_title',
+      'r.resource_link_id as resource_link_external_id',
+    ])
+    .where('l.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { platform_name, user_name, user_email, user_sub, context_title, context_label, resource_link_title, resource_link_external_id, ...launch } = row;
+  return {
+    launch,
+    platformName: platform_name,
+    userName: user_name,
+    userEmail: user_email,
+    userSub: user_sub,
+    contextTitle: context_title,
+    contextLabel: context_label,
+    resourceLinkTitle: resource_link_title,
+    resourceLinkExternalId: resource_link_external_id,
+  };
+}
+
+export async function deleteExpiredLaunches(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom('launches').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import { arg, PreparedQuery } from '../store/prepared.js';
+import type { Database, Deployment, NewPlatform, Platform, PlatformUpdate } from '../store/tables.js';
+
+// Read by every login and launch: compiled once (prepared.ts).
+const platformById = new PreparedQuery('findPlatformById', (db) => db.selectFrom('platforms').selectAll().where('id', '=', arg(0)));
+const platformByIssuerAndClient = new PreparedQuery('findPlatform', (db) =>
+  db.selectFrom('platforms').selectAll().where('issuer', '=', arg(0)).where('client_id', '=', arg(1)),
+);
+const deploymentOf = new PreparedQuery('findDeployment', (db) =>
+  db.selectFrom('deployments').selectAll().where('platform_id', '=', arg(0)).where('deployment_id', '=', arg(1)),
+);
+
+export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform): Promise<void> {
+  await db.insertInto('platforms').values(platform).execute();
+}
+
+export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
+  if (id === DISPATCH_PLATFORM_ID) return undefined;
+  return (await platformById.first(db, id)) as Platform | undefined;
+}
+
+export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string): Promise<Platform[]> {
+  return db.selectFrom('platforms').selectAll().where('issuer', '=', issuer).orderBy('created_at').execute();
+}
+
+export async function findPlatform(db: Kysely<Database>, issuer: string, clientId: string): Promise<Platform | undefined> {
+  return (await platformByIssuerAndClient.first(db, issuer, clientId)) as Platform | undefined;
+}
+
+/**
+ * The internal platform row that owns content-dispatch learners (issue 10): never an LMS,
+ * always disabled, without keys; hidden from platform lists and lookups by id.
+ */
+export const DISPATCH_PLATFORM_ID = 'plt_courseport_dispatch';
+
+export async function listPlatforms(db: Kysely<Database>): Promise<Platform[]> {
+  return db.selectFrom('platforms').selectAll().where('id', '!=', DISPATCH_PLATFORM_ID).orderBy('created_at').execute();
+}
+
+export async function updatePlatform(db: Kysely<Database>, id: string, changes: PlatformUpdate): Promise<void> {
+  await db.updateTable('platforms').set(changes).where('id', '=', id).execute();
+}
+
+export async function insertDeployment(db: Kysely<Database>, deployment: Deployment): Promise<void> {
+  await db.insertInto('deployments').values(deployment).execute();
+}
+
+export async function findDeployment(db: Kysely<Database>, platformId: string, deploymentId: string): Promise<Deployment | undefined> {
+  return (await deploymentOf.first(db, platformId, deploymentId)) as Deployment | undefined;
+}
+
+export async function listDeployments(db: Kysely<Database>, platformId: string): Promise<Deployment[]> {
+  return db.selectFrom('deployments').selectAll().where('platform_id', '=', platformId).orderBy('created_at').execute();
+}
+
+export async function setDeploymentStatus(db: Kysely<Database>, id: string, status: Deployment['status']): Promise<void> {
+  await db.updateTable('deployments').set({ status }).where('id', '=', id).execute();
+}
+
+/**
+ * Inside the launch transaction: the registration's last launch time, written at most once a
+ * minute per registration (the condition keeps concurrent launches off the row lock).
+ */
+export async function touchPlatformLaunch(db: Kysely<Database>, id: string, now: number, everyMs = 60_000): Promise<void> {
+  await db
+    .updateTable('platforms')
+    .set({ last_launch_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_launch_at', 'is', null), eb('last_launch_at', '<', now - everyMs)]))
+    .execute();
+}
+
+/** The latest refused launch or login of a registration, for the admin console. */
+export async function recordPlatformError(db: Kysely<Database>, id: string, error: string, now: number): Promise<void> {
+  await db.updateTable('platforms').set({ last_error: error.slice(0, 1024), last_error_at: now }).where('id', '=', id).execute();
+}
