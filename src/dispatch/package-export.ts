@@ -1,3 +1,4 @@
+import { jsonScript } from '../util/json-script.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,10 +51,6 @@ function xml(text: string): string {
 }
 
 /** JSON inside <script type="application/json">: nothing in it can close the element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
 export function manifestXml(c: LauncherConfig): string {
   const id = xml(`courseport-dispatch-${c.dispatch}`);
   const title = xml(c.title);
@@ -109,7 +106,7 @@ export function launcherHtml(c: LauncherConfig): string {
 <body>
 <div id="cp-message" role="status" hidden></div>
 <iframe id="cp-player" name="courseport-player" title="${xml(c.title)}" allow="fullscreen; autoplay"></iframe>
-<script type="application/json" id="courseport-dispatch">${scriptJson(c)}</script>
+<script type="application/json" id="courseport-dispatch">${jsonScript(c)}</script>
 <script src="${LAUNCHER_FILE}"></script>
 </body>
 </html>

@@ -1,3 +1,4 @@
+import { isStaffRole } from '../lti/roles.js';
 import { sql, type Kysely } from 'kysely';
 import { AGS_SCOPE, type Score } from '../lti/ags.js';
 import type { Dialect } from '../store/database.js';
@@ -49,10 +50,6 @@ function parseClaim(value: unknown): AgsEndpointClaim | undefined {
   return { scope: Array.isArray(c.scope) ? c.scope.filter((s): s is string => typeof s === 'string') : [], ...(lineitems ? { lineitems } : {}), ...(lineitem ? { lineitem } : {}) };
 }
 
-/** Instructors, content developers, administrators and teaching assistants (rosterKind). */
-export function isStaffRole(roleKind: string | null | undefined): boolean {
-  return roleKind === 'instructor' || roleKind === 'teaching-assistant';
-}
 
 /**
  * Inside the transaction that changed the attempt: when completion, success or score

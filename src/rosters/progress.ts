@@ -1,6 +1,6 @@
+import { rosterKind } from '../lti/roles.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
-import { rosterKind } from './roster.service.js';
 
 export interface ProgressRow {
   readonly sub: string;

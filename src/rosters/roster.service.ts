@@ -1,5 +1,5 @@
+import { rosterKind } from '../lti/roles.js';
 import type { Kysely } from 'kysely';
-import { roleKinds } from '../lti/claims.js';
 import { fetchMemberships, type Member } from '../lti/nrps.js';
 import type { ServiceTokens } from '../oauth/service-tokens.js';
 import type { Database } from '../store/tables.js';
@@ -24,16 +24,6 @@ export async function recordRosterEndpoint(trx: Kysely<Database>, input: { conte
     .execute();
 }
 
-export type RosterKind = 'learner' | 'instructor' | 'teaching-assistant' | 'other';
-
-/** The one kind a roster row shows: course roles first (see roleKinds). */
-export function rosterKind(roles: readonly string[]): RosterKind {
-  const kinds = roleKinds(roles);
-  if (kinds.includes('administrator') || kinds.includes('instructor') || kinds.includes('content-developer')) return 'instructor';
-  if (kinds.includes('teaching-assistant')) return 'teaching-assistant';
-  if (kinds.includes('learner')) return 'learner';
-  return 'other';
-}
 
 export interface SyncResult {
   readonly members: number;

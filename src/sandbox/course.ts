@@ -1,4 +1,3 @@
-import { ROLE } from '../lti/claims.js';
 
 /** The sandbox's one course and its people: fixed, so that every start shows the same course. */
 export const SANDBOX_COURSE = {
@@ -33,4 +32,5 @@ export function memberBySub(sub: unknown): SandboxMember | undefined {
 
 export function rolesOf(member: SandboxMember): string[] {
   return member.role === 'instructor' ? [ROLE.CONTEXT_INSTRUCTOR] : [ROLE.CONTEXT_LEARNER];
-}
+}import { ROLE } from '../lti/roles.js';
+

@@ -1,4 +1,4 @@
-import type { RoleKind } from '../lti/claims.js';
+import { type RoleKind } from '../lti/roles.js';
 import { Layout } from './layout.js';
 
 export interface LaunchPageProps {

@@ -1,3 +1,4 @@
+import { jsonScript } from '../util/json-script.js';
 import { Layout } from './layout.js';
 
 /**
@@ -7,10 +8,6 @@ import { Layout } from './layout.js';
  */
 
 /** JSON inside <script type="application/json">: nothing in it can close the element or open a comment. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
 export interface StoragePutConfig {
   readonly mode: 'put';
   readonly target: string;
@@ -37,7 +34,7 @@ export function StorageLoginPage(p: { config: StoragePutConfig }): JSX.Element {
         </p>
       </div>
       <script type="application/json" id="lti-storage-config">
-        {scriptJson(p.config)}
+        {jsonScript(p.config)}
       </script>
       <script src="/static/lti-storage.js"></script>
     </Layout>
@@ -90,7 +87,7 @@ export function LaunchResumePage(p: LaunchResumeProps): JSX.Element {
         </p>
       </div>
       <script type="application/json" id="lti-storage-config">
-        {scriptJson(config)}
+        {jsonScript(config)}
       </script>
       <script src="/static/lti-storage.js"></script>
     </Layout>

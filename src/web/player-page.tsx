@@ -1,3 +1,4 @@
+import { jsonScript } from '../util/json-script.js';
 import { Layout } from './layout.js';
 
 export interface PlayerSco {
@@ -45,10 +46,6 @@ export interface PlayerPageProps {
 }
 
 /** JSON for a <script type="application/json"> block: nothing in it can close the element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
 const STATUS_LABEL: Record<string, string> = {
   'not attempted': 'Not started',
   incomplete: 'In progress',
@@ -119,7 +116,7 @@ export function PlayerPage(p: PlayerPageProps): JSX.Element {
         <iframe id="sco-frame" name="sco" title="Course content" allow="fullscreen; autoplay"></iframe>
       </div>
       <script type="application/json" id="player-config">
-        {scriptJson(p.config)}
+        {jsonScript(p.config)}
       </script>
       <script src="/static/scorm-again.min.js"></script>
       <script src="/static/player.js"></script>

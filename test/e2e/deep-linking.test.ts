@@ -1,7 +1,8 @@
+import { ROLE } from '../../src/lti/roles.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
+import { CLAIM, MESSAGE_TYPE } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12, GOLF_12_MULTI, GOLF_2004 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';

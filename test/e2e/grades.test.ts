@@ -1,7 +1,8 @@
+import { ROLE } from '../../src/lti/roles.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/grades/grade-worker.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
-import { CLAIM, ROLE } from '../../src/lti/claims.js';
+import { CLAIM } from '../../src/lti/claims.js';
 import { progressRows } from '../../src/rosters/progress.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

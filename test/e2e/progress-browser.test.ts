@@ -1,6 +1,6 @@
+import { ROLE } from '../../src/lti/roles.js';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLE } from '../../src/lti/claims.js';
 import { launchChromium } from '../helpers/browser.js';
 import { GOLF_12 } from '../helpers/fixtures.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';

@@ -1,5 +1,6 @@
+import { ROLE } from '../../src/lti/roles.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM, ROLE } from '../../src/lti/claims.js';
+import { CLAIM } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';

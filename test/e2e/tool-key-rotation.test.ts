@@ -1,8 +1,9 @@
+import { ROLE } from '../../src/lti/roles.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRotationJob } from '../../src/keys/key-rotation.job.js';
-import { CLAIM, ROLE } from '../../src/lti/claims.js';
+import { CLAIM } from '../../src/lti/claims.js';
 import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

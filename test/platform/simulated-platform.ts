@@ -1,7 +1,8 @@
+import { ROLE } from '../../src/lti/roles.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
+import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from '../../src/lti/claims.js';
 import type { PlatformInput } from '../../src/platforms/platform.service.js';
 
 export interface PlatformKey {

@@ -1,5 +1,5 @@
+import { ROLE, roleKinds } from '../../src/lti/roles.js';
 import { describe, expect, it } from 'vitest';
-import { ROLE, roleKinds } from '../../src/lti/claims.js';
 
 const V2 = 'http://purl.imsglobal.org/vocab/lis/v2/';
 

@@ -1,7 +1,8 @@
+import { ROLE } from '../../src/lti/roles.js';
 import type { JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { LtiError, type ErrorCode } from '../../src/errors/app-error.js';
-import { CLAIM, LTI_VERSION, MESSAGE_TYPE, ROLE } from '../../src/lti/claims.js';
+import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from '../../src/lti/claims.js';
 import { checkIssuerAndAudience, checkMessageClaims, checkTimes } from '../../src/lti/id-token-claims.js';
 import { fixedClock } from '../../src/util/clock.js';
 

@@ -1,11 +1,13 @@
+import { rosterKind } from '../../lti/roles.js';
+import { canChooseContent, roleKinds } from '../../lti/roles.js';
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canChooseContent, CLAIM, MESSAGE_TYPE, roleKinds } from '../../lti/claims.js';
+import { CLAIM, MESSAGE_TYPE } from '../../lti/claims.js';
 import { checkCanAnswer, parseDeepLinkingSettings } from '../../lti/deep-linking.js';
 import { LtiError } from '../../errors/app-error.js';
 import { renderPicker, type DeepLinkingDeps } from './deep-linking.routes.js';
 import { progressUrl } from '../progress/progress.routes.js';
-import { recordRosterEndpoint, rosterKind } from '../../rosters/roster.service.js';
+import { recordRosterEndpoint } from '../../rosters/roster.service.js';
 import { renderPlayer, type PlayRouteDeps } from '../play/play.routes.js';
 import { displayName } from '../../lti/id-token-claims.js';
 import type { LaunchInput, LaunchService } from '../../launch/launch.service.js';

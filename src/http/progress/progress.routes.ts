@@ -1,7 +1,7 @@
+import { canSeeProgress } from '../../lti/roles.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { AppError } from '../../errors/app-error.js';
-import { roleKinds } from '../../lti/claims.js';
 import type { LaunchTokens } from '../../util/signed-tokens.js';
 import { PROGRESS_SORTS, progressCsv, progressRows, type ProgressSort } from '../../rosters/progress.js';
 import type { RosterService } from '../../rosters/roster.service.js';
@@ -18,10 +18,6 @@ export interface ProgressDeps {
   readonly rosterMaxAgeMs: number;
 }
 
-/** Who may see every learner's progress: staff of the course by LTI role. */
-export function canSeeProgress(roles: readonly string[]): boolean {
-  return roleKinds(roles).some((k) => k === 'administrator' || k === 'instructor' || k === 'content-developer' || k === 'teaching-assistant');
-}
 
 /** The link to the view for an instructor's launch (undefined for anyone else). */
 export function progressUrl(deps: Pick<ProgressDeps, 'launchTokens' | 'clock'>, launchId: string, roles: readonly string[]): string | undefined {
