@@ -3,15 +3,18 @@ import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
+import { serializeRequest } from './http/plugins/request-log.js';
+import { defaultPagePolicy, PAGE } from './http/plugins/page-policy.js';
 import { baseCsp, FrameAncestors, registerSecurityHeaders } from './http/plugins/security-headers.js';
 import { apiRoutes } from './http/api/api.routes.js';
 import { healthRoutes } from './http/health/health.routes.js';
 import { jwksRoutes } from './http/lti/jwks.routes.js';
 import { ltiRoutes } from './http/lti/launch.routes.js';
 import { playRoutes } from './http/play/play.routes.js';
+import { contentRoutes } from './http/content/content.routes.js';
 import { deepLinkingRoutes } from './http/lti/deep-linking.routes.js';
 import { progressRoutes } from './http/progress/progress.routes.js';
 // issue 10: content dispatch
@@ -45,28 +48,6 @@ const REGISTRATION_RATE_LIMIT_PER_MINUTE = 30;
 const FRAME_ANCESTORS_TTL_MS = 30_000;
 /** Issue 8: JSON bodies of the admin API (a registration with many deployments fits). */
 const API_BODY_LIMIT = 512 * 1024;
-
-/** Query parameters that carry bearer-like values: never written to the log. */
-const SECRET_PARAMS = ['lt', 'login_hint', 'lti_message_hint', 'id_token', 'state', 'token', 'registration_token'];
-
-/** Paths whose next segment is a bearer token (player, package files, content picker). */
-const TOKEN_PATH = /^(\/(?:play|content|progress|lti\/deep-link)\/)[^/?]+/;
-
-export function redactUrl(rawUrl: string): string {
-  const url = rawUrl.replace(TOKEN_PATH, '$1REDACTED');
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const name of SECRET_PARAMS) if (params.has(name)) params.set(name, 'REDACTED');
-  // Dynamic registration: the LMS's configuration URL may carry its own token in its query.
-  const configUrl = params.get('openid_configuration');
-  if (configUrl?.includes('?')) params.set('openid_configuration', `${configUrl.slice(0, configUrl.indexOf('?'))}?REDACTED`);
-  return `${url.slice(0, q)}?${params.toString()}`;
-}
-
-function serializeRequest(req: FastifyRequest): Record<string, unknown> {
-  return { method: req.method, url: redactUrl(req.url), remoteAddress: req.ip };
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -124,28 +105,14 @@ export async function build(options: BuildOptions): Promise<App> {
 
   healthRoutes(app, store);
   jwksRoutes(app, services.toolKeys, config.keys.jwksMaxAgeMs);
-  const play = {
-    db: store.db,
-    runtime: services.runtime,
-    playTokens: services.playTokens,
-    contentTokens: services.contentTokens,
-    content: services.content,
-    dispatch: services.dispatch,
-    clock,
-  };
-  playRoutes(app, play);
-  // issue 10: content dispatch (launch form of dispatch packages; same player, same runtime)
-  dispatchRoutes(app, { dispatch: services.dispatch, play, launchRateLimitPerMinute: config.lti.loginRateLimitPerMinute });
-  progressRoutes(app, { db: store.db, launchTokens: services.launchTokens, rosters: services.rosters, clock, rosterMaxAgeMs: config.rosterMaxAgeMs });
-  const deepLinking = { db: store.db, pickerTokens: services.pickerTokens, toolKeys: services.toolKeys, clock, baseUrl: config.baseUrl };
-  deepLinkingRoutes(app, deepLinking);
+  playRoutes(app, { player: services.player, runtime: services.runtime });
+  contentRoutes(app, { contentTokens: services.contentTokens, content: services.content, clock });
+  dispatchRoutes(app, { dispatch: services.dispatch, player: services.player, launchRateLimitPerMinute: config.lti.loginRateLimitPerMinute });
+  progressRoutes(app, { progress: services.progress });
+  deepLinkingRoutes(app, { deepLinking: services.deepLinking });
   ltiRoutes(app, {
-    deepLinking,
-    db: store.db,
     launches: services.launches,
-    launchTokens: services.launchTokens,
-    play,
-    clock,
+    flow: services.launchFlow,
     secureCookies: https,
     loginStateTtlMs: config.lti.loginStateTtlMs,
     loginRateLimitPerMinute: config.lti.loginRateLimitPerMinute,
@@ -158,7 +125,8 @@ export async function build(options: BuildOptions): Promise<App> {
   if (config.sandbox) await app.register(async (scope) => sandboxRoutes(scope, { db: store.db, sandbox: services.sandbox }));
   await app.register(
     async (scope) => {
-      // Issue 8: a per-address limit on the whole API (before authentication, so token guessing counts too) and a body limit.
+      defaultPagePolicy(scope, PAGE.api);
+      // A per-address limit on the whole API (before authentication, so token guessing counts too) and a body limit.
       if (config.security.apiRateLimitPerMinute > 0) scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;

@@ -10,9 +10,9 @@ import { PlatformKeys } from './lti/platform-keys.js';
 import { AgsClient } from './lti/ags.js';
 import { ServiceTokens } from './oauth/service-tokens.js';
 import { RosterService } from './rosters/roster.service.js';
+import { ProgressService } from './rosters/progress.service.js';
 import { PackageService } from './packages/package.service.js';
 import { RuntimeService } from './attempts/runtime.service.js';
-// issue 10: content dispatch
 import { DispatchService } from './dispatch/dispatch.service.js';
 import type { Store } from './store/database.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -24,6 +24,9 @@ import { PlatformService } from './platforms/platform.service.js';
 import { RegistrationService } from './platforms/registration.service.js';
 import { SandboxService } from './sandbox/sandbox.service.js';
 import { PlatformKeyStatusService } from './platforms/platform-key-status.service.js';
+import { Player } from './play/player.js';
+import { DeepLinkingAnswer } from './launch/deep-linking-answer.js';
+import { LaunchFlow } from './launch/launch-flow.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
@@ -40,8 +43,9 @@ export interface Services {
   readonly serviceTokens: ServiceTokens;
   readonly ags: AgsClient;
   readonly rosters: RosterService;
+  readonly progress: ProgressService;
   readonly platformKeys: PlatformKeys;
-  /** Issue 8: health of the platforms' JWKS endpoints (the platforms page, API, CLI). */
+  /** Health of the platforms' JWKS endpoints (the platforms page, API, CLI). */
   readonly platformKeyStatus: PlatformKeyStatusService;
   readonly platforms: PlatformService;
   readonly adminTokens: AdminTokenService;
@@ -54,15 +58,19 @@ export interface Services {
   readonly content: LocalContentStore;
   readonly packages: PackageService;
   readonly runtime: RuntimeService;
-  /** issue 10: content dispatch. */
   readonly dispatch: DispatchService;
   readonly fetch: SafeFetch;
-  /** Admin console (issue 7): administrators, sessions, sign-in throttle. */
+  /** Administrators, sessions, sign-in throttle. */
   readonly admins: AdminAccounts;
-  // issue 7: LTI Dynamic Registration
   readonly registration: RegistrationService;
-  // issue 7: the sandbox LMS (its routes are served only when config.sandbox is on)
+  /** The sandbox LMS (its routes are served only when config.sandbox is on). */
   readonly sandbox: SandboxService;
+  /** The player use case (player page, learner, token renewal). */
+  readonly player: Player;
+  /** The deep linking use case (picker, signed answer). */
+  readonly deepLinking: DeepLinkingAnswer;
+  /** The launch use case: LTI checks, then player, picker or launch page. */
+  readonly launchFlow: LaunchFlow;
 }
 
 /** Wires the services; shared by the HTTP app and the CLI. */
@@ -82,7 +90,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     maxTotalBytes: config.packages.maxTotalBytes,
     maxCompressionRatio: config.packages.maxCompressionRatio,
   });
-  // Issue 8: platform key sets keep their last good keys while the endpoint fails, and record their health.
+  // Platform key sets keep their last good keys while the endpoint fails, and record their health.
   const platformKeyStatus = new PlatformKeyStatusService(store.db, clock, config.jwks.staleLimitMs);
   const platformKeys = new PlatformKeys({
     fetch,
@@ -94,7 +102,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     statusSink: platformKeyStatus.record,
   });
   const audit = new AuditLog(store.db, clock);
-  // Issue 8: the key schedule from config; rotations are audited in their own transaction.
+  // The key schedule from config; rotations are audited in their own transaction.
   const toolKeys = new ToolKeyService(
     store.db,
     config.secret,
@@ -105,6 +113,23 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
   const serviceTokens = new ServiceTokens(toolKeys, fetch, clock);
   const platforms = new PlatformService(store.db, clock, { requireHttps: !config.security.allowHttpPlatforms });
   const runtime = new RuntimeService(store.db, packages, clock, { newAttemptAfterCompletion: config.player.newAttemptAfterCompletion });
+  const rosters = new RosterService(store.db, fetch, serviceTokens, clock);
+  const launches = new LaunchService(store.db, platformKeys, clock, {
+    baseUrl: config.baseUrl,
+    loginStateTtlMs: config.lti.loginStateTtlMs,
+    clockSkewMs: config.lti.clockSkewMs,
+    launchTtlMs: config.lti.launchTokenTtlMs,
+  });
+  const launchTokens = new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs);
+  const playTokens = new LaunchTokens(deriveKey(config.secret, 'play-token'), config.player.tokenTtlMs);
+  const contentTokens = new LaunchTokens(deriveKey(config.secret, 'content-token'), config.player.tokenTtlMs, {
+    invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
+    expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
+  });
+  const pickerTokens = new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs);
+  const dispatch = new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret'));
+  const player = new Player({ db: store.db, runtime, playTokens, contentTokens, dispatch, clock });
+  const deepLinking = new DeepLinkingAnswer({ db: store.db, pickerTokens, toolKeys, clock, baseUrl: config.baseUrl });
   return {
     fetch,
     platformKeys,
@@ -112,11 +137,11 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     toolKeys,
     serviceTokens,
     ags: new AgsClient(fetch, serviceTokens, () => clock.now()),
-    rosters: new RosterService(store.db, fetch, serviceTokens, clock),
+    rosters,
+    progress: new ProgressService({ db: store.db, launchTokens, rosters, clock, rosterMaxAgeMs: config.rosterMaxAgeMs }),
     platforms,
     adminTokens: new AdminTokenService(store.db, clock),
     audit,
-    // issue 7: LTI Dynamic Registration
     registration: new RegistrationService(store.db, fetch, platforms, audit, clock, {
       baseUrl: config.baseUrl,
       requireHttps: !config.security.allowHttpPlatforms,
@@ -126,24 +151,18 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
       tool: { name: 'Courseport', description: 'SCORM courses from Courseport, launched and graded through LTI 1.3.' },
     }),
     sandbox: new SandboxService(store.db, toolKeys, platforms, audit, clock, { baseUrl: config.baseUrl, secret: config.secret }),
-    launches: new LaunchService(store.db, platformKeys, clock, {
-      baseUrl: config.baseUrl,
-      loginStateTtlMs: config.lti.loginStateTtlMs,
-      clockSkewMs: config.lti.clockSkewMs,
-      launchTtlMs: config.lti.launchTokenTtlMs,
-    }),
-    launchTokens: new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs),
-    playTokens: new LaunchTokens(deriveKey(config.secret, 'play-token'), config.player.tokenTtlMs),
-    contentTokens: new LaunchTokens(deriveKey(config.secret, 'content-token'), config.player.tokenTtlMs, {
-      invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
-      expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
-    }),
-    pickerTokens: new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs),
+    launches,
+    launchTokens,
+    playTokens,
+    contentTokens,
+    pickerTokens,
+    player,
+    deepLinking,
+    launchFlow: new LaunchFlow({ launches, runtime, player, deepLinking, launchTokens, db: store.db, clock }),
     content,
     packages,
     runtime,
-    // issue 10: content dispatch
-    dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
+        dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
     // admin console (issue 7)
     admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };

@@ -69,3 +69,25 @@ export async function findResourceLinkPackageId(db: Kysely<Database>, resourceLi
   const row = await packageOfLink.first(db, resourceLinkId);
   return row?.package_id ?? null;
 }
+
+/** The learner's display name for the player header. */
+export async function findAttemptUser(db: Kysely<Database>, userId: string): Promise<{ name: string | null; sub: string }> {
+  return db.selectFrom('users').select(['name', 'sub']).where('id', '=', userId).executeTakeFirstOrThrow();
+}
+
+/**
+ * Who the SCO is told the learner is. A content-dispatch learner is the LMS's learner id (or its
+ * hash), not Courseport's internal user.
+ */
+export async function findAttemptLearner(
+  db: Kysely<Database>,
+  attemptId: string,
+): Promise<{ id: string; sub: string; name: string | null; givenName: string | null; familyName: string | null; dispatchLearner: string | null } | undefined> {
+  return db
+    .selectFrom('attempts as a')
+    .innerJoin('users as u', 'u.id', 'a.user_id')
+    .leftJoin('dispatch_registrations as dr', 'dr.user_id', 'u.id')
+    .select(['u.id as id', 'u.sub as sub', 'u.name as name', 'u.given_name as givenName', 'u.family_name as familyName', 'dr.learner_id as dispatchLearner'])
+    .where('a.id', '=', attemptId)
+    .executeTakeFirst();
+}

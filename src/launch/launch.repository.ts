@@ -150,3 +150,21 @@ export async function deleteExpiredLaunches(db: Kysely<Database>, before: number
   const result = await db.deleteFrom('launches').where('expires_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** A deep linking launch with what its answer needs: the registration it came through and the course. */
+export async function findDeepLinkingLaunch(db: Kysely<Database>, id: string) {
+  return db
+    .selectFrom('launches as l')
+    .innerJoin('platforms as p', 'p.id', 'l.platform_id')
+    .innerJoin('deployments as d', 'd.id', 'l.deployment_id')
+    .leftJoin('contexts as c', 'c.id', 'l.context_id')
+    .select(['l.claims as claims', 'p.client_id as clientId', 'p.issuer as issuer', 'p.status as status', 'd.deployment_id as deploymentId', 'c.title as courseTitle'])
+    .where('l.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Marks a deep linking launch answered; false when it had been answered already (a double submit). */
+export async function markLaunchAnswered(db: Kysely<Database>, id: string, now: number): Promise<boolean> {
+  const r = await db.updateTable('launches').set({ responded_at: now }).where('id', '=', id).where('responded_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

@@ -1,20 +1,8 @@
 import { type RoleKind } from '../lti/roles.js';
+import type { LaunchHomeView } from '../launch/launch-flow.js';
 import { Layout } from './layout.js';
 
-export interface LaunchPageProps {
-  readonly platformName: string;
-  readonly userName: string | null;
-  readonly userEmail: string | null;
-  readonly userSub: string;
-  readonly contextTitle: string | null;
-  readonly contextLabel: string | null;
-  readonly resourceLinkTitle: string | null;
-  readonly resourceLinkId: string | null;
-  readonly roleKinds: readonly RoleKind[];
-  readonly roles: readonly string[];
-  readonly messageType: string;
-  readonly launchToken: string;
-}
+export type LaunchPageProps = LaunchHomeView;
 
 const ROLE_LABEL: Record<RoleKind, string> = {
   administrator: 'Administrator',

@@ -1,14 +1,7 @@
-import type { CatalogueEntry } from '../packages/package.repository.js';
+import type { PickerView } from '../launch/deep-linking-answer.js';
 import { Layout } from './layout.js';
 
-export interface PickerPageProps {
-  readonly token: string;
-  readonly query: string;
-  readonly packages: readonly CatalogueEntry[];
-  readonly total: number;
-  readonly multiple: boolean;
-  readonly courseTitle: string | null;
-}
+export type PickerPageProps = PickerView;
 
 const SCORM_LABEL: Record<string, string> = {
   '1.2': 'SCORM 1.2',

@@ -1,51 +1,9 @@
 import { jsonScript } from '../util/json-script.js';
+import type { PlayerView } from '../play/player.js';
 import { Layout } from './layout.js';
 
-export interface PlayerSco {
-  readonly id: string;
-  readonly title: string;
-  readonly launchUrl: string;
-  readonly depth: number;
-  readonly completion: string;
-  readonly success: string;
-}
+export type PlayerPageProps = PlayerView;
 
-export interface PlayerConfig {
-  readonly family: '1.2' | '2004';
-  /** Base of the runtime API: /play/<play token>. */
-  readonly api: string;
-  /** Base of the package files: /content/<content token>/. */
-  readonly contentBase: string;
-  /** How often the page trades its tokens for fresh ones (POST <api>/renew), so a long session keeps committing. */
-  readonly renewEveryMs: number;
-  readonly start: string;
-  readonly scos: readonly PlayerSco[];
-  /** Content dispatch: relay the attempt's status to the launcher in the LMS window (see docs/dispatch.md). */
-  readonly relay?: PlayerRelay | undefined;
-}
-
-export interface PlayerRelay {
-  /** The launcher's nonce from the launch form: the handshake must echo it. */
-  readonly nonce: string;
-  /** The Origin header of the launch form post (the launcher's origin), when the browser sent one. */
-  readonly expectedOrigin: string | null;
-  /** The attempt's total time before this launch: what it grows by is the session time. */
-  readonly baseTimeMs: number;
-}
-
-export interface PlayerPageProps {
-  readonly title: string;
-  readonly learnerName: string;
-  readonly attemptNumber: number;
-  readonly completion: string;
-  readonly success: string;
-  readonly canStartNewAttempt: boolean;
-  /** For instructors: their view of every learner's progress. */
-  readonly progressUrl?: string | undefined;
-  readonly config: PlayerConfig;
-}
-
-/** JSON for a <script type="application/json"> block: nothing in it can close the element. */
 const STATUS_LABEL: Record<string, string> = {
   'not attempted': 'Not started',
   incomplete: 'In progress',

@@ -1,17 +1,9 @@
-import type { ProgressRow, ProgressSort } from '../rosters/progress.js';
+import type { ProgressSort } from '../rosters/progress.js';
+import type { ProgressView } from '../rosters/progress.service.js';
 import { Layout } from './layout.js';
 import { statusLabel } from './player-page.js';
 
-export interface ProgressPageProps {
-  readonly base: string;
-  readonly title: string;
-  readonly sort: ProgressSort;
-  readonly rows: readonly ProgressRow[];
-  readonly roster: 'synced' | 'syncing' | 'never' | 'none';
-  readonly syncedAt: number | null;
-  readonly lastError: string | null;
-  readonly now: number;
-}
+export type ProgressPageProps = ProgressView;
 
 const GRADE_LABEL: Record<string, string> = { sent: 'Sent', pending: 'Pending', sending: 'Sending', skipped: 'LMS grade kept', dead: 'Failed' };
 

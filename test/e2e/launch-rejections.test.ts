@@ -354,16 +354,28 @@ describe('login rate limit', () => {
 });
 
 describe('logs', () => {
-  it('never write the bearer tokens in player, content and picker paths', async () => {
-    const { redactUrl } = await import('../../src/app.js');
-    expect(redactUrl('/play/abc.def.ghi/sco/item_1/commit?session=2')).toBe('/play/REDACTED/sco/item_1/commit?session=2');
-    expect(redactUrl('/content/abc.def.ghi/shared/launchpage.html')).toBe('/content/REDACTED/shared/launchpage.html');
-    expect(redactUrl('/lti/deep-link/abc.def.ghi?q=golf')).toBe('/lti/deep-link/REDACTED?q=golf');
-    expect(redactUrl('/lti/home?lt=secret&x=1')).toBe('/lti/home?lt=REDACTED&x=1');
+  it('never write the bearer tokens in player, content, progress and picker paths', async () => {
+    const h = await createHarness('sqlite');
+    try {
+      const token = 'abc.def.ghi';
+      for (const url of [`/play/${token}/sco/item_1/commit?session=2`, `/play/${token}`, `/content/${token}/shared/launchpage.html`, `/progress/${token}`, `/lti/deep-link/${token}?q=golf`, '/lti/home?lt=secret&x=1']) {
+        const res = await h.app.inject({ method: url.includes('/commit') ? 'POST' : 'GET', url, payload: url.includes('/commit') ? {} : undefined });
+        expect(res.statusCode).toBeGreaterThanOrEqual(400);
+      }
+      const logged = h.logs.map((l) => JSON.stringify(l)).join('\n');
+      expect(logged).not.toContain(token);
+      expect(logged).not.toContain('lt=secret');
+      expect(logged).toContain('/play/REDACTED/sco/item_1/commit?session=2');
+      expect(logged).toContain('/content/REDACTED/shared/launchpage.html');
+      expect(logged).toContain('/lti/deep-link/REDACTED?q=golf');
+      expect(logged).toContain('/lti/home?lt=REDACTED&x=1');
+    } finally {
+      await h.close();
+    }
   });
 
   it('never write a token carried in the query of a dynamic registration openid_configuration URL', async () => {
-    const { redactUrl } = await import('../../src/app.js');
+    const { redactUrl } = await import('../../src/http/plugins/request-log.js');
     const config = 'https://lms.example/api/lti/registration/openid-configuration?registration_token=tok-123&x=1';
     const logged = redactUrl(`/lti/register?openid_configuration=${encodeURIComponent(config)}&registration_token=tok-456`);
     expect(logged).not.toContain('tok-123');

@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import { randomToken } from '../../util/ids.js';
+import { defaultPagePolicy, PAGE } from '../plugins/page-policy.js';
 import { LoginPage, SetupPage } from '../../web/admin/auth-pages.js';
 import {
   checkOrigin,
@@ -54,6 +55,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   await app.register(
     async (scope) => {
+      defaultPagePolicy(scope, PAGE.console);
       // Console pages are never cached nor framed (LTI pages elsewhere are framed by LMSs).
       scope.addHook('onRequest', async (request, reply) => {
         reply.header('cache-control', 'no-store');

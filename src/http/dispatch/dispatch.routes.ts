@@ -1,11 +1,16 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DispatchService } from '../../dispatch/dispatch.service.js';
 import { AppError } from '../../errors/app-error.js';
-import { renderPlayer, type PlayRouteDeps } from '../play/play.routes.js';
+import type { Player } from '../../play/player.js';
+import { PlayerPage } from '../../web/player-page.js';
+import { PAGE } from '../plugins/page-policy.js';
+import { sendHtml } from '../reply.js';
+import { perMinute } from '../route-config.js';
 
 export interface DispatchRouteDeps {
   readonly dispatch: DispatchService;
-  readonly play: PlayRouteDeps;
+  readonly player: Player;
   readonly launchRateLimitPerMinute: number;
 }
 
@@ -17,37 +22,40 @@ const ORIGIN = /^https?:\/\/[^/?#\s]+$/;
  * The licence is checked and counted first; only an admitted launch renders the player (and
  * so mints play and content tokens). A refusal is an error page in the course frame.
  */
+const LaunchBody = Type.Object({
+  dispatch: Type.Optional(Type.String({ maxLength: 64 })),
+  secret: Type.Optional(Type.String({ maxLength: 128 })),
+  nonce: Type.Optional(Type.String({ maxLength: 128 })),
+  learner_id: Type.Optional(Type.String({ maxLength: 1024 })),
+  learner_name: Type.Optional(Type.String({ maxLength: 1024 })),
+  hashed: Type.Optional(Type.String({ maxLength: 8 })),
+  bookmark: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+
 export function dispatchRoutes(app: FastifyInstance, deps: DispatchRouteDeps): void {
-  const limit = deps.launchRateLimitPerMinute > 0 ? { config: { rateLimit: { max: deps.launchRateLimitPerMinute, timeWindow: 60_000 } } } : {};
-  app.post(
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/dispatch/launch',
-    limit,
+    { config: { page: PAGE.open, invalidCode: 'DISPATCH_LAUNCH_INVALID', ...perMinute(deps.launchRateLimitPerMinute) }, schema: { body: LaunchBody } },
     async (request, reply) => {
-      const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
-      const field = (name: string, max: number): string | undefined => {
-        const v = body[name];
-        if (v === undefined) return undefined;
-        if (typeof v !== 'string' || v.length > max) throw new AppError('DISPATCH_LAUNCH_INVALID', `The launch field ${name} is invalid.`);
-        return v;
-      };
-      const nonce = field('nonce', 128) ?? '';
+      const body = request.body;
+      const nonce = body.nonce ?? '';
       if (!NONCE.test(nonce)) throw new AppError('DISPATCH_LAUNCH_INVALID', 'The launch carries no valid handshake nonce.', { hint: 'Upload the course package to the LMS unchanged.' });
       const origin = request.headers.origin;
       const expectedOrigin = typeof origin === 'string' && ORIGIN.test(origin) ? origin : null;
       const admission = await deps.dispatch.admit({
-        dispatchId: field('dispatch', 64) ?? '',
-        secret: field('secret', 128) ?? '',
-        learnerId: field('learner_id', 1024) ?? '',
-        learnerName: field('learner_name', 1024),
-        hashed: field('hashed', 8) === '1',
-        bookmark: field('bookmark', 1024),
+        dispatchId: body.dispatch ?? '',
+        secret: body.secret ?? '',
+        learnerId: body.learner_id ?? '',
+        learnerName: body.learner_name,
+        hashed: body.hashed === '1',
+        bookmark: body.bookmark,
         ip: request.ip,
       });
       request.log.info(
         { dispatch: admission.dispatch.id, registration: admission.registration.id, newRegistration: admission.newRegistration, launcherOrigin: expectedOrigin },
         'dispatch launch admitted',
       );
-      return renderPlayer(deps.play, reply, admission.attemptId, { relay: { nonce, expectedOrigin, baseTimeMs: admission.baseTimeMs } });
+      return sendHtml(reply, PlayerPage(await deps.player.view(admission.attemptId, { relay: { nonce, expectedOrigin, baseTimeMs: admission.baseTimeMs } })));
     },
   );
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ToolKeyService } from '../../keys/tool-keys.service.js';
+import { PAGE } from '../plugins/page-policy.js';
 
 /**
  * The tool's public keys. Platforms may cache them for `maxAgeMs` (COURSEPORT_JWKS_MAX_AGE_SECONDS),
@@ -10,7 +11,7 @@ import type { ToolKeyService } from '../../keys/tool-keys.service.js';
  */
 export function jwksRoutes(app: FastifyInstance, keys: ToolKeyService, maxAgeMs = 300_000): void {
   const cacheControl = `public, max-age=${Math.floor(maxAgeMs / 1000)}`;
-  app.get('/.well-known/jwks.json', async (request, reply) => {
+  app.get('/.well-known/jwks.json', { config: { page: PAGE.machine } }, async (request, reply) => {
     const body = JSON.stringify(await keys.jwks());
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     reply.header('cache-control', cacheControl).header('etag', etag).header('access-control-allow-origin', '*');

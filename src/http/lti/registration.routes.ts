@@ -1,7 +1,15 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { canvasConfiguration } from '../../lti/canvas-config.js';
 import type { RegistrationService } from '../../platforms/registration.service.js';
 import { RegistrationConfirmPage, RegistrationDonePage } from '../../web/registration-page.js';
+import { PAGE } from '../plugins/page-policy.js';
+import { sendHtml } from '../reply.js';
+import { perMinute } from '../route-config.js';
+
+/** The LMS's initiation parameters; the registration service checks each. */
+const StartQuery = Type.Record(Type.String(), Type.Unknown());
+const ConfirmBody = Type.Object({ action: Type.Optional(Type.String({ maxLength: 20 })), session: Type.Optional(Type.String({ maxLength: 256 })) });
 
 export interface RegistrationRouteDeps {
   readonly registration: RegistrationService;
@@ -16,34 +24,35 @@ export interface RegistrationRouteDeps {
  * serializer redacts it from the URL and the form carries only a session id.
  */
 export function registrationRoutes(app: FastifyInstance, deps: RegistrationRouteDeps): void {
-  const limited = deps.rateLimitPerMinute > 0 ? { config: { rateLimit: { max: deps.rateLimitPerMinute, timeWindow: 60_000 } } } : {};
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  // Shown in the dialog of an LMS that is not registered yet: its one-time registration token is the gate.
+  const config = { page: PAGE.open, ...perMinute(deps.rateLimitPerMinute) };
 
-  app.get('/lti/register', limited, async (request, reply) => {
-    const preview = await deps.registration.start(request.query as Record<string, unknown>);
+  api.get('/lti/register', { config, schema: { querystring: StartQuery } }, async (request, reply) => {
+    const preview = await deps.registration.start(request.query);
     request.log.info(
       { issuer: preview.configuration.issuer, product: preview.configuration.productFamilyCode, scopes: preview.scopes },
       'dynamic registration started: waiting for the administrator to confirm',
     );
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(RegistrationConfirmPage({ preview }));
+    return sendHtml(reply, RegistrationConfirmPage({ preview }));
   });
 
-  app.post('/lti/register', limited, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    reply.header('cache-control', 'no-store').type('text/html; charset=utf-8');
+  api.post('/lti/register', { config, schema: { body: ConfirmBody } }, async (request, reply) => {
+    const body = request.body;
     if (body.action === 'cancel') {
       await deps.registration.cancel(body.session);
       request.log.info('dynamic registration cancelled by the administrator');
-      return reply.send(RegistrationDonePage({ outcome: undefined }));
+      return sendHtml(reply, RegistrationDonePage({ outcome: undefined }));
     }
     const outcome = await deps.registration.confirm(body.session, request.ip);
     request.log.info(
       { platform: outcome.platform.id, issuer: outcome.platform.issuer, clientId: outcome.platform.client_id, status: outcome.platform.status, reregistered: outcome.reregistered },
       'dynamic registration completed',
     );
-    return reply.send(RegistrationDonePage({ outcome }));
+    return sendHtml(reply, RegistrationDonePage({ outcome }));
   });
 
-  app.get('/lti/config/canvas.json', async (_request, reply) => {
+  app.get('/lti/config/canvas.json', { config: { page: PAGE.machine } }, async (_request, reply) => {
     return reply.header('cache-control', 'public, max-age=300').send(canvasConfiguration(deps.baseUrl));
   });
 }

@@ -1,12 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_CATALOGUE, LtiError } from '../../errors/app-error.js';
+import { AppError, LtiError, type ErrorCode } from '../../errors/app-error.js';
 import { ErrorPage } from '../../web/error-page.js';
+import { wantsHtml } from './page-policy.js';
 
 /** Turns any error into an AppError: typed errors pass, framework errors map to catalogue codes. */
-export function toAppError(err: unknown): AppError {
+export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST'): AppError {
   if (err instanceof AppError) return err;
   const fe = err as Partial<FastifyError>;
-  if (fe.validation) return new AppError('BAD_REQUEST', fe.message ?? 'The request is invalid.');
+  if (fe.validation) return new AppError(invalidCode, fe.message ?? 'The request is invalid.');
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large.');
@@ -25,17 +26,8 @@ export function toAppError(err: unknown): AppError {
   return new AppError('INTERNAL', 'Something went wrong inside Courseport.', { cause: err });
 }
 
-function wantsHtml(request: FastifyRequest): boolean {
-  const path = request.url;
-  if (path.startsWith('/api/') || path.startsWith('/.well-known/') || path.startsWith('/healthz') || path.startsWith('/readyz')) return false;
-  // The player's runtime calls (/play/<token>/sco/…, /play/<token>/attempt) are read by scripts.
-  if (path.startsWith('/play/')) return path.split('?')[0]!.split('/').length <= 3;
-  if (path.startsWith('/lti/') || path.startsWith('/progress/') || path.startsWith('/admin')) return true;
-  return (request.headers.accept ?? '').includes('text/html');
-}
-
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const e = toAppError(err);
+  const e = toAppError(err, request.routeOptions.config?.invalidCode);
   const log = { code: e.code, status: e.status, details: e.details, path: request.routeOptions.url ?? request.url };
   if (e.status >= 500) request.log.error({ ...log, err }, e.message);
   else request.log.warn(log, `${e instanceof LtiError ? 'LTI validation failed' : 'request refused'}: ${e.message}`);
@@ -57,4 +49,3 @@ export function registerErrorHandling(app: FastifyInstance): void {
   );
 }
 
-export const ERROR_CODES = Object.keys(ERROR_CATALOGUE);

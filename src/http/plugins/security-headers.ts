@@ -4,36 +4,16 @@ import helmet from 'helmet';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
+import { originOf } from '../../util/url.js';
+import { pagePolicyOf, type FramePolicy } from './page-policy.js';
 
 /**
- * Issue 8: response headers by page type. Pages an LMS frames (launch, player, picker,
+ * Response headers by page policy (page-policy.ts). Pages an LMS frames (launch, player, picker,
  * progress) allow exactly the registered platforms as frame ancestors; package files are framed
  * only by our own player; everything else (admin console, API, its docs) may not be framed at all.
  * The header strings are built once and rebuilt only when the platform list changes, so a
- * request costs a few prefix checks and one setHeader.
+ * request costs one lookup and one setHeader.
  */
-export type FramePolicy = 'lms' | 'content' | 'self' | 'none' | 'any';
-
-/** Which policy a path gets. Order matters: the first matching prefix wins. */
-const FRAME_RULES: readonly (readonly [prefix: string, policy: FramePolicy])[] = [
-  ['/content/', 'content'],
-  // Dynamic registration runs inside the dialog of an LMS that is not registered yet; its
-  // one-time registration token is the gate.
-  ['/lti/register', 'any'],
-  ['/lti/', 'lms'],
-  ['/play/', 'lms'],
-  ['/progress/', 'lms'],
-  ['/static/', 'self'],
-  // Content dispatch is framed by LMSs that are not registered platforms; its licence is the gate.
-  ['/dispatch/', 'any'],
-  // The sandbox LMS frames its own pages (the authorization auto-post runs in the tool frame).
-  ['/sandbox', 'self'],
-];
-
-export function framePolicyOf(url: string): FramePolicy {
-  for (const [prefix, policy] of FRAME_RULES) if (url.startsWith(prefix)) return policy;
-  return 'none';
-}
 
 /**
  * Package files get no CSP at all: they run their own (often inline) scripts, and they are
@@ -156,17 +136,6 @@ function platformOrigins(p: { issuer: string; auth_url: string }): string[] {
   return out;
 }
 
-/** The http(s) origin of a URL, or undefined (an issuer need not be a URL). */
-export function originOf(u: unknown): string | undefined {
-  if (typeof u !== 'string') return undefined;
-  try {
-    const url = new URL(u);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface SecurityHeadersOptions {
   /** The public base URL is https: HSTS, Secure cookies, http→https redirects behind a trusted proxy. */
   readonly https: boolean;
@@ -253,7 +222,7 @@ export function registerSecurityHeaders(app: FastifyInstance, options: SecurityH
     const raw = reply.raw;
     for (let i = 0; i < helmetHeaders.set.length; i++) raw.setHeader(helmetHeaders.set[i]![0], helmetHeaders.set[i]![1]);
     for (let i = 0; i < helmetHeaders.remove.length; i++) raw.removeHeader(helmetHeaders.remove[i]!);
-    const policy = framePolicyOf(request.url);
+    const policy: FramePolicy = pagePolicyOf(request)?.frame ?? 'none';
     if (policy !== 'lms') {
       raw.setHeader('content-security-policy', fixed[policy]);
       // Older browsers without CSP level 2 still honour X-Frame-Options.

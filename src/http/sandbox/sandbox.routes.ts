@@ -6,6 +6,7 @@ import { listCatalogue } from '../../packages/package.repository.js';
 import type { Database } from '../../store/tables.js';
 import { SandboxCoursePage, SandboxDeepLinkResultPage, SandboxFramePage, SandboxGradebookPage, SandboxPostPage } from '../../web/sandbox/sandbox-pages.js';
 import type { SandboxScore, SandboxService } from '../../sandbox/sandbox.service.js';
+import { defaultPagePolicy, PAGE } from '../plugins/page-policy.js';
 
 export interface SandboxRouteDeps {
   readonly db: Kysely<Database>;
@@ -26,6 +27,9 @@ function one(v: unknown): string | undefined {
  */
 export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps): Promise<void> {
   const { sandbox } = deps;
+  // Its pages frame each other; its LMS service endpoints (JWKS, token, AGS, NRPS) answer JSON.
+  defaultPagePolicy(app, PAGE.self);
+  const service = { config: { page: PAGE.api } };
   app.addContentTypeParser(/^application\/vnd\.ims\.[a-z0-9.-]+\+json/, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));
@@ -70,35 +74,35 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps
     return html(reply, SandboxDeepLinkResultPage(result));
   });
 
-  app.get('/sandbox/jwks', async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(await sandbox.jwks()));
+  app.get('/sandbox/jwks', service, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(await sandbox.jwks()));
 
-  app.post('/sandbox/token', async (request, reply) => {
+  app.post('/sandbox/token', service, async (request, reply) => {
     const result = await sandbox.token((request.body ?? {}) as Record<string, unknown>);
     if (result.status !== 200) request.log.warn({ error: result.body.error, description: result.body.error_description }, 'sandbox: token request refused');
     return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
   });
 
-  app.get('/sandbox/lineitems', async (request, reply) => {
+  app.get('/sandbox/lineitems', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY]);
     const q = request.query as Record<string, unknown>;
     const items = await sandbox.lineItems({ resourceLinkId: one(q.resource_link_id), resourceId: one(q.resource_id), tag: one(q.tag) });
     return reply.type(AGS_MEDIA.LINEITEM_CONTAINER).send(JSON.stringify(items.map((i) => sandbox.lineItemJson(i))));
   });
 
-  app.post('/sandbox/lineitems', async (request, reply) => {
+  app.post('/sandbox/lineitems', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM]);
     const item = await sandbox.createLineItem(request.body);
     request.log.info({ lineItem: item.id }, 'sandbox: line item created');
     return reply.code(201).type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
   });
 
-  app.get('/sandbox/lineitems/:id', async (request, reply) => {
+  app.get('/sandbox/lineitems/:id', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY]);
     const item = await sandbox.lineItem((request.params as { id: string }).id);
     return reply.type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
   });
 
-  app.post('/sandbox/lineitems/:id/scores', async (request, reply) => {
+  app.post('/sandbox/lineitems/:id/scores', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.SCORE]);
     const id = (request.params as { id: string }).id;
     await sandbox.postScore(id, request.body);
@@ -107,13 +111,13 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps
     return reply.code(204).send();
   });
 
-  app.get('/sandbox/lineitems/:id/results', async (request, reply) => {
+  app.get('/sandbox/lineitems/:id/results', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.RESULT_READONLY]);
     const results = await sandbox.results((request.params as { id: string }).id, one((request.query as Record<string, unknown>).user_id));
     return reply.type(AGS_MEDIA.RESULT_CONTAINER).send(JSON.stringify(results));
   });
 
-  app.get('/sandbox/memberships', async (request, reply) => {
+  app.get('/sandbox/memberships', service, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [NRPS_SCOPE]);
     return reply.type(NRPS_MEDIA).send(JSON.stringify(sandbox.memberships()));
   });
