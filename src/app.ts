@@ -9,7 +9,7 @@ import { registerErrorHandling } from './http/plugins/errors.js';
 import { serializeRequest } from './http/plugins/request-log.js';
 import { defaultPagePolicy, PAGE } from './http/plugins/page-policy.js';
 import { baseCsp, FrameAncestors, registerSecurityHeaders } from './http/plugins/security-headers.js';
-import { apiRoutes } from './http/api/api.routes.js';
+import { apiRoutes } from './http/api/index.js';
 import { healthRoutes } from './http/health/health.routes.js';
 import { jwksRoutes } from './http/lti/jwks.routes.js';
 import { ltiRoutes } from './http/lti/launch.routes.js';
@@ -19,7 +19,7 @@ import { deepLinkingRoutes } from './http/lti/deep-linking.routes.js';
 import { progressRoutes } from './http/progress/progress.routes.js';
 // issue 10: content dispatch
 import { dispatchRoutes } from './http/dispatch/dispatch.routes.js';
-import { adminRoutes } from './http/admin/admin.routes.js';
+import { adminRoutes } from './http/admin/index.js';
 import { registrationRoutes } from './http/lti/registration.routes.js';
 import { sandboxRoutes } from './http/sandbox/sandbox.routes.js';
 import { join } from 'node:path';

@@ -1,14 +1,14 @@
+import { receivePackageUpload, type PackageUploadDeps } from '../package-upload.js';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { packageUsage } from '../../packages/package.repository.js';
 import { PackageDetailPage, PackageListPage } from '../../web/admin/packages-page.js';
-import { receivePackageUpload, type PackageApiDeps } from '../api/packages.routes.js';
 import type { AdminContext, AdminPageModule } from './console.js';
 
 /** Packages: upload (streamed to disk by the API's upload code), list, versions, archive and unarchive. */
 export const packagePages: AdminPageModule = (c) => {
   const { packages, audit } = c.deps.services;
-  const uploadDeps: PackageApiDeps = { packages, audit, uploadDir: join(c.deps.config.dataDir, 'uploads'), maxUploadBytes: c.deps.config.packages.maxUploadBytes };
+  const uploadDeps: PackageUploadDeps = { packages, audit, uploadDir: join(c.deps.config.dataDir, 'uploads'), maxUploadBytes: c.deps.config.packages.maxUploadBytes };
   const maxUploadBytes = uploadDeps.maxUploadBytes;
 
   c.get('/packages', async (request, reply, ctx) => {

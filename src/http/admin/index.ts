@@ -1,3 +1,4 @@
+import { uploadLimits } from '../package-upload.js';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
@@ -21,7 +22,6 @@ import { keyPages } from './keys.routes.js';
 import { packagePages } from './packages.routes.js';
 import { platformPages } from './platforms.routes.js';
 import { settingsPages } from './settings.routes.js';
-import { uploadLimits } from '../api/packages.routes.js';
 // issue 10: content dispatch
 import { dispatchPages } from './dispatch.routes.js';
 
