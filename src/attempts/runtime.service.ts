@@ -20,7 +20,7 @@ import { newId } from '../util/ids.js';
 import { enqueueScore, recordAgsEndpoint } from '../grades/grade-outbox.js';
 import { evaluateSco, validateCmi, type ScoState, type ScormFamily } from '../scorm/cmi.js';
 import { formatIso8601Duration, formatScorm12Timespan } from '../scorm/duration.js';
-import type { Manifest, ManifestItem } from '../scorm/manifest.js';
+import type { Manifest, ManifestItem } from '../scorm/manifest/types.js';
 import type { PackageService } from '../packages/package.service.js';
 import { addSessionTime, rollupAttempt } from '../scorm/rollup.js';
 

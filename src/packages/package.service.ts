@@ -16,7 +16,8 @@ import {
 import type { Database, Package, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
-import { parseManifest, type Manifest } from '../scorm/manifest.js';
+import { parseManifest } from '../scorm/manifest/parse.js';
+import type { Manifest } from '../scorm/manifest/types.js';
 import { extractPackage, type ExtractLimits, type ExtractProgress } from '../scorm/zip-extract.js';
 
 export type ImportPhase = 'extract' | 'validate' | 'store' | 'done';
