@@ -1,4 +1,4 @@
-import type { Manifest, ManifestItem } from '../scorm/manifest.js';
+import type { Manifest, ManifestItem } from '../scorm/manifest/types.js';
 
 export interface ScoEntry {
   readonly item: ManifestItem;

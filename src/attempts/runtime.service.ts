@@ -18,9 +18,11 @@ import type { Attempt, Database, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
 import { enqueueScore, recordAgsEndpoint } from '../grades/grade-outbox.js';
-import { evaluateSco, validateCmi, type ScoState, type ScormFamily } from '../scorm/cmi.js';
+import { evaluateSco, type ScoState } from '../scorm/cmi/evaluate.js';
+import type { ScormFamily } from '../scorm/cmi/model.js';
+import { validateCmi } from '../scorm/cmi/validate.js';
 import { formatIso8601Duration, formatScorm12Timespan } from '../scorm/duration.js';
-import type { Manifest, ManifestItem } from '../scorm/manifest.js';
+import type { Manifest, ManifestItem } from '../scorm/manifest/types.js';
 import type { PackageService } from '../packages/package.service.js';
 import { addSessionTime, rollupAttempt } from '../scorm/rollup.js';
 

@@ -16,8 +16,10 @@ import {
 import type { Database, Package, PackageVersion } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
-import { parseManifest, type Manifest } from '../scorm/manifest.js';
-import { extractPackage, type ExtractLimits, type ExtractProgress } from '../scorm/zip-extract.js';
+import { parseManifest } from '../scorm/manifest/parse.js';
+import type { Manifest } from '../scorm/manifest/types.js';
+import type { ExtractLimits, ExtractProgress } from '../util/safe-zip/types.js';
+import { extractPackage } from './package-archive.js';
 
 export type ImportPhase = 'extract' | 'validate' | 'store' | 'done';
 

@@ -2,7 +2,8 @@
  * The attempt's state from its SCOs' states, and total time from session times.
  * The rule is documented in docs/scorm-tracking.md ("Rollup"); keep the two in step.
  */
-import type { ScoState, ScormFamily } from './cmi.js';
+import type { ScoState } from './cmi/evaluate.js';
+import type { ScormFamily } from './cmi/model.js';
 import { parseIso8601Duration, parseScorm12Timespan } from './duration.js';
 
 export interface AttemptRollup {

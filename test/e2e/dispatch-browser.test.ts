@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchZip, launcherConfig } from '../../src/dispatch/package-export.js';
-import { extractPackage } from '../../src/scorm/zip-extract.js';
+import { extractPackage } from '../../src/packages/package-archive.js';
 import type { Dispatch } from '../../src/store/tables.js';
 import { launchChromium } from '../helpers/browser.js';
 import { GOLF_12 } from '../helpers/fixtures.js';

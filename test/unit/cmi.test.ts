@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
-import {
-  CMI_ELEMENT,
-  CMI_LIMITS,
-  evaluateSco,
-  validateCmi,
-  type ScoItemRules,
-  type ScormFamily,
-} from '../../src/scorm/cmi.js';
+import { evaluateSco, type ScoItemRules } from '../../src/scorm/cmi/evaluate.js';
+import { CMI_ELEMENT, CMI_LIMITS, type ScormFamily } from '../../src/scorm/cmi/model.js';
+import { validateCmi } from '../../src/scorm/cmi/validate.js';
 
 interface Refusal {
   code: string;

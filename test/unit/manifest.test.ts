@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import yauzl from 'yauzl';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError, type ErrorCode } from '../../src/errors/app-error.js';
-import { appendParameters, parseManifest, SYNTHESIZED_ORGANIZATION_ID, type Manifest, type ManifestItem } from '../../src/scorm/manifest.js';
+import { parseManifest, SYNTHESIZED_ORGANIZATION_ID } from '../../src/scorm/manifest/parse.js';
+import { appendParameters } from '../../src/scorm/manifest/resolve.js';
+import type { Manifest, ManifestItem } from '../../src/scorm/manifest/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/scorm/', import.meta.url));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ScoState } from '../../src/scorm/cmi.js';
+import type { ScoState } from '../../src/scorm/cmi/evaluate.js';
 import { addSessionTime, rollupAttempt, type RollupSco } from '../../src/scorm/rollup.js';
 
 /** A launched SCO's state. */

@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../src/errors/app-error.js';
-import {
-  DEFAULT_EXTRACT_LIMITS,
-  extractPackage,
-  type ExtractLimits,
-  type ExtractProgress,
-} from '../../src/scorm/zip-extract.js';
+import { DEFAULT_EXTRACT_LIMITS, extractPackage } from '../../src/packages/package-archive.js';
+import type { ExtractLimits, ExtractProgress } from '../../src/util/safe-zip/types.js';
 import { buildLargeZipOutOfProcess, buildZip, METHOD_DEFLATE, MINIMAL_MANIFEST, rawZip, tempDir, writeRawZip, type RawEntry } from '../helpers/zip-builder.js';
 
 const FIXTURES = new URL('../../../shared/fixtures/scorm/', import.meta.url);
