@@ -27,6 +27,9 @@ import { PlatformKeyStatusService } from './platforms/platform-key-status.servic
 import { Player } from './play/player.js';
 import { DeepLinkingAnswer } from './launch/deep-linking-answer.js';
 import { LaunchFlow } from './launch/launch-flow.js';
+import type { Services } from './http/services.js';
+
+export type { Services } from './http/services.js';
 
 /*
  * The services of Courseport, wired once. Shared by the HTTP app and the CLI; nothing here
@@ -37,41 +40,6 @@ import { LaunchFlow } from './launch/launch-flow.js';
 const REGISTRATION_SESSION_TTL_MS = 30 * 60 * 1000;
 
 export const USER_AGENT = 'Courseport/0.1 (LTI 1.3 tool; +https://github.com/courseport)';
-
-export interface Services {
-  readonly toolKeys: ToolKeyService;
-  readonly serviceTokens: ServiceTokens;
-  readonly ags: AgsClient;
-  readonly rosters: RosterService;
-  readonly progress: ProgressService;
-  readonly platformKeys: PlatformKeys;
-  /** Health of the platforms' JWKS endpoints (the platforms page, API, CLI). */
-  readonly platformKeyStatus: PlatformKeyStatusService;
-  readonly platforms: PlatformService;
-  readonly adminTokens: AdminTokenService;
-  readonly audit: AuditLog;
-  readonly launches: LaunchService;
-  readonly launchTokens: LaunchTokens;
-  readonly playTokens: LaunchTokens;
-  readonly contentTokens: LaunchTokens;
-  readonly pickerTokens: LaunchTokens;
-  readonly content: LocalContentStore;
-  readonly packages: PackageService;
-  readonly runtime: RuntimeService;
-  readonly dispatch: DispatchService;
-  readonly fetch: SafeFetch;
-  /** Administrators, sessions, sign-in throttle. */
-  readonly admins: AdminAccounts;
-  readonly registration: RegistrationService;
-  /** The sandbox LMS (its routes are served only when config.sandbox is on). */
-  readonly sandbox: SandboxService;
-  /** The player use case (player page, learner, token renewal). */
-  readonly player: Player;
-  /** The deep linking use case (picker, signed answer). */
-  readonly deepLinking: DeepLinkingAnswer;
-  /** The launch use case: LTI checks, then player, picker or launch page. */
-  readonly launchFlow: LaunchFlow;
-}
 
 /** Wires the services; shared by the HTTP app and the CLI. */
 export function createServices(config: Config, store: Store, clock: Clock = systemClock, fetchImpl?: SafeFetch): Services {

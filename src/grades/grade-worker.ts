@@ -1,9 +1,9 @@
+import { type TokenPlatform } from '../lti/service-access.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';
 import { ServiceCallError, type AgsClient, type Score } from '../lti/ags.js';
 import { AGS_SCOPE } from '../lti/ags.js';
-import type { TokenPlatform } from '../oauth/service-tokens.js';
 import type { Dialect } from '../store/database.js';
 import type { Database, GradeOutboxRow } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';

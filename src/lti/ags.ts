@@ -1,5 +1,5 @@
 import { AppError } from '../errors/app-error.js';
-import type { ServiceTokens, TokenPlatform } from '../oauth/service-tokens.js';
+import type { ServiceAccess, TokenPlatform } from './service-access.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
 
 /** Assignment and Grade Services 2.0: scopes and media types. */
@@ -103,7 +103,7 @@ const MAX_PAGES = 100;
 export class AgsClient {
   constructor(
     private readonly fetch: SafeFetch,
-    private readonly tokens: ServiceTokens,
+    private readonly tokens: ServiceAccess,
     private readonly now: () => number = Date.now,
   ) {}
 

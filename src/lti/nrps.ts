@@ -1,4 +1,4 @@
-import type { ServiceTokens, TokenPlatform } from '../oauth/service-tokens.js';
+import type { ServiceAccess, TokenPlatform } from './service-access.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
 import { linkWithRel, nextLink, ServiceCallError } from './ags.js';
 
@@ -31,7 +31,7 @@ const MAX_PAGES = 500;
  * `rlid` (NRPS 2.0 §2.3.2) the platform answers only the members who can access that
  * resource link.
  */
-export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceTokens, platform: TokenPlatform, url: string, options: { rlid?: string } = {}): Promise<MembershipPage> {
+export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceAccess, platform: TokenPlatform, url: string, options: { rlid?: string } = {}): Promise<MembershipPage> {
   const members: Member[] = [];
   let differencesUrl: string | undefined;
   const first = new URL(url);

@@ -1,3 +1,4 @@
+import type { ServiceAccess, TokenPlatform } from '../lti/service-access.js';
 import { SignJWT } from 'jose';
 import { AppError } from '../errors/app-error.js';
 import type { ToolKeyService } from '../keys/tool-keys.service.js';
@@ -6,14 +7,6 @@ import { randomToken } from '../util/ids.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
 
 /** The registration fields a token request needs. */
-export interface TokenPlatform {
-  readonly id: string;
-  readonly clientId: string;
-  readonly tokenUrl: string;
-  /** Audience of the client assertion when the platform wants something else than its token URL (Brightspace). */
-  readonly tokenAudience: string | null;
-}
-
 export interface ServiceToken {
   readonly accessToken: string;
   readonly scopes: readonly string[];
@@ -32,7 +25,7 @@ const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600;
  * per (registration, scope set) until shortly before they expire, and concurrent callers
  * share one request in flight. Canvas rate-limits token requests, so this matters.
  */
-export class ServiceTokens {
+export class ServiceTokens implements ServiceAccess {
   private readonly cache = new Map<string, ServiceToken>();
   private readonly inflight = new Map<string, Promise<ServiceToken>>();
   requestsMade = 0;

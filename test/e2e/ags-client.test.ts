@@ -1,6 +1,6 @@
+import { type TokenPlatform } from '../../src/lti/service-access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgsClient, ServiceCallError } from '../../src/lti/ags.js';
-import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
 import { servicesFor } from '../helpers/services.js';

@@ -1,10 +1,10 @@
+import { type TokenPlatform } from '../../src/lti/service-access.js';
 import { ROLE } from '../../src/lti/roles.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRotationJob } from '../../src/keys/key-rotation.job.js';
 import { CLAIM } from '../../src/lti/claims.js';
-import type { TokenPlatform } from '../../src/oauth/service-tokens.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { GOLF_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

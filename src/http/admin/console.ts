@@ -33,7 +33,7 @@ import type { Config } from '../../config/config.js';
 import { AppError } from '../../errors/app-error.js';
 import { csrfMatches, type ConsoleSession } from '../../admin/admin-accounts.service.js';
 import type { Actor } from '../../audit/audit-log.service.js';
-import type { Services } from '../../container.js';
+import type { Services } from '../services.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
 import { ConsoleLayout } from '../../web/admin/console-layout.js';
