@@ -28,7 +28,6 @@ import type { Store } from './store/database.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { SafeFetch } from './util/safe-fetch.js';
 
-export { createServices, USER_AGENT, type Services } from './container.js';
 
 export interface BuildOptions {
   readonly config: Config;

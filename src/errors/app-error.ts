@@ -119,9 +119,9 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 export interface AppErrorOptions {
   /** Extra machine-readable facts, safe to show (e.g. the claim name). */
-  readonly details?: Readonly<Record<string, unknown>>;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
   /** What the user can do about it, shown on the HTML error page. */
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   readonly cause?: unknown;
 }
 

@@ -10,15 +10,15 @@ export interface ExpectedAudience {
 
 export interface ResourceLinkClaim {
   readonly id: string;
-  readonly title?: string;
-  readonly description?: string;
+  readonly title?: string | undefined;
+  readonly description?: string | undefined;
 }
 
 export interface ContextClaim {
   readonly id: string;
-  readonly label?: string;
-  readonly title?: string;
-  readonly type?: readonly string[];
+  readonly label?: string | undefined;
+  readonly title?: string | undefined;
+  readonly type?: readonly string[] | undefined;
 }
 
 /** The claims Courseport relies on, after every check of the spec passed. */

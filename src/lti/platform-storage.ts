@@ -5,16 +5,9 @@ import { LtiError } from '../errors/app-error.js';
  * LTI platform storage (1EdTech "LTI Client Side postMessages" and "LTI postMessage Storage"):
  * when third-party cookies are blocked, the tool keeps the proof that a launch belongs to this
  * browser in a frame of the platform, through postMessage. The browser side is
- * public/lti-storage.js; this module holds the server side: message names, the platform
- * origin, and the checks of the value the browser brings back.
+ * public/lti-storage.js; this module holds the server side: the platform origin and the
+ * checks of the value the browser brings back.
  */
-export const LTI_POSTMESSAGE = {
-  CAPABILITIES: 'lti.capabilities',
-  PUT_DATA: 'lti.put_data',
-  GET_DATA: 'lti.get_data',
-  /** Responses carry the request subject with this suffix. */
-  RESPONSE_SUFFIX: '.response',
-} as const;
 
 /** How long the browser waits for each answer of the platform before falling back to the next tier. */
 export const STORAGE_TIMEOUT_MS = 2_000;

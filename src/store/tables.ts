@@ -508,7 +508,6 @@ export type Package = Selectable<PackageTable>;
 export type PackageVersion = Selectable<PackageVersionTable>;
 export type Attempt = Selectable<AttemptTable>;
 export type ScoRuntime = Selectable<ScoRuntimeTable>;
-export type LineItemRow = Selectable<LineItemTable>;
 export type GradeOutboxRow = Selectable<GradeOutboxTable>;
 export type AuditEntryRow = Selectable<AuditLogTable>;
 export type Admin = Selectable<AdminTable>;

@@ -71,16 +71,16 @@ export function isLinkLocalAddress(address: string): boolean {
 
 function guardedLookup(
   hostname: string,
-  options: { family?: number | string; all?: boolean },
-  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  options: { family?: number | string | undefined; all?: boolean | undefined },
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number | undefined) => void,
 ): void {
   lookupRefusing((a) => !isPublicAddress(a), hostname, options, callback);
 }
 
 function linkLocalGuardedLookup(
   hostname: string,
-  options: { family?: number | string; all?: boolean },
-  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  options: { family?: number | string | undefined; all?: boolean | undefined },
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number | undefined) => void,
 ): void {
   lookupRefusing(isLinkLocalAddress, hostname, options, callback);
 }
@@ -88,8 +88,8 @@ function linkLocalGuardedLookup(
 function lookupRefusing(
   refused: (address: string) => boolean,
   hostname: string,
-  options: { family?: number | string; all?: boolean },
-  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  options: { family?: number | string | undefined; all?: boolean | undefined },
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number | undefined) => void,
 ): void {
   dnsLookup(hostname, { all: true, family: Number(options.family) || 0 }, (err, addresses) => {
     if (err) return callback(err, '', 0);
@@ -148,7 +148,7 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
       const res = await undiciFetch(url, {
         method: init.method ?? 'GET',
         headers,
-        body: init.body,
+        ...(init.body !== undefined ? { body: init.body } : {}),
         signal,
         redirect: 'manual',
         dispatcher,

@@ -76,7 +76,7 @@ describe.each(DIALECTS)('ToolKeyService (%s)', (dialect) => {
     expect(typeof jwk.n).toBe('string');
     // 2048-bit modulus: 256 bytes in base64url.
     expect(Buffer.from(jwk.n ?? '', 'base64url')).toHaveLength(256);
-    expect(jwk.kid).toBe(await calculateJwkThumbprint({ kty: 'RSA', n: jwk.n, e: jwk.e }));
+    expect(jwk.kid).toBe(await calculateJwkThumbprint({ kty: 'RSA', n: jwk.n ?? '', e: jwk.e ?? '' }));
     for (const m of PRIVATE_MEMBERS) expect(jwk, m).not.toHaveProperty(m);
     const row = (await rows())[0];
     for (const m of PRIVATE_MEMBERS) expect(JSON.parse(row?.public_jwk ?? '{}'), m).not.toHaveProperty(m);

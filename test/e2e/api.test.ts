@@ -423,8 +423,8 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
     it('PUT replaces a registration\'s fields with the same validation, keeps its deployments and status, and is audited', async () => {
       const body = platformBody({ deployments: ['dep-put'] });
       const created = (await call(h, 'POST', '/api/v1/platforms', { token, payload: body })).json<PlatformJson>();
-      const changed = { ...body, deployments: undefined, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve' };
-      delete changed.deployments;
+      const { deployments: _deployments, ...rest } = body;
+      const changed = { ...rest, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve' };
       const res = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: changed });
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json<PlatformJson>()).toMatchObject({ id: created.id, name: 'Renamed LMS', jwksUrl: changed.jwksUrl, gradePolicy: 'preserve', status: 'active' });

@@ -165,7 +165,7 @@ function TextField(p: { id: keyof PlatformFormValues; label: string; value: stri
   );
 }
 
-export function PlatformForm(p: { action: string; values: PlatformFormValues; csrfToken: string; isNew: boolean; problems?: readonly string[]; code?: string }): JSX.Element {
+export function PlatformForm(p: { action: string; values: PlatformFormValues; csrfToken: string; isNew: boolean; problems?: readonly string[] | undefined; code?: string | undefined }): JSX.Element {
   const v = p.values;
   return (
     <form method="post" action={p.action} id="platform-form">
@@ -224,7 +224,7 @@ export function PlatformForm(p: { action: string; values: PlatformFormValues; cs
   );
 }
 
-export function NewPlatformPage(p: { values: PlatformFormValues; csrfToken: string; problems?: readonly string[]; code?: string }): JSX.Element {
+export function NewPlatformPage(p: { values: PlatformFormValues; csrfToken: string; problems?: readonly string[] | undefined; code?: string | undefined }): JSX.Element {
   return (
     <>
       <h1>Add a platform</h1>
