@@ -1,4 +1,4 @@
-import { type TokenPlatform } from '../lti/service-access.js';
+import type { TokenPlatform } from '../lti/service-access.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';

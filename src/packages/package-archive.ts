@@ -88,7 +88,7 @@ function noManifest(files: readonly string[], emptyArchive: boolean): AppError {
   }
   return new AppError(
     'PACKAGE_NO_MANIFEST',
-    `${MANIFEST_NAME} must be at the root of the ZIP, but it is inside the folder ${quote(folder + '/')}. ` +
+    `${MANIFEST_NAME} must be at the root of the ZIP, but it is inside the folder ${quote(`${folder}/`)}. ` +
       'This usually means the ZIP was made from the course folder instead of from its contents.',
     {
       details: { foundAt: folder },

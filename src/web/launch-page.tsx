@@ -1,4 +1,4 @@
-import { type RoleKind } from '../lti/roles.js';
+import type { RoleKind } from '../lti/roles.js';
 import type { LaunchHomeView } from '../launch/launch-flow.js';
 import { Layout } from './layout.js';
 

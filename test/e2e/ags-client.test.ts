@@ -1,4 +1,4 @@
-import { type TokenPlatform } from '../../src/lti/service-access.js';
+import type { TokenPlatform } from '../../src/lti/service-access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgsClient, ServiceCallError } from '../../src/lti/ags.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

@@ -178,7 +178,7 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
   });
 
   it('verifies what it is sent: forged hints, foreign client assertions, replayed jtis, missing tokens', async () => {
-    const auth = await fetch(url('/sandbox/auth?scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id=courseport-sandbox&redirect_uri=' + encodeURIComponent(url('/lti/launch')) + '&login_hint=sandbox-alice&state=s&nonce=n&lti_message_hint=forged.hint.value'), { headers: { accept: 'text/html' } });
+    const auth = await fetch(url(`/sandbox/auth?scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id=courseport-sandbox&redirect_uri=${encodeURIComponent(url('/lti/launch'))}&login_hint=sandbox-alice&state=s&nonce=n&lti_message_hint=forged.hint.value`), { headers: { accept: 'text/html' } });
     expect(auth.status).toBe(400);
     expect(errorCode(await auth.text())).toBe('SANDBOX_INVALID_REQUEST');
 

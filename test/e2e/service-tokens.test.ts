@@ -1,4 +1,4 @@
-import { type TokenPlatform } from '../../src/lti/service-access.js';
+import type { TokenPlatform } from '../../src/lti/service-access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/app-error.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

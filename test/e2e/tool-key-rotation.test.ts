@@ -1,4 +1,4 @@
-import { type TokenPlatform } from '../../src/lti/service-access.js';
+import type { TokenPlatform } from '../../src/lti/service-access.js';
 import { ROLE } from '../../src/lti/roles.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { LightMyRequestResponse } from 'fastify';

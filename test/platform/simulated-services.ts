@@ -95,7 +95,7 @@ export class SimulatedServices {
   private tokenAllows(req: IncomingMessage, scope: string): boolean {
     const auth = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     const token = this.issued.find((t) => t.accessToken === auth);
-    return token !== undefined && token.scope.split(' ').includes(scope);
+    return token?.scope.split(' ').includes(scope) === true;
   }
 
   close(): Promise<void> {

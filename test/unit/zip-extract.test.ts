@@ -136,7 +136,7 @@ describe('not a ZIP', () => {
       { name: 'bad.html', data: 'x'.repeat(100), method: METHOD_DEFLATE, compressedData: Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]) },
     ]);
     const err = await refusal(zip, 'PACKAGE_NOT_ZIP');
-    expect(err.details?.['entry']).toBe('bad.html');
+    expect(err.details?.entry).toBe('bad.html');
   });
 
   it('refuses an entry whose checksum does not match', async () => {
@@ -165,14 +165,14 @@ describe('unsafe entries are refused before anything is written', () => {
   ])('%j', async (name) => {
     const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'index.html', data: 'ok' }, { name, data: 'evil' }]);
     const err = await refusal(zip, 'PACKAGE_UNSAFE_ENTRY');
-    expect(err.details?.['entry']).toBe(name);
+    expect(err.details?.entry).toBe(name);
     expect(await destIsEmpty()).toBe(true);
   });
 
   it('refuses a symlink entry', async () => {
     const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'passwd', data: '/etc/passwd', unixMode: 0o120777 }]);
     const err = await refusal(zip, 'PACKAGE_UNSAFE_ENTRY');
-    expect(err.details?.['entry']).toBe('passwd');
+    expect(err.details?.entry).toBe('passwd');
     expect(err.message).toMatch(/symbolic link/);
     expect(await destIsEmpty()).toBe(true);
   });
@@ -187,7 +187,7 @@ describe('unsafe entries are refused before anything is written', () => {
   ])('refuses colliding names %j', async (names, message) => {
     const zip = await writeRawZip(zipPath(), [MANIFEST, ...names.map((name) => ({ name, data: name }))]);
     const err = await refusal(zip, 'PACKAGE_UNSAFE_ENTRY');
-    expect(err.details?.['entry']).toBe(names[1]);
+    expect(err.details?.entry).toBe(names[1]);
     expect(err.message).toMatch(message);
     expect(await destIsEmpty()).toBe(true);
   });
@@ -203,7 +203,7 @@ describe('unsafe entries are refused before anything is written', () => {
     const encrypted = await writeRawZip(zipPath('enc.zip'), [MANIFEST, { name: 'a.html', data: 'x'.repeat(12), declaredUncompressedSize: 0, flags: 0x1 }]);
     expect((await refusal(encrypted, 'PACKAGE_UNSUPPORTED')).message).toMatch(/encrypted/);
     const bzip2 = await writeRawZip(zipPath('bz.zip'), [MANIFEST, { name: 'a.html', data: 'abc', method: 12, compressedData: Buffer.from('BZh9') }]);
-    expect((await refusal(bzip2, 'PACKAGE_UNSUPPORTED')).details?.['compressionMethod']).toBe(12);
+    expect((await refusal(bzip2, 'PACKAGE_UNSUPPORTED')).details?.compressionMethod).toBe(12);
     expect(await destIsEmpty()).toBe(true);
   });
 });
@@ -258,8 +258,8 @@ describe('limits', () => {
     ]);
     expect((await stat(zip)).size).toBeLessThan(MiB);
     const err = await refusal(zip, 'PACKAGE_COMPRESSION_RATIO', limits({ maxCompressionRatio: 100 }));
-    expect(err.details?.['entry']).toBe('zeros.bin');
-    expect(err.details?.['ratio']).toBeGreaterThan(100);
+    expect(err.details?.entry).toBe('zeros.bin');
+    expect(err.details?.ratio).toBeGreaterThan(100);
     expect(await destIsEmpty()).toBe(true);
   });
 
@@ -270,7 +270,7 @@ describe('limits', () => {
       ...Array.from({ length: 5 }, (_, i) => ({ name: `z${i}.bin`, data: zeros })),
     ]);
     const err = await refusal(zip, 'PACKAGE_COMPRESSION_RATIO');
-    expect(err.details?.['entry']).toBeUndefined();
+    expect(err.details?.entry).toBeUndefined();
     expect(await destIsEmpty()).toBe(true);
   });
 
@@ -294,7 +294,7 @@ describe('limits', () => {
       { name: 'short.html', data, method: METHOD_DEFLATE, declaredUncompressedSize: 5000 },
     ]);
     const err = await refusal(zip, 'PACKAGE_NOT_ZIP');
-    expect(err.details?.['entry']).toBe('short.html');
+    expect(err.details?.entry).toBe('short.html');
   });
 
   it('refuses a manifest over 4 MiB', async () => {
@@ -308,7 +308,7 @@ describe('manifest location', () => {
   it('refuses a package without imsmanifest.xml', async () => {
     const zip = await buildZip(zipPath(), [{ name: 'index.html', data: 'hi' }]);
     const err = await refusal(zip, 'PACKAGE_NO_MANIFEST');
-    expect(err.details?.['foundAt']).toBeUndefined();
+    expect(err.details?.foundAt).toBeUndefined();
     expect(await destIsEmpty()).toBe(true);
   });
 
@@ -325,7 +325,7 @@ describe('manifest location', () => {
       { name: '__MACOSX/My Course/._imsmanifest.xml', data: 'junk' },
     ]);
     const err = await refusal(zip, 'PACKAGE_NO_MANIFEST');
-    expect(err.details?.['foundAt']).toBe('My Course');
+    expect(err.details?.foundAt).toBe('My Course');
     expect(err.message).toMatch(/inside the folder "My Course\/"/);
     expect(err.message).toMatch(/made from the course folder/);
     expect(err.hint).toMatch(/select everything inside it/);
@@ -335,7 +335,7 @@ describe('manifest location', () => {
   it('says so when the root manifest has the wrong letter case', async () => {
     const zip = await buildZip(zipPath(), [{ name: 'IMSManifest.xml', data: MINIMAL_MANIFEST }]);
     const err = await refusal(zip, 'PACKAGE_NO_MANIFEST');
-    expect(err.details?.['foundName']).toBe('IMSManifest.xml');
+    expect(err.details?.foundName).toBe('IMSManifest.xml');
   });
 
   it("accepts './imsmanifest.xml' as the root manifest", async () => {

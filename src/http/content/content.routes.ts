@@ -90,7 +90,7 @@ function sendCached(request: FastifyRequest, reply: FastifyReply, file: CachedFi
     .header('accept-ranges', 'bytes')
     .header('cache-control', `private, max-age=${CONTENT_MAX_AGE_MS / 1000}`);
   const match = request.headers['if-none-match'];
-  if (match && match.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) return reply.code(304).send();
+  if (match?.split(',').some((t) => t.trim() === file.etag || t.trim() === '*')) return reply.code(304).send();
   return reply.type(file.contentType).send(file.body);
 }
 

@@ -167,7 +167,7 @@ function streamError(err: unknown, name: string, counters: Counters): unknown {
 function insideRoot(root: string, path: string): string {
   const target = resolve(root, ...path.split('/'));
   const rel = relative(root, target);
-  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw unsafeEntry(path, 'it resolves outside the package folder');
   }
   return target;

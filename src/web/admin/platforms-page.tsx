@@ -38,7 +38,7 @@ export interface PlatformRow extends PlatformWithDeployments {
 
 function JwksStatus(p: { keys: PlatformKeyStatus; health?: PlatformKeyHealth | undefined }): JSX.Element {
   const { keys, health } = p;
-  if (health && health.warning) {
+  if (health?.warning) {
     return (
       <span class="error-text" data-jwks-state={health.state} safe>
         {`${health.state === 'stale' ? 'Stale key set' : 'Failing'}: ${health.warning}`}
