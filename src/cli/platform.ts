@@ -16,6 +16,7 @@ function describe(p: PlatformWithDeployments): string[] {
     `auth URL      ${pl.auth_url}`,
     `token URL     ${pl.token_url}`,
     `JWKS URL      ${pl.jwks_url ?? '(static public key)'}`,
+    `missing kid   ${pl.allow_missing_kid === 1 ? 'accepted (--allow-missing-kid)' : 'refused'}`,
     `deployments   ${p.deployments.map((d) => d.deployment_id).join(', ') || '(none: add one with courseport deployment add)'}`,
   ];
 }
@@ -36,8 +37,9 @@ export function registerPlatformCommands(program: Command): void {
     .option('--deployment <id>', 'a deployment id (repeatable)', collect, [] as string[])
     .option('--name <name>', 'a display name')
     .option('--grade-policy <policy>', 'when the LMS holds a grade Courseport did not send: overwrite, raise or preserve', 'overwrite')
+    .option('--allow-missing-kid', 'accept launch id_tokens without a kid (only for an LMS known to omit it)')
     .option('--json', 'print JSON')
-    .action(async (o: { gradePolicy?: string; issuer: string; clientId: string; authUrl: string; tokenUrl: string; jwksUrl?: string; publicKeyFile?: string; tokenAudience?: string; deployment: string[]; name?: string; json?: boolean }) => {
+    .action(async (o: { gradePolicy?: string; allowMissingKid?: boolean; issuer: string; clientId: string; authUrl: string; tokenUrl: string; jwksUrl?: string; publicKeyFile?: string; tokenAudience?: string; deployment: string[]; name?: string; json?: boolean }) => {
       await withContext(async ({ services }) => {
         const created = await services.platforms.register({
           issuer: o.issuer,
@@ -50,8 +52,14 @@ export function registerPlatformCommands(program: Command): void {
           deployments: o.deployment,
           name: o.name,
           gradePolicy: o.gradePolicy as PlatformInput['gradePolicy'],
+          allowMissingKid: o.allowMissingKid === true,
         });
-        await services.audit.record({ actor: 'cli', action: 'platform.register', target: created.platform.id, details: { issuer: created.platform.issuer, clientId: created.platform.client_id } });
+        await services.audit.record({
+          actor: 'cli',
+          action: 'platform.register',
+          target: created.platform.id,
+          details: { issuer: created.platform.issuer, clientId: created.platform.client_id, allowMissingKid: created.platform.allow_missing_kid === 1 },
+        });
         output(o, platformJson(created), () => [created.platform.id]);
       });
     });

@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   LTI_MISSING_ID_TOKEN: { status: 400, title: 'Missing id_token' },
   LTI_MALFORMED_JWT: { status: 400, title: 'Malformed id_token' },
   LTI_UNSUPPORTED_ALG: { status: 401, title: 'Unsupported signing algorithm' },
+  LTI_MISSING_KID: { status: 401, title: 'No signing key named' },
   LTI_UNKNOWN_KID: { status: 401, title: 'Unknown signing key' },
   LTI_INVALID_SIGNATURE: { status: 401, title: 'Invalid signature' },
   LTI_JWKS_UNAVAILABLE: { status: 424, title: 'Platform keys unavailable' },

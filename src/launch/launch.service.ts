@@ -150,7 +150,7 @@ export class LaunchService {
   ): Promise<LaunchResult & { extension: T | undefined }> {
     if (platform.status !== 'active') throw notActive(platform);
 
-    const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk });
+    const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk, allowMissingKid: platform.allow_missing_kid === 1 });
     checkIssuerAndAudience(payload, { issuer: platform.issuer, clientId: platform.client_id });
     const now = this.clock.now();
     checkTimes(payload, { now, skewMs: this.options.clockSkewMs });

@@ -18,13 +18,18 @@ export interface PlatformKeySource {
   readonly jwksUrl: string | null;
   /** A static public JWK (JSON text) registered instead of a JWKS URL. */
   readonly publicJwk: string | null;
+  /** The registration's explicit exception: accept tokens that name no `kid` (default: refused, LTI_MISSING_KID). */
+  readonly allowMissingKid?: boolean;
 }
 
 export interface PlatformKeyOptions {
   readonly fetch: SafeFetch;
   readonly timeoutMs: number;
   readonly cacheMaxAgeMs: number;
+  /** Minimum time between two refetches triggered by an unknown `kid` (other fetches do not count). */
   readonly cooldownMs: number;
+  /** Ceiling on fetches of one platform's JWKS per rolling minute, whatever starts them (default 6). */
+  readonly maxFetchesPerMinute?: number;
   /** How long the last good key set is used while the JWKS endpoint fails (0: never). */
   readonly staleLimitMs?: number;
   readonly clock?: Clock;
@@ -85,16 +90,31 @@ interface ParsedKey {
 
 const KTY_OF_ALG: Record<string, string> = { RS: 'RSA', PS: 'RSA', ES: 'EC' };
 
+/** Fetches of one platform's JWKS allowed per rolling minute, whatever starts them. */
+export const DEFAULT_MAX_FETCHES_PER_MINUTE = 6;
+const FETCH_WINDOW_MS = 60_000;
+
 /**
  * One platform's remote key set: fetched through the safe fetch helper, cached for
- * `cacheMaxAgeMs`, with at most one fetch in flight (concurrent launches share it), a refetch
- * on an unknown `kid` at most once per cooldown, and — when the endpoint fails — the last good
- * key set kept for `staleLimitMs`, with a warning logged and recorded for the admin console.
+ * `cacheMaxAgeMs`, with at most one fetch in flight (concurrent launches share it), and — when
+ * the endpoint fails — the last good key set kept for `staleLimitMs`, with a warning logged and
+ * recorded for the admin console.
+ *
+ * A `kid` not in the set makes one refetch: the platform may have rotated its key, and the
+ * launch that first carries the new key must work. Two limits keep forged kids from turning
+ * Courseport against the LMS: the cooldown is counted between refetches that an unknown kid
+ * started (a regular fetch moments before does not delay a rotation), and every fetch, whatever
+ * starts it, counts against `maxFetchesPerMinute`, which also holds when the cooldown is 0 or the
+ * endpoint keeps failing before any key set was fetched.
  */
 class RemoteKeySet {
   private keys: ParsedKey[] | undefined;
   private fetchedAt: number | null = null;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  /** When an unknown kid last started a fetch (joining a fetch in flight does not count). */
+  private lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
+  /** Start times of the fetches of the last minute (the cap). */
+  private recentFetches: number[] = [];
   private error: string | null = null;
   private errorAt: number | null = null;
   private staleSince: number | null = null;
@@ -117,25 +137,34 @@ class RemoteKeySet {
 
   readonly getKey: JWTVerifyGetKey = async (header) => {
     const now = this.clock.now();
+    /** This launch waited for a fetch: refetching again for its kid would learn nothing new. */
+    let fresh = false;
     if (!this.keys) {
-      await this.refresh();
+      if (!this.mayFetch(now)) throw this.overCap();
+      await this.refresh(false);
+      fresh = true;
     } else if (this.staleSince !== null) {
       // The endpoint is failing: launches go on with the last good set (within the limit) and do
       // not wait for the endpoint; it is retried in the background once per cooldown. Past the
       // limit there is nothing to go on with, so the launch waits for that retry.
-      if (this.pending !== undefined || now - this.lastAttemptAt >= this.options.cooldownMs) {
-        const retry = this.refresh().catch(() => undefined);
-        if (this.fetchedAt !== null && now - this.fetchedAt > (this.options.staleLimitMs ?? 0)) await retry;
+      if (this.pending !== undefined || (now - this.lastAttemptAt >= this.options.cooldownMs && this.mayFetch(now))) {
+        const retry = this.refresh(false).catch(() => undefined);
+        if (this.fetchedAt !== null && now - this.fetchedAt > (this.options.staleLimitMs ?? 0)) {
+          await retry;
+          fresh = true;
+        }
       }
-    } else if (this.fetchedAt !== null && now - this.fetchedAt >= this.options.cacheMaxAgeMs) {
-      await this.refresh();
+    } else if (this.fetchedAt !== null && now - this.fetchedAt >= this.options.cacheMaxAgeMs && this.mayFetch(now)) {
+      // Over the cap the cached set is used a little longer rather than refused.
+      await this.refresh(false);
+      fresh = true;
     }
     this.checkStaleness();
     let found = this.match(header.kid, header.alg);
     // A kid we do not know: the platform may have rotated. A fetch already in flight (another
-    // launch of the herd started it) is joined; otherwise one refetch, limited by the cooldown.
-    if (found.length === 0 && (this.pending !== undefined || this.clock.now() - this.lastAttemptAt >= this.options.cooldownMs)) {
-      await this.refresh();
+    // launch of the herd started it) is joined; otherwise one refetch, within both limits.
+    if (found.length === 0 && !fresh && this.mayRefetchForUnknownKid(this.clock.now())) {
+      await this.refresh(true);
       this.checkStaleness();
       found = this.match(header.kid, header.alg);
     }
@@ -149,6 +178,24 @@ class RemoteKeySet {
     first.key ??= createPublicKey({ key: first.jwk as JsonWebKey, format: 'jwk' });
     return first.key;
   };
+
+  /** A fetch in flight can always be joined; a new one must fit under the per-minute cap. */
+  private mayFetch(now: number): boolean {
+    if (this.pending !== undefined) return true;
+    this.recentFetches = this.recentFetches.filter((t) => now - t < FETCH_WINDOW_MS);
+    return this.recentFetches.length < (this.options.maxFetchesPerMinute ?? DEFAULT_MAX_FETCHES_PER_MINUTE);
+  }
+
+  private mayRefetchForUnknownKid(now: number): boolean {
+    if (this.pending !== undefined) return true;
+    return now - this.lastUnknownKidFetchAt >= this.options.cooldownMs && this.mayFetch(now);
+  }
+
+  private overCap(): LtiError {
+    return new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched (${this.error ?? 'no key set yet'}), and they were already requested ${this.recentFetches.length} times in the last minute; Courseport tries again shortly.`, {
+      hint: 'Check the JWKS URL of this platform registration and that the LMS is reachable from Courseport.',
+    });
+  }
 
   private checkStaleness(): void {
     if (this.staleSince === null || this.fetchedAt === null) return;
@@ -167,18 +214,22 @@ class RemoteKeySet {
     );
   }
 
-  /** Single flight: a fetch already in progress is shared by every caller. */
-  private refresh(): Promise<void> {
-    this.pending ??= this.fetchKeys().finally(() => {
-      this.pending = undefined;
-    });
+  /** Single flight: a fetch already in progress is shared by every caller (and counts once). */
+  private refresh(forUnknownKid: boolean): Promise<void> {
+    if (this.pending === undefined) {
+      const started = this.clock.now();
+      this.fetches++;
+      this.lastAttemptAt = started;
+      this.recentFetches.push(started);
+      if (forUnknownKid) this.lastUnknownKidFetchAt = started;
+      this.pending = this.fetchKeys(started).finally(() => {
+        this.pending = undefined;
+      });
+    }
     return this.pending;
   }
 
-  private async fetchKeys(): Promise<void> {
-    this.fetches++;
-    const started = this.clock.now();
-    this.lastAttemptAt = started;
+  private async fetchKeys(started: number): Promise<void> {
     let keys: ParsedKey[];
     try {
       const res = await this.options.fetch(this.url, { headers: { accept: 'application/json, application/jwk-set+json' } });
@@ -228,7 +279,7 @@ class RemoteKeySet {
 /**
  * Platform signing keys. One cached key set per platform (RemoteKeySet above, or the
  * registration's static key): a launch never fetches unless the cache is stale or the token
- * names a kid we have not seen (one refetch, limited by the cooldown).
+ * names a kid we have not seen (one refetch, limited by the cooldown and the per-minute cap).
  */
 export class PlatformKeys {
   private readonly sets = new Map<string, Entry>();
@@ -258,8 +309,9 @@ export class PlatformKeys {
     let getKey: JWTVerifyGetKey;
     let remote: RemoteKeySet | undefined;
     if (platform.publicJwk) {
-      // A static key is the platform's one key: used whatever kid the token names
-      // (LMSs always send one, and a pasted PEM has none), but only with its own alg.
+      // A static key is the platform's one key: used whatever kid the token names (a pasted
+      // PEM has none to compare with), but only with its own alg. A token must still name a
+      // kid (checked in verify) unless the registration makes the exception.
       const jwk = JSON.parse(platform.publicJwk) as JWK;
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       getKey = async (header) => {
@@ -332,9 +384,10 @@ export class PlatformKeys {
     if (header.crit !== undefined || header.b64 === false) {
       throw new LtiError('LTI_MALFORMED_JWT', 'The id_token uses JWS extensions (crit/b64) that LTI does not allow.');
     }
+    const kid = checkKeyId(header.kid, platform.allowMissingKid === true);
     let key: KeyObject;
     try {
-      key = toKeyObject(await getKey({ ...header, alg }, { payload: encodedPayload, signature: encodedSignature }));
+      key = toKeyObject(await getKey({ ...header, alg, ...(kid !== undefined ? { kid } : {}) }, { payload: encodedPayload, signature: encodedSignature }));
     } catch (err) {
       throw translateJoseError(err);
     }
@@ -412,6 +465,20 @@ export function decodeUntrusted(jwt: string): { alg: string; kid: string | undef
   } catch (cause) {
     throw new LtiError('LTI_MALFORMED_JWT', 'The id_token cannot be decoded (its header or payload is not base64url JSON).', { cause });
   }
+}
+
+/**
+ * Key selection is by `kid` (1EdTech Security Framework §6; the certification suite sends a
+ * token without one as a bad payload). Checked before any key is fetched. A registration may
+ * accept tokens without kid; the key is then the one that fits the algorithm, if only one does.
+ */
+export function checkKeyId(kid: unknown, allowMissing: boolean): string | undefined {
+  if (typeof kid === 'string' && kid.length > 0) return kid;
+  if (allowMissing) return undefined;
+  throw new LtiError('LTI_MISSING_KID', 'The id_token header names no signing key (kid), so the platform key that should verify it cannot be chosen.', {
+    details: { header: 'kid' },
+    hint: 'The LMS must send the kid of its signing key. If this LMS is known to omit it, an administrator can accept such launches for this registration only (admin console → Platforms → the registration → "Accept launches whose id_token names no signing key").',
+  });
 }
 
 export function checkAlgorithm(alg: string): void {

@@ -31,13 +31,19 @@ export interface PlatformInput {
   readonly deployments?: readonly string[] | undefined;
   /** When the LMS gradebook holds a grade Courseport did not send: overwrite it, only raise it, or leave it. */
   readonly gradePolicy?: Platform['grade_policy'] | undefined;
+  /**
+   * Accept launch id_tokens that name no signing key (`kid`). Off by default: key selection is by
+   * kid (1EdTech Security Framework §6), and the certification suite sends a token without one
+   * as a bad payload. Only for an LMS known to omit it.
+   */
+  readonly allowMissingKid?: boolean | undefined;
 }
 
 export const GRADE_POLICIES: readonly Platform['grade_policy'][] = ['overwrite', 'raise', 'preserve'];
 export const PLATFORM_STATUSES: readonly Platform['status'][] = ['active', 'disabled', 'pending'];
 
 /** A registration's checked and normalised columns, and its deployment ids. */
-export type ValidRegistration = Pick<Platform, 'name' | 'issuer' | 'client_id' | 'auth_url' | 'token_url' | 'token_audience' | 'jwks_url' | 'public_jwk' | 'grade_policy'> & {
+export type ValidRegistration = Pick<Platform, 'name' | 'issuer' | 'client_id' | 'auth_url' | 'token_url' | 'token_audience' | 'jwks_url' | 'public_jwk' | 'grade_policy' | 'allow_missing_kid'> & {
   readonly deploymentIds: string[];
 };
 
@@ -90,6 +96,7 @@ export class PlatformService {
     const name = input.name?.trim() || (issuer ? hostOf(issuer) : '');
     if (name.length > 255) problems.push('name must be at most 255 characters');
     if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
+    if (input.allowMissingKid !== undefined && typeof input.allowMissingKid !== 'boolean') problems.push('allow missing kid must be true or false');
     if (problems.length) throw validationError(problems);
     return {
       name,
@@ -101,6 +108,7 @@ export class PlatformService {
       jwks_url: jwksUrl ?? null,
       public_jwk: publicJwk ? JSON.stringify(publicJwk) : null,
       grade_policy: input.gradePolicy ?? 'overwrite',
+      allow_missing_kid: input.allowMissingKid === true ? 1 : 0,
       deploymentIds,
     };
   }
@@ -224,6 +232,7 @@ export function platformJson({ platform, deployments }: PlatformWithDeployments)
     hasStaticKey: platform.public_jwk !== null,
     status: platform.status,
     gradePolicy: platform.grade_policy,
+    allowMissingKid: platform.allow_missing_kid === 1,
     createdAt: new Date(platform.created_at).toISOString(),
     updatedAt: new Date(platform.updated_at).toISOString(),
     deployments: deployments.map(deploymentJson),

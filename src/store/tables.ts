@@ -24,6 +24,8 @@ export interface PlatformTable {
   /** Admin console (0007): the latest refused launch or login of this registration (code and reason). */
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
   last_error_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** 1: launch id_tokens without a `kid` are accepted from this LMS; 0 (default): refused with LTI_MISSING_KID. */
+  allow_missing_kid: Generated<number>;
 }
 
 export interface DeploymentTable {

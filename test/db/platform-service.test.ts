@@ -207,6 +207,24 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       expect(payload.sub).toBe('user-1');
     });
 
+    it('refuses launches without kid unless the registration explicitly accepts them', async () => {
+      const strict = await service.register(input());
+      expect(strict.platform.allow_missing_kid).toBe(0);
+      expect((await service.get(strict.platform.id)).platform.allow_missing_kid).toBe(0);
+      expect(platformJson(strict).allowMissingKid).toBe(false);
+
+      const i = input({ allowMissingKid: true });
+      const lenient = await service.register(i);
+      expect((await service.get(lenient.platform.id)).platform.allow_missing_kid).toBe(1);
+      expect(platformJson(await service.get(lenient.platform.id)).allowMissingKid).toBe(true);
+      // An update replaces every field: without the flag the exception ends.
+      const { allowMissingKid: _flag, deployments: _d, ...rest } = i;
+      await service.update(lenient.platform.id, rest);
+      expect((await service.get(lenient.platform.id)).platform.allow_missing_kid).toBe(0);
+
+      expect(await problemsOf(service.register(input({ allowMissingKid: 'yes' as unknown as boolean })))).toEqual(['allow missing kid must be true or false']);
+    });
+
     it('refuses a second registration of the same issuer and client id', async () => {
       const i = input();
       await service.register(i);
@@ -301,7 +319,7 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       const registered = await service.register(input({ jwksUrl: undefined, publicKey: keys.pem, deployments: ['dep-1'], name: 'Moodle' }));
       const json = platformJson(registered);
       expect(Object.keys(json).sort()).toEqual(
-        ['id', 'name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'tokenAudience', 'jwksUrl', 'hasStaticKey', 'status', 'gradePolicy', 'createdAt', 'updatedAt', 'deployments'].sort(),
+        ['id', 'name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'tokenAudience', 'jwksUrl', 'hasStaticKey', 'status', 'gradePolicy', 'allowMissingKid', 'createdAt', 'updatedAt', 'deployments'].sort(),
       );
       expect(json).toMatchObject({
         id: registered.platform.id,

@@ -121,6 +121,15 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     const edit = await c.post(`/admin/platforms/${id}`, { ...NEW_PLATFORM, name: 'Moodle North (prod)', _csrf: csrf });
     expect(edit.statusCode).toBe(303);
     expect((await h.app.services.platforms.get(id)).platform.name).toBe('Moodle North (prod)');
+    expect((await c.get(`/admin/platforms/${id}`)).body).toMatch(/id="platform-missing-kid">refused</);
+    // The exception for an LMS that omits kid: a checkbox, off unless ticked on each save.
+    expect((await c.post(`/admin/platforms/${id}`, { ...NEW_PLATFORM, allowMissingKid: 'on', _csrf: csrf })).statusCode).toBe(303);
+    expect((await h.app.services.platforms.get(id)).platform.allow_missing_kid).toBe(1);
+    const lenient = await c.get(`/admin/platforms/${id}`);
+    expect(lenient.body).toMatch(/id="platform-missing-kid">accepted</);
+    expect(lenient.body).toMatch(/id="pf-allowMissingKid"[^>]*checked/);
+    expect((await c.post(`/admin/platforms/${id}`, { ...NEW_PLATFORM, _csrf: csrf })).statusCode).toBe(303);
+    expect((await h.app.services.platforms.get(id)).platform.allow_missing_kid).toBe(0);
 
     // Deployments: add, duplicate refused in place, disable.
     expect((await c.post(`/admin/platforms/${id}/deployments`, { deploymentId: '9', _csrf: csrf })).statusCode).toBe(303);

@@ -22,6 +22,7 @@ interface PlatformJson {
   jwksUrl: string | null;
   hasStaticKey: boolean;
   gradePolicy: string;
+  allowMissingKid: boolean;
   status: 'active' | 'disabled';
   createdAt: string;
   updatedAt: string;
@@ -215,6 +216,7 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
         hasStaticKey: false,
         status: 'active',
         gradePolicy: 'overwrite',
+        allowMissingKid: false,
         createdAt: at,
         updatedAt: at,
         deployments: expect.any(Array),
@@ -424,13 +426,17 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       const body = platformBody({ deployments: ['dep-put'] });
       const created = (await call(h, 'POST', '/api/v1/platforms', { token, payload: body })).json<PlatformJson>();
       const { deployments: _deployments, ...rest } = body;
-      const changed = { ...rest, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve' };
+      const changed = { ...rest, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve', allowMissingKid: true };
       const res = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: changed });
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json<PlatformJson>()).toMatchObject({ id: created.id, name: 'Renamed LMS', jwksUrl: changed.jwksUrl, gradePolicy: 'preserve', status: 'active' });
+      expect(res.json<PlatformJson>()).toMatchObject({ id: created.id, name: 'Renamed LMS', jwksUrl: changed.jwksUrl, gradePolicy: 'preserve', allowMissingKid: true, status: 'active' });
       expect(res.json<PlatformJson>().deployments.map((d) => d.deploymentId)).toEqual(['dep-put']);
+      expect((await h.app.services.platforms.get(created.id)).platform.allow_missing_kid).toBe(1);
       const [entry] = await h.app.services.audit.list({ limit: 1 });
-      expect(entry).toMatchObject({ action: 'platform.update', target: created.id, actor: 'api-token:test' });
+      expect(entry).toMatchObject({ action: 'platform.update', target: created.id, actor: 'api-token:test', details: { allowMissingKid: true } });
+      const notBoolean = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, allowMissingKid: 'yes' } });
+      expect(notBoolean.statusCode).toBe(400);
+      expect((await h.app.services.platforms.get(created.id)).platform.allow_missing_kid).toBe(1);
 
       // Invalid input changes nothing.
       const bad = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, authUrl: 'not a url' } });

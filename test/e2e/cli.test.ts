@@ -26,6 +26,7 @@ interface PlatformOut {
   tokenUrl: string;
   jwksUrl: string | null;
   status: 'active' | 'disabled';
+  allowMissingKid: boolean;
   deployments: DeploymentOut[];
 }
 interface KeyOut {
@@ -85,11 +86,11 @@ describe.each(DIALECTS)('courseport CLI (%s)', (dialect) => {
   });
 
   it('platform add --json registers a platform with repeated --deployment options and prints it', async () => {
-    const r = await runCli(ws, [...ADD_ARGS, '--deployment', 'd1', '--deployment', 'd2', '--name', 'Moodle CLI', '--json']);
+    const r = await runCli(ws, [...ADD_ARGS, '--deployment', 'd1', '--deployment', 'd2', '--name', 'Moodle CLI', '--allow-missing-kid', '--json']);
     expectOk(r);
     const p = parseJson<PlatformOut>(r);
     expect(p.id).toMatch(/^plt_/);
-    expect(p).toMatchObject({ name: 'Moodle CLI', issuer: ISSUER, clientId: 'client-cli', jwksUrl: `${ISSUER}/mod/lti/certs.php`, status: 'active' });
+    expect(p).toMatchObject({ name: 'Moodle CLI', issuer: ISSUER, clientId: 'client-cli', jwksUrl: `${ISSUER}/mod/lti/certs.php`, status: 'active', allowMissingKid: true });
     expect(p.deployments.map((d) => d.deploymentId).sort()).toEqual(['d1', 'd2']);
     platformId = p.id;
   });

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { LtiError } from '../../src/errors/app-error.js';
-import { PlatformKeys, type KeySetStatus } from '../../src/lti/platform-keys.js';
+import { DEFAULT_MAX_FETCHES_PER_MINUTE, PlatformKeys, type KeySetStatus } from '../../src/lti/platform-keys.js';
 import { fixedClock } from '../../src/util/clock.js';
 import type { SafeFetch } from '../../src/util/safe-fetch.js';
 
@@ -87,24 +87,92 @@ describe('platform key sets', () => {
     expect(ep.state.calls).toBe(2);
   });
 
-  it('refetches on an unknown kid at most once per cooldown', async () => {
+  it('refetches for the first unknown kid at once, even just after a regular fetch, then once per cooldown of such refetches', async () => {
     const { ep, keys, clock } = setup({ cooldownMs: 30_000 });
     const k1 = await key('k1');
     ep.state.keys = [k1.jwk];
     await keys.verify(await sign(k1), platform);
-    const forged = await sign(await key('forged'));
-    // Within the cooldown of the first fetch: no refetch.
-    expect(await code(keys.verify(forged, platform))).toBe('LTI_UNKNOWN_KID');
     expect(ep.state.calls).toBe(1);
-    clock.advance(30_000);
+    const forged = await sign(await key('forged'));
+    // The regular fetch does not start the cooldown: the first unknown kid refetches.
     expect(await code(keys.verify(forged, platform))).toBe('LTI_UNKNOWN_KID');
     expect(ep.state.calls).toBe(2);
+    // Within the cooldown of that refetch: no other.
     clock.advance(29_999);
     expect(await code(keys.verify(forged, platform))).toBe('LTI_UNKNOWN_KID');
+    expect(await code(keys.verify(await sign(await key('another')), platform))).toBe('LTI_UNKNOWN_KID');
     expect(ep.state.calls).toBe(2);
     clock.advance(1);
     expect(await code(keys.verify(forged, platform))).toBe('LTI_UNKNOWN_KID');
     expect(ep.state.calls).toBe(3);
+  });
+
+  it('accepts a rotation on the first launch that carries the new key, and refuses the retired key from then on', async () => {
+    const { ep, keys, clock } = setup({ cooldownMs: 30_000 });
+    const k1 = await key('k1');
+    ep.state.keys = [k1.jwk];
+    const old = await sign(k1);
+    await keys.verify(old, platform);
+    // One second after the regular fetch, the platform publishes k2 and drops k1.
+    clock.advance(1_000);
+    const k2 = await key('k2');
+    ep.state.keys = [k2.jwk];
+    expect(await code(keys.verify(old, platform))).toBeUndefined(); // nothing tells us yet that k1 is gone
+    expect((await keys.verify(await sign(k2), platform)).sub).toBe('u');
+    expect(ep.state.calls).toBe(2);
+    expect(keys.keySetStatus(platform.id)?.kids).toEqual(['k2']);
+    // The refetch showed k1 gone: tokens signed with it are refused (within the cooldown, without another fetch).
+    expect(await code(keys.verify(old, platform))).toBe('LTI_UNKNOWN_KID');
+    expect(ep.state.calls).toBe(2);
+    // After the cooldown the retired kid may refetch once more, and is still refused.
+    clock.advance(30_000);
+    expect(await code(keys.verify(old, platform))).toBe('LTI_UNKNOWN_KID');
+    expect(ep.state.calls).toBe(3);
+  });
+
+  it('does not refetch for an unknown kid right after the fetch the same launch waited for', async () => {
+    const { ep, keys } = setup({ cooldownMs: 0 });
+    ep.state.keys = [(await key('k1')).jwk];
+    expect(await code(keys.verify(await sign(await key('forged')), platform))).toBe('LTI_UNKNOWN_KID');
+    expect(ep.state.calls).toBe(1);
+  });
+
+  it('caps fetches per platform and minute under a flood of random kids, even without a cooldown', async () => {
+    const { ep, keys, clock } = setup({ cooldownMs: 0 });
+    const k1 = await key('k1');
+    ep.state.keys = [k1.jwk];
+    const good = await sign(k1);
+    await keys.verify(good, platform);
+    const attacker = await key('attacker');
+    const forged = await Promise.all(Array.from({ length: 100 }, (_, i) => new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: `random-${i}` }).sign(attacker.privateKey)));
+    for (const jwt of forged) {
+      expect(await code(keys.verify(jwt, platform))).toBe('LTI_UNKNOWN_KID');
+      clock.advance(100); // 100 launches in 10 s
+    }
+    expect(ep.state.calls).toBe(DEFAULT_MAX_FETCHES_PER_MINUTE);
+    // Genuine launches go on with the cached set meanwhile.
+    expect((await keys.verify(good, platform)).sub).toBe('u');
+    // The window rolls: a minute after the first fetch, one more is allowed.
+    clock.set(Date.UTC(2026, 10, 1) + 60_000);
+    expect(await code(keys.verify(forged[0] as string, platform))).toBe('LTI_UNKNOWN_KID');
+    expect(ep.state.calls).toBe(DEFAULT_MAX_FETCHES_PER_MINUTE + 1);
+    // A platform's own cap does not hold back another platform.
+    const other = { id: 'plt_2', jwksUrl: URL_, publicJwk: null };
+    expect((await keys.verify(good, other)).sub).toBe('u');
+    expect(ep.state.calls).toBe(DEFAULT_MAX_FETCHES_PER_MINUTE + 2);
+  });
+
+  it('caps the fetches of an endpoint that fails before any key set was fetched', async () => {
+    const { ep, keys, clock } = setup({ cooldownMs: 0 });
+    ep.state.up = false;
+    const jwt = await sign(await key('k1'));
+    for (let i = 0; i < 20; i++) expect(await code(keys.verify(jwt, platform))).toBe('LTI_JWKS_UNAVAILABLE');
+    expect(ep.state.calls).toBe(DEFAULT_MAX_FETCHES_PER_MINUTE);
+    clock.advance(60_000);
+    ep.state.up = true;
+    ep.state.keys = [];
+    expect(await code(keys.verify(jwt, platform))).toBe('LTI_UNKNOWN_KID');
+    expect(ep.state.calls).toBe(DEFAULT_MAX_FETCHES_PER_MINUTE + 1);
   });
 
   it('uses the last good key set while the endpoint is down, until the staleness limit, with a warning and a recorded status', async () => {

@@ -74,6 +74,35 @@ describe('PlatformKeys.verify', () => {
     expect(await code(keys().verify(`${header}.${payload}.sig`, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(jwk) }))).toBe('LTI_UNSUPPORTED_ALG');
   });
 
+  it('refuses a token that names no kid (or an empty or non-string one) before fetching any key', async () => {
+    const { privateKey, jwk } = await keyPair('RS256');
+    const input = (kid: unknown) => `${Buffer.from(JSON.stringify({ alg: 'RS256', ...(kid === undefined ? {} : { kid }) })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u' })).toString('base64url')}`;
+    const signed = async (kid: unknown) => `${input(kid)}.${Buffer.from(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', privateKey, Buffer.from(input(kid)))).toString('base64url')}`;
+    for (const kid of [undefined, '', 42]) {
+      const jwt = await signed(kid);
+      // A JWKS registration: refused without a fetch (noFetch would answer LTI_JWKS_UNAVAILABLE).
+      expect(await code(keys().verify(jwt, { id: 'p', jwksUrl: 'https://lms.example/jwks', publicJwk: null })), String(kid)).toBe('LTI_MISSING_KID');
+      // A static key has nothing to choose, but the token must still name its key.
+      expect(await code(keys().verify(jwt, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(jwk) })), String(kid)).toBe('LTI_MISSING_KID');
+    }
+  });
+
+  it('accepts a token without kid only for a registration that allows it, when one key fits', async () => {
+    const { privateKey, jwk } = await keyPair('RS256');
+    const jwt = await sign(privateKey, { alg: 'RS256' });
+    expect((await keys().verify(jwt, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(jwk), allowMissingKid: true })).sub).toBe('u');
+    expect(await code(keys().verify(jwt, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(jwk), allowMissingKid: false }))).toBe('LTI_MISSING_KID');
+
+    // From a JWKS: the one key that fits the algorithm; with two candidates there is no choosing.
+    const other = await keyPair('RS256');
+    const ec = await keyPair('ES256');
+    const jwksOf = (list: JWK[]): SafeFetch => async () => new Response(JSON.stringify({ keys: list }), { status: 200 });
+    const withJwks = (list: JWK[]) => new PlatformKeys({ fetch: jwksOf(list), timeoutMs: 1000, cacheMaxAgeMs: 60_000, cooldownMs: 0 });
+    const source = { id: 'p', jwksUrl: 'https://lms.example/jwks', publicJwk: null, allowMissingKid: true };
+    expect((await withJwks([jwk, ec.jwk]).verify(jwt, source)).sub).toBe('u');
+    expect(await code(withJwks([jwk, other.jwk]).verify(jwt, source))).toBe('LTI_INVALID_SIGNATURE');
+  });
+
   it('reports an unreachable JWKS as LTI_JWKS_UNAVAILABLE', async () => {
     const { privateKey, jwk } = await keyPair('RS256');
     const jwt = await sign(privateKey, { alg: 'RS256', kid: jwk.kid });

@@ -15,7 +15,7 @@ import {
 } from '../../web/admin/platforms-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
 
-const FIELDS = ['name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'jwksUrl', 'publicKey', 'tokenAudience', 'gradePolicy', 'deployments'] as const;
+const FIELDS = ['name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'jwksUrl', 'publicKey', 'tokenAudience', 'gradePolicy', 'allowMissingKid', 'deployments'] as const;
 
 /** The form as typed (kept on the page when it is refused). */
 function formValues(body: unknown): PlatformFormValues {
@@ -38,6 +38,7 @@ function toInput(v: PlatformFormValues): PlatformInput {
     publicKey: opt(v.publicKey),
     tokenAudience: opt(v.tokenAudience),
     gradePolicy: v.gradePolicy as Platform['grade_policy'],
+    allowMissingKid: v.allowMissingKid === 'on',
     deployments: v.deployments
       .split(/\r?\n/)
       .map((d) => d.trim())
@@ -56,6 +57,7 @@ function valuesOf(p: Platform): PlatformFormValues {
     publicKey: p.public_jwk ?? '',
     tokenAudience: p.token_audience ?? '',
     gradePolicy: p.grade_policy,
+    allowMissingKid: p.allow_missing_kid === 1 ? 'on' : '',
     deployments: '',
   };
 }
@@ -118,6 +120,7 @@ export const platformPages: AdminPageModule = (c) => {
       issuer: created.platform.issuer,
       clientId: created.platform.client_id,
       deployments: created.deployments.map((d) => d.deployment_id),
+      allowMissingKid: created.platform.allow_missing_kid === 1,
     });
     return c.redirect(reply, `/admin/platforms/${encodeURIComponent(created.platform.id)}`, `Platform ${created.platform.name} registered.`);
   });
@@ -143,7 +146,12 @@ export const platformPages: AdminPageModule = (c) => {
       });
     }
     platformKeys.forget(id);
-    await c.audit(request, ctx, 'platform.update', id, { issuer: updated.platform.issuer, clientId: updated.platform.client_id, jwksUrl: updated.platform.jwks_url });
+    await c.audit(request, ctx, 'platform.update', id, {
+      issuer: updated.platform.issuer,
+      clientId: updated.platform.client_id,
+      jwksUrl: updated.platform.jwks_url,
+      allowMissingKid: updated.platform.allow_missing_kid === 1,
+    });
     return c.redirect(reply, `/admin/platforms/${encodeURIComponent(id)}`, 'Registration saved.');
   });
 

@@ -13,6 +13,8 @@ export interface PlatformFormValues {
   readonly publicKey: string;
   readonly tokenAudience: string;
   readonly gradePolicy: string;
+  /** `on` when launch id_tokens without a kid are accepted (a checkbox: empty when unchecked). */
+  readonly allowMissingKid: string;
   /** One deployment id per line (new registrations only). */
   readonly deployments: string;
 }
@@ -27,6 +29,7 @@ export const EMPTY_PLATFORM_FORM: PlatformFormValues = {
   publicKey: '',
   tokenAudience: '',
   gradePolicy: 'overwrite',
+  allowMissingKid: '',
   deployments: '',
 };
 
@@ -202,6 +205,13 @@ export function PlatformForm(p: { action: string; values: PlatformFormValues; cs
           ))}
         </select>
       </div>
+      <div class="field">
+        <label>
+          <input id="pf-allowMissingKid" type="checkbox" name="allowMissingKid" value="on" checked={v.allowMissingKid === 'on'} /> Accept launches whose id_token names no
+          signing key (kid){' '}
+          <span class="muted">(leave off unless this LMS is known to omit it: such tokens are refused with LTI_MISSING_KID)</span>
+        </label>
+      </div>
       {p.isNew ? (
         <div class="field">
           <label for="pf-deployments">
@@ -282,6 +292,8 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
               '–'
             )}
           </dd>
+          <dt>Tokens without kid</dt>
+          <dd id="platform-missing-kid">{platform.allow_missing_kid === 1 ? 'accepted' : 'refused'}</dd>
           <dt>Platform keys</dt>
           <dd>
             <JwksStatus keys={keys} health={health} />{' '}
