@@ -9,8 +9,8 @@ import { DispatchAdmission, dispatchSecret, type Admission, type LaunchInput } f
 import { dispatchReport, type ReportRow } from './dispatch-reports.js';
 import * as repo from './dispatch.repository.js';
 
-// The HTTP adapters import the JSON views and the report row from this module.
-export { destinationJson, dispatchJson, eventJson, reportJson, type ReportRow } from './dispatch-reports.js';
+// The HTTP adapters import the JSON views from this module.
+export { destinationJson, dispatchJson, eventJson, reportJson } from './dispatch-reports.js';
 
 /*
  * Content dispatch: destinations (customers) and dispatches (one package for one destination)
