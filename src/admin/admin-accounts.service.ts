@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';
 import { isUniqueViolation, type Dialect } from '../store/database.js';
 import type { Admin, AdminSession, Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
+import * as repo from './admin.repository.js';
 import { decoyHash, hashPassword, passwordProblems, verifyPassword } from './passwords.js';
 
 export interface AdminPolicy {
@@ -66,12 +67,11 @@ export class AdminAccounts {
   ) {}
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('admins').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-    return Number(row?.n ?? 0);
+    return repo.countAdmins(this.db);
   }
 
   async list(): Promise<Admin[]> {
-    return this.db.selectFrom('admins').selectAll().orderBy('created_at').execute();
+    return repo.listAdmins(this.db);
   }
 
   /**
@@ -91,11 +91,10 @@ export class AdminAccounts {
       await this.db.transaction().execute(async (trx) => {
         if (options.onlyIfNone) {
           // Two first-administrator forms at once: the table lock makes the second see the first.
-          if (this.dialect === 'postgres') await sql`lock table admins in share row exclusive mode`.execute(trx);
-          const row = await trx.selectFrom('admins').select('id').limit(1).executeTakeFirst();
-          if (row) throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
+          await repo.lockAdmins(trx, this.dialect);
+          if (await repo.anyAdminExists(trx)) throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
         }
-        await trx.insertInto('admins').values(admin).execute();
+        await repo.insertAdmin(trx, admin);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError('ADMIN_EXISTS', `An administrator with email ${email} already exists.`);
@@ -113,7 +112,7 @@ export class AdminAccounts {
     const email = normaliseEmail(emailInput).slice(0, 320);
     const now = this.clock.now();
     const keys = [`account:${email}`, `ip:${ip}`];
-    const rows = await this.db.selectFrom('admin_login_throttle').selectAll().where('key', 'in', keys).execute();
+    const rows = await repo.findThrottles(this.db, keys);
     const windowStart = now - this.policy.loginWindowMs;
     for (const row of rows) {
       if (row.window_start <= windowStart) continue;
@@ -127,41 +126,24 @@ export class AdminAccounts {
       const max = key.startsWith('account:') ? this.policy.loginMaxFailures : this.policy.loginMaxFailuresPerIp;
       if (counted.failures > max) return { ok: false, reason: 'throttled', retryAfterMs: counted.windowStart + this.policy.loginWindowMs - now };
     }
-    const admin = email ? await this.db.selectFrom('admins').selectAll().where('email', '=', email).executeTakeFirst() : undefined;
+    const admin = email ? await repo.findAdminByEmail(this.db, email) : undefined;
     // An unknown email costs the same scrypt work as a known one.
     const ok = await verifyPassword(password, admin?.password_hash ?? (await decoyHash()));
     if (!admin || !ok) return { ok: false, reason: 'failed' };
-    await this.db.deleteFrom('admin_login_throttle').where('key', '=', keys[0]!).execute();
-    await this.db
-      .updateTable('admin_login_throttle')
-      .set((eb) => ({ failures: eb('failures', '-', 1) }))
-      .where('key', '=', keys[1]!)
-      .where('failures', '>', 0)
-      .execute();
+    await repo.deleteThrottle(this.db, keys[0]!);
+    await repo.uncountFailure(this.db, keys[1]!);
     await this.recordSignIn(admin.id, now);
     return { ok: true, admin: { id: admin.id, email: admin.email } };
   }
 
   /** "Last sign-in" of the account: a password sign-in, and the first administrator's sign-in at setup. */
   async recordSignIn(adminId: string, at: number = this.clock.now()): Promise<void> {
-    await this.db.updateTable('admins').set({ last_login_at: at }).where('id', '=', adminId).execute();
+    await repo.setLastLogin(this.db, adminId, at);
   }
 
   /** One more failure for a key; a window that has passed starts again at 1 (one atomic upsert). Answers the new count. */
-  private async countFailure(key: string, now: number): Promise<{ failures: number; windowStart: number }> {
-    const expired = now - this.policy.loginWindowMs;
-    const row = await this.db
-      .insertInto('admin_login_throttle')
-      .values({ key, failures: 1, window_start: now })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet({
-          failures: sql<number>`case when admin_login_throttle.window_start <= ${expired} then 1 else admin_login_throttle.failures + 1 end`,
-          window_start: sql<number>`case when admin_login_throttle.window_start <= ${expired} then ${now} else admin_login_throttle.window_start end`,
-        }),
-      )
-      .returning(['failures', 'window_start'])
-      .executeTakeFirst();
-    return { failures: Number(row?.failures ?? 1), windowStart: Number(row?.window_start ?? now) };
+  private countFailure(key: string, now: number): Promise<{ failures: number; windowStart: number }> {
+    return repo.countFailure(this.db, key, now, now - this.policy.loginWindowMs);
   }
 
   async createSession(admin: AdminIdentity, meta: { ip: string; userAgent: string | undefined }): Promise<NewSession> {
@@ -177,7 +159,7 @@ export class AdminAccounts {
       ip: meta.ip.slice(0, 64),
       user_agent: meta.userAgent?.slice(0, 512) ?? null,
     };
-    await this.db.insertInto('admin_sessions').values(row).execute();
+    await repo.insertSession(this.db, row);
     return { sessionId, session: { admin, idHash: row.id_hash, csrfToken: row.csrf_token, createdAt: now, expiresAt: row.expires_at } };
   }
 
@@ -185,26 +167,21 @@ export class AdminAccounts {
   async findSession(sessionId: string | undefined): Promise<ConsoleSession | undefined> {
     if (!sessionId || sessionId.length > 128) return undefined;
     const idHash = sha256(sessionId);
-    const row = await this.db
-      .selectFrom('admin_sessions as s')
-      .innerJoin('admins as a', 'a.id', 's.admin_id')
-      .select(['s.id_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 's.expires_at', 'a.id as adminId', 'a.email'])
-      .where('s.id_hash', '=', idHash)
-      .executeTakeFirst();
+    const row = await repo.findSession(this.db, idHash);
     if (!row) return undefined;
     const now = this.clock.now();
     if (row.expires_at <= now || row.last_seen_at + this.policy.sessionIdleMs <= now) {
-      await this.db.deleteFrom('admin_sessions').where('id_hash', '=', idHash).execute();
+      await repo.deleteSession(this.db, idHash);
       return undefined;
     }
     if (now - row.last_seen_at >= TOUCH_EVERY_MS) {
-      await this.db.updateTable('admin_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+      await repo.touchSession(this.db, idHash, now);
     }
     return { admin: { id: row.adminId, email: row.email }, idHash, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at };
   }
 
   async revokeSession(idHash: string): Promise<void> {
-    await this.db.deleteFrom('admin_sessions').where('id_hash', '=', idHash).execute();
+    await repo.deleteSession(this.db, idHash);
   }
 
   /**
@@ -212,12 +189,12 @@ export class AdminAccounts {
    * of that administrator ends (a stolen session does not survive the change).
    */
   async changePassword(adminId: string, current: string, next: string, confirm: string, keepSession: string): Promise<void> {
-    const admin = await this.db.selectFrom('admins').selectAll().where('id', '=', adminId).executeTakeFirst();
+    const admin = await repo.findAdminById(this.db, adminId);
     if (!admin) throw new AppError('ADMIN_LOGIN_REQUIRED', 'This administrator no longer exists.');
     // Guessing the current password from a stolen session counts like failed sign-ins.
     const key = `account:${admin.email}`;
     const now = this.clock.now();
-    const row = await this.db.selectFrom('admin_login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+    const row = await repo.findThrottle(this.db, key);
     if (row && row.window_start > now - this.policy.loginWindowMs && row.failures >= this.policy.loginMaxFailures) {
       throw new AppError('ADMIN_LOGIN_THROTTLED', 'Too many wrong passwords for this account; try again later.');
     }
@@ -229,45 +206,30 @@ export class AdminAccounts {
     if (!(await verifyPassword(current, admin.password_hash))) {
       problems.push('the current password is wrong');
     } else {
-      await this.db
-        .updateTable('admin_login_throttle')
-        .set((eb) => ({ failures: eb('failures', '-', 1) }))
-        .where('key', '=', key)
-        .where('failures', '>', 0)
-        .execute();
+      await repo.uncountFailure(this.db, key);
     }
     problems.push(...passwordProblems(next, confirm));
     if (!problems.length && next === current) problems.push('the new password must differ from the current one');
     if (problems.length) throw new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems } });
     const hash = await hashPassword(next);
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('admins').set({ password_hash: hash, updated_at: this.clock.now() }).where('id', '=', adminId).execute();
-      await trx.deleteFrom('admin_sessions').where('admin_id', '=', adminId).where('id_hash', '!=', keepSession).execute();
+      await repo.setPasswordHash(trx, adminId, hash, this.clock.now());
+      await repo.deleteOtherSessions(trx, adminId, keepSession);
     });
   }
 
   /** Live sessions per administrator id (the account page). */
   async sessionCounts(): Promise<Map<string, number>> {
     const now = this.clock.now();
-    const rows = await this.db
-      .selectFrom('admin_sessions')
-      .select(['admin_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('expires_at', '>', now)
-      .where('last_seen_at', '>', now - this.policy.sessionIdleMs)
-      .groupBy('admin_id')
-      .execute();
-    return new Map(rows.map((r) => [r.admin_id, Number(r.n)]));
+    return repo.countLiveSessions(this.db, now, now - this.policy.sessionIdleMs);
   }
 
   /** Expired sessions and finished throttle windows (the cleanup job). */
   async cleanup(): Promise<number> {
     const now = this.clock.now();
-    const s = await this.db
-      .deleteFrom('admin_sessions')
-      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - this.policy.sessionIdleMs)]))
-      .executeTakeFirst();
-    const t = await this.db.deleteFrom('admin_login_throttle').where('window_start', '<=', now - this.policy.loginWindowMs).executeTakeFirst();
-    return Number(s.numDeletedRows) + Number(t.numDeletedRows);
+    const sessions = await repo.deleteExpiredSessions(this.db, now, now - this.policy.sessionIdleMs);
+    const throttles = await repo.deleteFinishedThrottles(this.db, now - this.policy.loginWindowMs);
+    return sessions + throttles;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AuditEntryRow, Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken } from '../util/ids.js';
+import { insertAuditEntry, listAuditEntries } from './audit.repository.js';
 
 /**
  * Who did something: the console (`admin:<email>`), the API (`api-token:<name>`), the CLI
@@ -49,27 +50,20 @@ export class AuditLog {
   }
 
   async record(event: AuditEvent, trx: Kysely<Database> = this.db): Promise<void> {
-    await trx
-      .insertInto('audit_log')
-      .values({
-        id: this.nextId(),
-        at: this.clock.now(),
-        actor: event.actor.slice(0, 255),
-        action: event.action,
-        target: event.target?.slice(0, 255) ?? null,
-        details: event.details ? JSON.stringify(event.details) : null,
-        ip: event.ip ?? null,
-      })
-      .execute();
+    await insertAuditEntry(trx, {
+      id: this.nextId(),
+      at: this.clock.now(),
+      actor: event.actor.slice(0, 255),
+      action: event.action,
+      target: event.target?.slice(0, 255) ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+      ip: event.ip ?? null,
+    });
   }
 
   /** Newest first. */
   async list(query: AuditQuery = {}): Promise<AuditEntry[]> {
-    let q = this.db.selectFrom('audit_log').selectAll();
-    if (query.action) q = q.where('action', '=', query.action);
-    const before = query.before;
-    if (before) q = q.where((eb) => eb.or([eb('at', '<', before.at), eb.and([eb('at', '=', before.at), eb('id', '<', before.id)])]));
-    const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(Math.min(Math.max(query.limit ?? 100, 1), 1000)).execute();
+    const rows = await listAuditEntries(this.db, { action: query.action, before: query.before, limit: Math.min(Math.max(query.limit ?? 100, 1), 1000) });
     return rows.map(auditEntryJson);
   }
 }

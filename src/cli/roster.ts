@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { listRosterContexts } from '../rosters/roster.repository.js';
 import { output, table, withContext } from './context.js';
 
 export function registerRosterCommands(program: Command): void {
@@ -10,9 +11,7 @@ export function registerRosterCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { context?: string; json?: boolean }) => {
       await withContext(async ({ store, services }) => {
-        let q = store.db.selectFrom('rosters').select('context_id').where('memberships_url', 'is not', null);
-        if (o.context) q = q.where('context_id', '=', o.context);
-        const contexts = (await q.execute()).map((r) => r.context_id);
+        const contexts = await listRosterContexts(store.db, o.context);
         const results: { context: string; members?: number; incremental?: boolean; error?: string }[] = [];
         for (const context of contexts) {
           try {

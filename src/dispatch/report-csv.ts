@@ -1,5 +1,5 @@
 import { csvCell } from '../rosters/progress.js';
-import type { ReportRow } from './dispatch.service.js';
+import type { ReportRow } from './dispatch-reports.js';
 
 /** The dispatch report as CSV (RFC 4180), cells defused against spreadsheet formulas like the progress view's. */
 export function dispatchReportCsv(rows: readonly ReportRow[]): string {

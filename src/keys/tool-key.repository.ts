@@ -1,5 +1,19 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../store/database.js';
 import type { Database, ToolKey, ToolKeyTable } from '../store/tables.js';
+
+/** A PostgreSQL advisory lock ("cp-k", 1): one rotation decision at a time across processes. */
+const ROTATION_LOCK = [0x63702d6b, 1] as const;
+
+/**
+ * First statement of a rotation decision's transaction: on PostgreSQL the advisory lock above,
+ * on SQLite a no-op write that takes the database write lock, so that two processes never
+ * both publish or promote.
+ */
+export async function takeRotationLock(trx: Kysely<Database>, dialect: Dialect | undefined): Promise<void> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${ROTATION_LOCK[0]}, ${ROTATION_LOCK[1]})`.execute(trx);
+  else await sql`update tool_keys set state = state where 1 = 0`.execute(trx);
+}
 
 export async function listToolKeys(db: Kysely<Database>): Promise<ToolKey[]> {
   return db.selectFrom('tool_keys').selectAll().orderBy('created_at', 'desc').execute();
@@ -37,7 +51,7 @@ export async function setToolKeyState(
     .execute();
 }
 
-/** Issue 8: a private key re-encrypted under a new COURSEPORT_SECRET. */
+/** A private key re-encrypted under a new COURSEPORT_SECRET. */
 export async function updateToolKeyCiphertext(db: Kysely<Database>, kid: string, privateJwkEnc: string): Promise<void> {
   await db.updateTable('tool_keys').set({ private_jwk_enc: privateJwkEnc }).where('kid', '=', kid).execute();
 }

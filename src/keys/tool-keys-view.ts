@@ -8,7 +8,7 @@ export function toolKeyJson(k: ToolKey): Record<string, unknown> {
   return { kid: k.kid, state: k.state, alg: k.alg, createdAt: iso(k.created_at), activatedAt: iso(k.activated_at), retiredAt: iso(k.retired_at) };
 }
 
-/** Issue 8: the rotation schedule with ISO dates (API, CLI --json, keys page). */
+/** The rotation schedule with ISO dates (API, CLI --json, keys page). */
 export function keyScheduleJson(s: KeySchedule): Record<string, unknown> {
   return {
     automatic: s.automatic,

@@ -1,5 +1,5 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError } from '../errors/app-error.js';
 import type { AuditEvent } from '../audit/audit-log.service.js';
 import { isUniqueViolation, type Dialect } from '../store/database.js';
@@ -10,6 +10,7 @@ import {
   insertToolKey,
   listToolKeys,
   setToolKeyState,
+  takeRotationLock,
   updateToolKeyCiphertext,
 } from './tool-key.repository.js';
 import type { Clock } from '../util/clock.js';
@@ -54,9 +55,6 @@ export interface KeySchedule {
   /** Retired keys still in the JWKS, and when each leaves it. */
   readonly retiredPublished: readonly { readonly kid: string; readonly retiredAt: number; readonly unpublishAt: number }[];
 }
-
-/** A PostgreSQL advisory lock ("cp-k", 1): one rotation decision at a time across processes. */
-const ROTATION_LOCK = [0x63702d6b, 1] as const;
 
 export interface SigningKey {
   readonly kid: string;
@@ -103,8 +101,7 @@ export class ToolKeyService {
    */
   private withRotationLock<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      if (this.options.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${ROTATION_LOCK[0]}, ${ROTATION_LOCK[1]})`.execute(trx);
-      else await sql`update tool_keys set state = state where 1 = 0`.execute(trx);
+      await takeRotationLock(trx, this.options.dialect);
       return fn(trx);
     });
   }

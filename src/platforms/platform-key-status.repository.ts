@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, PlatformKeyStatusTable } from '../store/tables.js';
 
-/** Issue 8: what a platform's JWKS endpoint last answered; one row per platform, last writer wins. */
+/** What a platform's JWKS endpoint last answered; one row per platform, last writer wins. */
 export async function upsertPlatformKeyStatus(db: Kysely<Database>, row: PlatformKeyStatusTable): Promise<void> {
   const { platform_id: _id, ...changes } = row;
   await db

@@ -19,7 +19,7 @@ export interface PlatformKeyHealth {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
- * Issue 8: fetch outcomes of platform key sets, recorded in the database by whichever process
+ * Fetch outcomes of platform key sets, recorded in the database by whichever process
  * fetched (so every process, the CLI and the console see the same), read back for administrators.
  */
 export class PlatformKeyStatusService {

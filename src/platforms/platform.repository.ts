@@ -29,7 +29,7 @@ export async function findPlatform(db: Kysely<Database>, issuer: string, clientI
 }
 
 /**
- * The internal platform row that owns content-dispatch learners (issue 10): never an LMS,
+ * The internal platform row that owns content-dispatch learners: never an LMS,
  * always disabled, without keys; hidden from platform lists and lookups by id.
  */
 export const DISPATCH_PLATFORM_ID = 'plt_courseport_dispatch';

@@ -58,7 +58,7 @@ export interface PlatformWithDeployments {
 }
 
 export class PlatformService {
-  /** Issue 8: told about every change (the frame-ancestors list of LMS pages follows the registrations). */
+  /** Told about every change (the frame-ancestors list of LMS pages follows the registrations). */
   private readonly listeners: (() => void)[] = [];
 
   onChange(listener: () => void): void {

@@ -14,6 +14,7 @@ import {
   type ToolDescription,
 } from '../lti/dynamic-registration.js';
 import { findPlatform, listDeployments } from './platform.repository.js';
+import { consumeRegistrationSession, findRegistrationSession, insertRegistrationSession } from './registration-session.repository.js';
 import type { Database, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken } from '../util/ids.js';
@@ -80,18 +81,15 @@ export class RegistrationService {
     const configuration = await this.fetchConfiguration(request.openidConfigurationUrl, request.registrationToken);
     const sessionId = randomToken(32);
     const now = this.clock.now();
-    await this.db
-      .insertInto('registration_sessions')
-      .values({
-        id_hash: hashId(sessionId),
-        openid_configuration_url: request.openidConfigurationUrl,
-        configuration: JSON.stringify(configuration),
-        registration_token_enc: request.registrationToken ? seal(this.options.sealKey, request.registrationToken, hashId(sessionId)) : null,
-        created_at: now,
-        expires_at: now + this.options.sessionTtlMs,
-        consumed_at: null,
-      })
-      .execute();
+    await insertRegistrationSession(this.db, {
+      id_hash: hashId(sessionId),
+      openid_configuration_url: request.openidConfigurationUrl,
+      configuration: JSON.stringify(configuration),
+      registration_token_enc: request.registrationToken ? seal(this.options.sealKey, request.registrationToken, hashId(sessionId)) : null,
+      created_at: now,
+      expires_at: now + this.options.sessionTtlMs,
+      consumed_at: null,
+    });
     return {
       sessionId,
       configuration,
@@ -225,19 +223,13 @@ export class RegistrationService {
   private async consume(sessionId: unknown) {
     if (typeof sessionId !== 'string' || !SESSION_ID.test(sessionId)) throw sessionInvalid('The confirmation carries no valid registration session.');
     const idHash = hashId(sessionId);
-    const row = await this.db.selectFrom('registration_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    const row = await findRegistrationSession(this.db, idHash);
     const now = this.clock.now();
     if (!row) throw sessionInvalid('This registration is not known to Courseport.');
     if (row.consumed_at !== null) throw sessionUsed();
     if (row.expires_at <= now) throw sessionInvalid('This registration took too long to confirm and has expired.');
     // One confirmation per session, decided by the database: a double submit or a replay loses here.
-    const updated = await this.db
-      .updateTable('registration_sessions')
-      .set({ consumed_at: now })
-      .where('id_hash', '=', idHash)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) !== 1) throw sessionUsed();
+    if (!(await consumeRegistrationSession(this.db, idHash, now))) throw sessionUsed();
     return row;
   }
 

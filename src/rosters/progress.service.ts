@@ -5,7 +5,7 @@ import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import type { LaunchTokens } from '../util/signed-tokens.js';
 import { PROGRESS_SORTS, progressCsv, progressRows, type ProgressRow, type ProgressSort } from './progress.js';
-import { findProgressLaunch, findRoster } from './progress.repository.js';
+import { findProgressLaunch, findRoster } from './roster.repository.js';
 import type { RosterService } from './roster.service.js';
 
 export interface ProgressDeps {

@@ -1,6 +1,7 @@
 import { rosterKind } from '../lti/roles.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
+import { findLinkContextId, listLearnerMembers, listLinkAttempts, listLinkGradeStates, listLinkLaunchRoles, listLinkMemberSubs, listStaffSubs } from './roster.repository.js';
 
 export interface ProgressRow {
   readonly sub: string;
@@ -29,53 +30,23 @@ const COMPLETION_ORDER: Record<string, number> = { 'not attempted': 0, incomplet
  * (including those who never launched) and everyone who launched this link.
  */
 export async function progressRows(db: Kysely<Database>, resourceLinkId: string, sort: ProgressSort): Promise<ProgressRow[]> {
-  const link = await db.selectFrom('resource_links').select(['context_id']).where('id', '=', resourceLinkId).executeTakeFirstOrThrow();
-  const members = link.context_id
-    ? await db
-        .selectFrom('memberships')
-        .select(['user_sub', 'name', 'email', 'status'])
-        .where('context_id', '=', link.context_id)
-        .where('role_kind', '=', 'learner')
-        .where('status', '!=', 'Deleted')
-        .execute()
-    : [];
-  const attempts = await db
-    .selectFrom('attempts as a')
-    .innerJoin('users as u', 'u.id', 'a.user_id')
-    .select(['u.id as userId', 'u.sub', 'u.name', 'u.email', 'a.number', 'a.completion', 'a.success', 'a.score_scaled', 'a.total_time_ms', 'a.last_access_at', 'a.role_kind'])
-    .where('a.resource_link_id', '=', resourceLinkId)
-    .orderBy('a.number', 'desc')
-    .execute();
-  const grades = await db
-    .selectFrom('grade_outbox')
-    .select(['user_id', 'state', 'last_error'])
-    .where('resource_link_id', '=', resourceLinkId)
-    .where('state', '!=', 'superseded')
-    .orderBy('updated_at', 'desc')
-    .execute();
+  const contextId = await findLinkContextId(db, resourceLinkId);
+  const members = contextId ? await listLearnerMembers(db, contextId) : [];
+  const attempts = await listLinkAttempts(db, resourceLinkId);
+  const grades = await listLinkGradeStates(db, resourceLinkId);
   // Who launched this link as what: the attempt keeps it; launch rows (they expire after a few
   // hours) tell it for attempts made before that was recorded. Staff previewing are not learners.
-  const launches = await db
-    .selectFrom('launches as l')
-    .innerJoin('users as u', 'u.id', 'l.user_id')
-    .select(['u.sub', 'l.roles'])
-    .where('l.resource_link_id', '=', resourceLinkId)
-    .orderBy('l.created_at', 'desc')
-    .execute();
+  const launches = await listLinkLaunchRoles(db, resourceLinkId);
   const launchedAs = new Map<string, string>();
   for (const l of launches) if (!launchedAs.has(l.sub)) launchedAs.set(l.sub, rosterKind(JSON.parse(l.roles) as string[]));
-  const staff = link.context_id
-    ? new Set(
-        (await db.selectFrom('memberships').select('user_sub').where('context_id', '=', link.context_id).where('role_kind', '!=', 'learner').execute()).map((m) => m.user_sub),
-      )
-    : new Set<string>();
+  const staff = new Set(contextId ? await listStaffSubs(db, contextId) : []);
   const latestAttempt = new Map<string, (typeof attempts)[number]>();
   for (const a of attempts) if (!latestAttempt.has(a.sub)) latestAttempt.set(a.sub, a);
   const latestGrade = new Map<string, (typeof grades)[number]>();
   for (const g of grades) if (!latestGrade.has(g.user_id)) latestGrade.set(g.user_id, g);
 
   // With a link-scoped roster (NRPS rlid), only the learners who can access this link.
-  const linkScope = new Set((await db.selectFrom('link_members').select('user_sub').where('resource_link_id', '=', resourceLinkId).execute()).map((r) => r.user_sub));
+  const linkScope = new Set(await listLinkMemberSubs(db, resourceLinkId));
   const subs = new Map<string, { name: string | null; email: string | null; status: string }>();
   for (const m of members) if (linkScope.size === 0 || linkScope.has(m.user_sub)) subs.set(m.user_sub, { name: m.name, email: m.email, status: m.status });
   for (const a of attempts) {

@@ -5,6 +5,7 @@ import type { ServiceTokens } from '../oauth/service-tokens.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
+import * as repo from './roster.repository.js';
 
 /** The NRPS claim (`https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice`). */
 export function membershipsUrlOf(claim: unknown): string | undefined {
@@ -17,11 +18,7 @@ export function membershipsUrlOf(claim: unknown): string | undefined {
 export async function recordRosterEndpoint(trx: Kysely<Database>, input: { contextId: string; platformId: string; claim: unknown; now: number }): Promise<void> {
   const url = membershipsUrlOf(input.claim);
   if (!url) return;
-  await trx
-    .insertInto('rosters')
-    .values({ context_id: input.contextId, platform_id: input.platformId, memberships_url: url, differences_url: null, synced_at: null, sync_started_at: null, last_error: null, updated_at: input.now })
-    .onConflict((oc) => oc.column('context_id').doUpdateSet({ memberships_url: url, updated_at: input.now }))
-    .execute();
+  await repo.upsertRosterEndpoint(trx, { contextId: input.contextId, platformId: input.platformId, url, now: input.now });
 }
 
 
@@ -58,13 +55,7 @@ export class RosterService {
 
   /** The members who can access one resource link (NRPS `rlid`), read live: not stored. */
   async linkMembers(resourceLinkId: string): Promise<Member[]> {
-    const link = await this.db
-      .selectFrom('resource_links as r')
-      .innerJoin('rosters as ro', 'ro.context_id', 'r.context_id')
-      .innerJoin('platforms as p', 'p.id', 'ro.platform_id')
-      .select(['r.resource_link_id as rlid', 'ro.memberships_url as url', 'p.id as id', 'p.client_id as clientId', 'p.token_url as tokenUrl', 'p.token_audience as tokenAudience'])
-      .where('r.id', '=', resourceLinkId)
-      .executeTakeFirst();
+    const link = await repo.findLinkRosterSource(this.db, resourceLinkId);
     if (!link?.url) return [];
     return (await fetchMemberships(this.fetch, this.tokens, link, link.url, { rlid: link.rlid })).members;
   }
@@ -76,12 +67,8 @@ export class RosterService {
   async syncLink(resourceLinkId: string): Promise<number> {
     const members = await this.linkMembers(resourceLinkId);
     const now = this.clock.now();
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('link_members').where('resource_link_id', '=', resourceLinkId).execute();
-      for (const m of members) {
-        await trx.insertInto('link_members').values({ resource_link_id: resourceLinkId, user_sub: m.user_id, synced_at: now }).onConflict((oc) => oc.doNothing()).execute();
-      }
-    });
+    const subs = members.map((m) => m.user_id);
+    await this.db.transaction().execute((trx) => repo.replaceLinkMembers(trx, resourceLinkId, subs, now));
     return members.length;
   }
 
@@ -90,49 +77,36 @@ export class RosterService {
   }
 
   private async doSync(contextId: string): Promise<SyncResult> {
-    const roster = await this.db.selectFrom('rosters').selectAll().where('context_id', '=', contextId).executeTakeFirst();
+    const roster = await repo.findRoster(this.db, contextId);
     if (!roster?.memberships_url) return { members: 0, incremental: false };
-    const platform = await this.db
-      .selectFrom('platforms')
-      .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience'])
-      .where('id', '=', roster.platform_id)
-      .executeTakeFirstOrThrow();
-    const started = this.clock.now();
-    await this.db.updateTable('rosters').set({ sync_started_at: started }).where('context_id', '=', contextId).execute();
+    const platform = await repo.findRosterPlatform(this.db, roster.platform_id);
+    await repo.markSyncStarted(this.db, contextId, this.clock.now());
     const incremental = roster.differences_url !== null && roster.synced_at !== null;
     try {
       const page = await fetchMemberships(this.fetch, this.tokens, platform, incremental ? roster.differences_url! : roster.memberships_url);
       const now = this.clock.now();
       await this.db.transaction().execute(async (trx) => {
-        for (const m of page.members) await upsertMember(trx, contextId, m, now);
+        for (const m of page.members) await repo.upsertMembership(trx, membershipRow(contextId, m, now));
         if (!incremental) {
           // A full roster: whoever it no longer lists has left the course.
           const listed = new Set(page.members.map((m) => m.user_id));
-          const known = await trx.selectFrom('memberships').select('user_sub').where('context_id', '=', contextId).execute();
-          const gone = known.map((k) => k.user_sub).filter((s) => !listed.has(s));
-          if (gone.length) await trx.updateTable('memberships').set({ status: 'Deleted', updated_at: now }).where('context_id', '=', contextId).where('user_sub', 'in', gone).execute();
+          const gone = (await repo.listMemberSubs(trx, contextId)).filter((s) => !listed.has(s));
+          if (gone.length) await repo.markMembersDeleted(trx, contextId, gone, now);
         }
-        await trx
-          .updateTable('rosters')
-          .set({ synced_at: now, sync_started_at: null, last_error: null, differences_url: page.differencesUrl ?? null, updated_at: now })
-          .where('context_id', '=', contextId)
-          .execute();
+        await repo.markSynced(trx, contextId, page.differencesUrl ?? null, now);
       });
       return { members: page.members.length, incremental };
     } catch (err) {
-      await this.db
-        .updateTable('rosters')
-        .set({ sync_started_at: null, last_error: (err as Error).message.slice(0, 500), updated_at: this.clock.now() })
-        .where('context_id', '=', contextId)
-        .execute();
+      await repo.markSyncFailed(this.db, contextId, (err as Error).message.slice(0, 500), this.clock.now());
       throw err;
     }
   }
 }
 
-async function upsertMember(trx: Kysely<Database>, contextId: string, m: Member, now: number): Promise<void> {
+/** The stored row of a member as the LMS sent it. */
+function membershipRow(contextId: string, m: Member, now: number): repo.MembershipRow {
   const name = m.name ?? ([m.given_name, m.family_name].filter(Boolean).join(' ') || null);
-  const row = {
+  return {
     context_id: contextId,
     user_sub: m.user_id,
     name: name ? String(name).slice(0, 512) : null,
@@ -144,11 +118,4 @@ async function upsertMember(trx: Kysely<Database>, contextId: string, m: Member,
     raw: JSON.stringify(m),
     updated_at: now,
   };
-  await trx
-    .insertInto('memberships')
-    .values(row)
-    .onConflict((oc) =>
-      oc.columns(['context_id', 'user_sub']).doUpdateSet({ name: row.name, email: row.email, picture: row.picture, roles: row.roles, role_kind: row.role_kind, status: row.status, raw: row.raw, updated_at: now }),
-    )
-    .execute();
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { cleanupExpired, DISPATCH_EVENT_RETENTION_MS } from '../../src/launch/cleanup.job.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DispatchService, LaunchInput } from '../../src/dispatch/dispatch.service.js';
+import type { LaunchInput } from '../../src/dispatch/dispatch-admission.js';
+import type { DispatchService } from '../../src/dispatch/dispatch.service.js';
 import { AppError } from '../../src/errors/app-error.js';
 import { createServices, type Services } from '../../src/container.js';
 import { DISPATCH_PLATFORM_ID } from '../../src/platforms/platform.repository.js';

@@ -1,5 +1,6 @@
+import { dispatchJson } from '../../dispatch/dispatch-reports.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dispatchJson, parseExpiry, type LicenceInput } from '../../dispatch/dispatch.service.js';
+import { parseExpiry, type LicenceInput } from '../../dispatch/dispatch.service.js';
 import { dispatchFileName, dispatchZip, launcherConfig } from '../../dispatch/package-export.js';
 import { dispatchReportCsv } from '../../dispatch/report-csv.js';
 import { AppError } from '../../errors/app-error.js';

@@ -1,7 +1,8 @@
+import { destinationJson, dispatchJson, eventJson, reportJson } from '../../dispatch/dispatch-reports.js';
 import { actorOf } from '../actor.js';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { destinationJson, dispatchJson, eventJson, parseExpiry, reportJson, type DispatchService } from '../../dispatch/dispatch.service.js';
+import { parseExpiry, type DispatchService } from '../../dispatch/dispatch.service.js';
 import { dispatchFileName, dispatchZip, launcherConfig } from '../../dispatch/package-export.js';
 import { dispatchReportCsv } from '../../dispatch/report-csv.js';
 import type { AuditLog } from '../../audit/audit-log.service.js';

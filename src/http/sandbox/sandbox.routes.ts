@@ -1,3 +1,4 @@
+import { type SandboxScore } from '../../sandbox/sandbox.repository.js';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import { AGS_MEDIA, AGS_SCOPE } from '../../lti/ags.js';
@@ -5,7 +6,7 @@ import { NRPS_MEDIA, NRPS_SCOPE } from '../../lti/nrps.js';
 import { listCatalogue } from '../../packages/package.repository.js';
 import type { Database } from '../../store/tables.js';
 import { SandboxCoursePage, SandboxDeepLinkResultPage, SandboxFramePage, SandboxGradebookPage, SandboxPostPage } from '../../web/sandbox/sandbox-pages.js';
-import type { SandboxScore, SandboxService } from '../../sandbox/sandbox.service.js';
+import type { SandboxService } from '../../sandbox/sandbox.service.js';
 import { defaultPagePolicy, PAGE } from '../plugins/page-policy.js';
 
 export interface SandboxRouteDeps {

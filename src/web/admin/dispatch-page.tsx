@@ -1,9 +1,9 @@
-import type { ReportRow } from '../../dispatch/dispatch.service.js';
+import type { ReportRow } from '../../dispatch/dispatch-reports.js';
 import type { Dispatch, DispatchDestination, DispatchEvent, Package } from '../../store/tables.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
 /*
- * Content dispatch in the console (issue 10): destinations, dispatches with their licence,
+ * Content dispatch in the console: destinations, dispatches with their licence,
  * package download, the report with its CSV. See docs/dispatch.md.
  */
 

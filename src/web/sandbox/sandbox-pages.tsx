@@ -1,6 +1,6 @@
 import { Layout } from '../layout.js';
 import { SANDBOX_COURSE, SANDBOX_INSTRUCTOR, SANDBOX_LEARNERS, SANDBOX_MEMBERS } from '../../sandbox/course.js';
-import type { SandboxLineItem, SandboxLink, SandboxScore } from '../../sandbox/sandbox.service.js';
+import type { SandboxLineItem, SandboxLink, SandboxScore } from '../../sandbox/sandbox.repository.js';
 
 const NAV = (
   <p class="muted sandbox-nav">
