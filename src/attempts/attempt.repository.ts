@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Attempt, Database, ScoRuntime } from '../store/tables.js';
-import { arg, PreparedQuery } from '../store/prepared.js';
+import { PreparedQuery } from '../store/prepared.js';
 
 /** Read by every launch of a resource link (compiled once, prepared.ts). */
-const packageOfLink = new PreparedQuery('findResourceLinkPackageId', (db) => db.selectFrom('resource_links').select('package_id').where('id', '=', arg(0)));
+const packageOfLink = new PreparedQuery('findResourceLinkPackageId', (db, a: { resourceLinkId: string }) =>
+  db.selectFrom('resource_links').select('package_id').where('id', '=', a.resourceLinkId),
+);
 
 export async function findLatestAttempt(db: Kysely<Database>, resourceLinkId: string, userId: string): Promise<Attempt | undefined> {
   return db
@@ -66,7 +68,7 @@ export async function bindResourceLinkPackage(db: Kysely<Database>, resourceLink
 }
 
 export async function findResourceLinkPackageId(db: Kysely<Database>, resourceLinkId: string): Promise<string | null> {
-  const row = await packageOfLink.first(db, resourceLinkId);
+  const row = await packageOfLink.first(db, { resourceLinkId });
   return row?.package_id ?? null;
 }
 

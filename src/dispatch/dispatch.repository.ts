@@ -219,3 +219,7 @@ export async function listAttemptsOfLink(db: Kysely<Database>, resourceLinkId: s
     .where('resource_link_id', '=', resourceLinkId)
     .execute();
 }
+
+export async function deleteEventsBefore(db: Kysely<Database>, before: number): Promise<number> {
+  return Number((await db.deleteFrom('dispatch_events').where('at', '<', before).executeTakeFirst()).numDeletedRows);
+}

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { arg, PreparedQuery } from '../store/prepared.js';
+import { PreparedQuery } from '../store/prepared.js';
 import type { ContextTable, Database, Launch, ResourceLinkTable, UserTable } from '../store/tables.js';
 
 type UserFields = Omit<UserTable, 'id' | 'created_at' | 'updated_at'>;
@@ -7,55 +7,55 @@ type ContextFields = Omit<ContextTable, 'id' | 'created_at' | 'updated_at'>;
 type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated_at' | 'package_id'>;
 
 // Every launch runs these four: compiled once (prepared.ts).
-const upsertUserQuery = new PreparedQuery('upsertUser', (db) =>
+const upsertUserQuery = new PreparedQuery('upsertUser', (db, a: UserTable) =>
   db
     .insertInto('users')
-    .values({ id: arg(0), platform_id: arg(1), sub: arg(2), name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), created_at: arg(8), updated_at: arg(8) })
+    .values({ id: a.id, platform_id: a.platform_id, sub: a.sub, name: a.name, given_name: a.given_name, family_name: a.family_name, email: a.email, picture: a.picture, created_at: a.created_at, updated_at: a.updated_at })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'sub']).doUpdateSet({ name: arg(3), given_name: arg(4), family_name: arg(5), email: arg(6), picture: arg(7), updated_at: arg(8) }),
+      oc.columns(['platform_id', 'sub']).doUpdateSet({ name: a.name, given_name: a.given_name, family_name: a.family_name, email: a.email, picture: a.picture, updated_at: a.updated_at }),
     )
     .returning('id'),
 );
-const upsertContextQuery = new PreparedQuery('upsertContext', (db) =>
+const upsertContextQuery = new PreparedQuery('upsertContext', (db, a: ContextTable) =>
   db
     .insertInto('contexts')
-    .values({ id: arg(0), platform_id: arg(1), deployment_id: arg(2), context_id: arg(3), label: arg(4), title: arg(5), types: arg(6), created_at: arg(7), updated_at: arg(7) })
-    .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: arg(4), title: arg(5), types: arg(6), updated_at: arg(7) }))
+    .values({ id: a.id, platform_id: a.platform_id, deployment_id: a.deployment_id, context_id: a.context_id, label: a.label, title: a.title, types: a.types, created_at: a.created_at, updated_at: a.updated_at })
+    .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: a.label, title: a.title, types: a.types, updated_at: a.updated_at }))
     .returning('id'),
 );
-const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db) =>
+const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db, a: Omit<ResourceLinkTable, 'package_id'>) =>
   db
     .insertInto('resource_links')
     .values({
-      id: arg(0),
-      platform_id: arg(1),
-      deployment_id: arg(2),
-      context_id: arg(3),
-      resource_link_id: arg(4),
-      title: arg(5),
-      description: arg(6),
-      created_at: arg(7),
-      updated_at: arg(7),
+      id: a.id,
+      platform_id: a.platform_id,
+      deployment_id: a.deployment_id,
+      context_id: a.context_id,
+      resource_link_id: a.resource_link_id,
+      title: a.title,
+      description: a.description,
+      created_at: a.created_at,
+      updated_at: a.updated_at,
     })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({ context_id: arg(3), title: arg(5), description: arg(6), updated_at: arg(7) }),
+      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({ context_id: a.context_id, title: a.title, description: a.description, updated_at: a.updated_at }),
     )
     .returning('id'),
 );
-const insertLaunchQuery = new PreparedQuery('insertLaunch', (db) =>
+const insertLaunchQuery = new PreparedQuery('insertLaunch', (db, a: Launch) =>
   db.insertInto('launches').values({
-    id: arg(0),
-    platform_id: arg(1),
-    deployment_id: arg(2),
-    user_id: arg(3),
-    context_id: arg(4),
-    resource_link_id: arg(5),
-    message_type: arg(6),
-    roles: arg(7),
-    claims: arg(8),
-    created_at: arg(9),
-    expires_at: arg(10),
-    responded_at: arg(11),
+    id: a.id,
+    platform_id: a.platform_id,
+    deployment_id: a.deployment_id,
+    user_id: a.user_id,
+    context_id: a.context_id,
+    resource_link_id: a.resource_link_id,
+    message_type: a.message_type,
+    roles: a.roles,
+    claims: a.claims,
+    created_at: a.created_at,
+    expires_at: a.expires_at,
+    responded_at: a.responded_at,
   }),
 );
 
@@ -67,36 +67,22 @@ function returnedId(rows: readonly { id: string }[], table: string): string {
 
 /** Insert or refresh a user by (platform, sub); returns its id. Personal fields follow the newest launch. */
 export async function upsertUser(db: Kysely<Database>, id: string, f: UserFields, now: number): Promise<string> {
-  const { rows } = await upsertUserQuery.run(db, id, f.platform_id, f.sub, f.name, f.given_name, f.family_name, f.email, f.picture, now);
+  const { rows } = await upsertUserQuery.run(db, { ...f, id, created_at: now, updated_at: now });
   return returnedId(rows, 'users');
 }
 
 export async function upsertContext(db: Kysely<Database>, id: string, f: ContextFields, now: number): Promise<string> {
-  const { rows } = await upsertContextQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.label, f.title, f.types, now);
+  const { rows } = await upsertContextQuery.run(db, { ...f, id, created_at: now, updated_at: now });
   return returnedId(rows, 'contexts');
 }
 
 export async function upsertResourceLink(db: Kysely<Database>, id: string, f: ResourceLinkFields, now: number): Promise<string> {
-  const { rows } = await upsertResourceLinkQuery.run(db, id, f.platform_id, f.deployment_id, f.context_id, f.resource_link_id, f.title, f.description, now);
+  const { rows } = await upsertResourceLinkQuery.run(db, { ...f, id, created_at: now, updated_at: now });
   return returnedId(rows, 'resource_links');
 }
 
 export async function insertLaunch(db: Kysely<Database>, l: Launch): Promise<void> {
-  await insertLaunchQuery.run(
-    db,
-    l.id,
-    l.platform_id,
-    l.deployment_id,
-    l.user_id,
-    l.context_id,
-    l.resource_link_id,
-    l.message_type,
-    l.roles,
-    l.claims,
-    l.created_at,
-    l.expires_at,
-    l.responded_at,
-  );
+  await insertLaunchQuery.run(db, l);
 }
 
 export interface LaunchView {

@@ -1,33 +1,36 @@
 import type { Kysely } from 'kysely';
-import { arg, PreparedQuery } from '../store/prepared.js';
-import type { Database, LoginState } from '../store/tables.js';
+import type { Selectable } from 'kysely';
+import { PreparedQuery } from '../store/prepared.js';
+import type { Database, LoginState, LoginStateTable } from '../store/tables.js';
+
+type LoginStateRow = Selectable<LoginStateTable>;
 
 // The login and launch hot path: compiled once (prepared.ts).
-const insertState = new PreparedQuery('insertLoginState', (db) =>
+const insertState = new PreparedQuery('insertLoginState', (db, a: LoginStateRow) =>
   db.insertInto('login_states').values({
-    state: arg(0),
-    nonce: arg(1),
-    platform_id: arg(2),
-    target_link_uri: arg(3),
-    created_at: arg(4),
-    expires_at: arg(5),
-    consumed_at: arg(6),
-    storage_target: arg(7),
-    storage_proof: arg(8),
-    resume_params: arg(9),
+    state: a.state,
+    nonce: a.nonce,
+    platform_id: a.platform_id,
+    target_link_uri: a.target_link_uri,
+    created_at: a.created_at,
+    expires_at: a.expires_at,
+    consumed_at: a.consumed_at,
+    storage_target: a.storage_target,
+    storage_proof: a.storage_proof,
+    resume_params: a.resume_params,
   }),
 );
-const findState = new PreparedQuery('findLoginState', (db) => db.selectFrom('login_states').selectAll().where('state', '=', arg(0)));
-const consumeState = new PreparedQuery('consumeLoginState', (db) =>
-  db.updateTable('login_states').set({ consumed_at: arg(0) }).where('state', '=', arg(1)).where('consumed_at', 'is', null).where('expires_at', '>', arg(2)),
+const findState = new PreparedQuery('findLoginState', (db, a: { state: string }) => db.selectFrom('login_states').selectAll().where('state', '=', a.state));
+const consumeState = new PreparedQuery('consumeLoginState', (db, a: { state: string; now: number }) =>
+  db.updateTable('login_states').set({ consumed_at: a.now }).where('state', '=', a.state).where('consumed_at', 'is', null).where('expires_at', '>', a.now),
 );
 
 export async function insertLoginState(db: Kysely<Database>, s: LoginState): Promise<void> {
-  await insertState.run(db, s.state, s.nonce, s.platform_id, s.target_link_uri, s.created_at, s.expires_at, s.consumed_at, s.storage_target, s.storage_proof, s.resume_params);
+  await insertState.run(db, { storage_target: null, storage_proof: null, resume_params: null, ...s });
 }
 
 export async function findLoginState(db: Kysely<Database>, state: string): Promise<LoginState | undefined> {
-  return (await findState.first(db, state)) as LoginState | undefined;
+  return (await findState.first(db, { state })) as LoginState | undefined;
 }
 
 export async function findLoginStateByNonce(db: Kysely<Database>, nonce: string): Promise<LoginState | undefined> {
@@ -40,7 +43,7 @@ export async function findLoginStateByNonce(db: Kysely<Database>, nonce: string)
  * writer on SQLite). Returns false when the state was already consumed or expired.
  */
 export async function consumeLoginState(db: Kysely<Database>, state: string, now: number): Promise<boolean> {
-  const result = await consumeState.run(db, now, state, now);
+  const result = await consumeState.run(db, { state, now });
   return Number(result.numAffectedRows) === 1;
 }
 

@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
-import { arg, PreparedQuery } from '../store/prepared.js';
+import { PreparedQuery } from '../store/prepared.js';
 import type { Database, Deployment, NewPlatform, Platform, PlatformUpdate } from '../store/tables.js';
 
 // Read by every login and launch: compiled once (prepared.ts).
-const platformById = new PreparedQuery('findPlatformById', (db) => db.selectFrom('platforms').selectAll().where('id', '=', arg(0)));
-const platformByIssuerAndClient = new PreparedQuery('findPlatform', (db) =>
-  db.selectFrom('platforms').selectAll().where('issuer', '=', arg(0)).where('client_id', '=', arg(1)),
+const platformById = new PreparedQuery('findPlatformById', (db, a: { id: string }) => db.selectFrom('platforms').selectAll().where('id', '=', a.id));
+const platformByIssuerAndClient = new PreparedQuery('findPlatform', (db, a: { issuer: string; clientId: string }) =>
+  db.selectFrom('platforms').selectAll().where('issuer', '=', a.issuer).where('client_id', '=', a.clientId),
 );
-const deploymentOf = new PreparedQuery('findDeployment', (db) =>
-  db.selectFrom('deployments').selectAll().where('platform_id', '=', arg(0)).where('deployment_id', '=', arg(1)),
+const deploymentOf = new PreparedQuery('findDeployment', (db, a: { platformId: string; deploymentId: string }) =>
+  db.selectFrom('deployments').selectAll().where('platform_id', '=', a.platformId).where('deployment_id', '=', a.deploymentId),
 );
 
 export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform): Promise<void> {
@@ -17,7 +17,7 @@ export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform
 
 export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
   if (id === DISPATCH_PLATFORM_ID) return undefined;
-  return (await platformById.first(db, id)) as Platform | undefined;
+  return await platformById.first(db, { id });
 }
 
 export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string): Promise<Platform[]> {
@@ -25,7 +25,7 @@ export async function findPlatformsByIssuer(db: Kysely<Database>, issuer: string
 }
 
 export async function findPlatform(db: Kysely<Database>, issuer: string, clientId: string): Promise<Platform | undefined> {
-  return (await platformByIssuerAndClient.first(db, issuer, clientId)) as Platform | undefined;
+  return await platformByIssuerAndClient.first(db, { issuer, clientId });
 }
 
 /**
@@ -47,7 +47,7 @@ export async function insertDeployment(db: Kysely<Database>, deployment: Deploym
 }
 
 export async function findDeployment(db: Kysely<Database>, platformId: string, deploymentId: string): Promise<Deployment | undefined> {
-  return (await deploymentOf.first(db, platformId, deploymentId)) as Deployment | undefined;
+  return await deploymentOf.first(db, { platformId, deploymentId });
 }
 
 export async function listDeployments(db: Kysely<Database>, platformId: string): Promise<Deployment[]> {
@@ -74,4 +74,9 @@ export async function touchPlatformLaunch(db: Kysely<Database>, id: string, now:
 /** The latest refused launch or login of a registration, for the admin console. */
 export async function recordPlatformError(db: Kysely<Database>, id: string, error: string, now: number): Promise<void> {
   await db.updateTable('platforms').set({ last_error: error.slice(0, 1024), last_error_at: now }).where('id', '=', id).execute();
+}
+
+/** Issuer and auth URL of every active platform: the origins LMS pages may be framed by. */
+export async function listActivePlatformOrigins(db: Kysely<Database>): Promise<{ issuer: string; auth_url: string }[]> {
+  return db.selectFrom('platforms').select(['issuer', 'auth_url']).where('status', '=', 'active').execute();
 }

@@ -16,3 +16,7 @@ export async function consumeRegistrationSession(db: Kysely<Database>, idHash: s
   const updated = await db.updateTable('registration_sessions').set({ consumed_at: now }).where('id_hash', '=', idHash).where('consumed_at', 'is', null).executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }
+
+export async function deleteRegistrationSessionsExpiredBefore(db: Kysely<Database>, before: number): Promise<number> {
+  return Number((await db.deleteFrom('registration_sessions').where('expires_at', '<', before).executeTakeFirst()).numDeletedRows);
+}

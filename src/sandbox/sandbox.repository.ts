@@ -138,3 +138,7 @@ export async function listScores(db: Kysely<Database>, lineItemId?: string): Pro
     receivedAt: Number(r.received_at),
   }));
 }
+
+export async function deleteExpiredAssertions(db: Kysely<Database>, now: number): Promise<number> {
+  return Number((await db.deleteFrom('sandbox_assertions').where('expires_at', '<', now).executeTakeFirst()).numDeletedRows);
+}

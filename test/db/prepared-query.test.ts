@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arg, PreparedQuery } from '../../src/store/prepared.js';
+import { PreparedQuery } from '../../src/store/prepared.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
 
 describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
@@ -34,22 +34,24 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
   });
 
   it('runs with new values each time, an argument may fill several parameters, undefined is NULL', async () => {
-    const touch = new PreparedQuery('touch', (db) => db.updateTable('platforms').set({ last_launch_at: arg(0), last_error_at: arg(0), last_error: arg(1) }).where('id', '=', arg(2)));
-    const read = new PreparedQuery('read', (db) => db.selectFrom('platforms').select(['last_launch_at', 'last_error_at', 'last_error']).where('id', '=', arg(0)));
-    expect(Number((await touch.run(store.db, 42, 'boom', 'plt_a')).numAffectedRows)).toBe(1);
-    expect(await read.first(store.db, 'plt_a')).toEqual({ last_launch_at: 42, last_error_at: 42, last_error: 'boom' });
-    expect(Number((await touch.run(store.db, 43, undefined, 'plt_a')).numAffectedRows)).toBe(1);
-    expect(await read.first(store.db, 'plt_a')).toEqual({ last_launch_at: 43, last_error_at: 43, last_error: null });
-    expect(Number((await touch.run(store.db, 44, 'x', 'plt_missing')).numAffectedRows)).toBe(0);
-    expect(await read.first(store.db, 'plt_missing')).toBeUndefined();
+    const touch = new PreparedQuery('touch', (db, a: { at: number; error: string | undefined; id: string }) =>
+      db.updateTable('platforms').set({ last_launch_at: a.at, last_error_at: a.at, last_error: a.error ?? null }).where('id', '=', a.id),
+    );
+    const read = new PreparedQuery('read', (db, a: { id: string }) => db.selectFrom('platforms').select(['last_launch_at', 'last_error_at', 'last_error']).where('id', '=', a.id));
+    expect(Number((await touch.run(store.db, { at: 42, error: 'boom', id: 'plt_a' })).numAffectedRows)).toBe(1);
+    expect(await read.first(store.db, { id: 'plt_a' })).toEqual({ last_launch_at: 42, last_error_at: 42, last_error: 'boom' });
+    expect(Number((await touch.run(store.db, { at: 43, error: undefined, id: 'plt_a' })).numAffectedRows)).toBe(1);
+    expect(await read.first(store.db, { id: 'plt_a' })).toEqual({ last_launch_at: 43, last_error_at: 43, last_error: null });
+    expect(Number((await touch.run(store.db, { at: 44, error: 'x', id: 'plt_missing' })).numAffectedRows)).toBe(0);
+    expect(await read.first(store.db, { id: 'plt_missing' })).toBeUndefined();
   });
 
   it('runs inside a transaction (same compiled form) and rolls back with it', async () => {
-    const touch = new PreparedQuery('touch-trx', (db) => db.updateTable('platforms').set({ last_launch_at: arg(0) }).where('id', '=', arg(1)));
-    await touch.run(store.db, 100, 'plt_a');
+    const touch = new PreparedQuery('touch-trx', (db, a: { at: number; id: string }) => db.updateTable('platforms').set({ last_launch_at: a.at }).where('id', '=', a.id));
+    await touch.run(store.db, { at: 100, id: 'plt_a' });
     await expect(
       store.db.transaction().execute(async (trx) => {
-        await touch.run(trx, 200, 'plt_a');
+        await touch.run(trx, { at: 200, id: 'plt_a' });
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
@@ -58,16 +60,16 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
   });
 
   it('compiles once: the SQL text is the same for every run', async () => {
-    const find = new PreparedQuery('find', (db) => db.selectFrom('platforms').select('id').where('issuer', '=', arg(0)).where('client_id', '=', arg(1)));
+    const find = new PreparedQuery('find', (db, a: { issuer: string; clientId: string }) => db.selectFrom('platforms').select('id').where('issuer', '=', a.issuer).where('client_id', '=', a.clientId));
     sqlRun.length = 0;
-    expect(await find.first(store.db, 'https://a.example', 'ca')).toEqual({ id: 'plt_a' });
-    expect(await find.first(store.db, 'https://a.example', 'other')).toBeUndefined();
+    expect(await find.first(store.db, { issuer: 'https://a.example', clientId: 'ca' })).toEqual({ id: 'plt_a' });
+    expect(await find.first(store.db, { issuer: 'https://a.example', clientId: 'other' })).toBeUndefined();
     expect(sqlRun).toHaveLength(2);
     expect(sqlRun[0]).toBe(sqlRun[1]);
   });
 
   it('refuses a query with a value that is not an argument (it would be frozen into every run)', async () => {
-    const fixed = new PreparedQuery('fixed', (db) => db.selectFrom('platforms').select('id').where('issuer', '=', 'https://a.example').where('client_id', '=', arg(0)));
-    await expect(fixed.run(store.db, 'ca')).rejects.toThrow(/prepared query fixed: parameter "https:\/\/a.example" is not an argument/);
+    const fixed = new PreparedQuery('fixed', (db, a: { clientId: string }) => db.selectFrom('platforms').select('id').where('issuer', '=', 'https://a.example').where('client_id', '=', a.clientId));
+    await expect(fixed.run(store.db, { clientId: 'ca' })).rejects.toThrow(/prepared query fixed: parameter "https:\/\/a.example" is not an argument/);
   });
 });

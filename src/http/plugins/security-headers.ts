@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
 import { originOf } from '../../util/url.js';
+import { listActivePlatformOrigins } from '../../platforms/platform.repository.js';
 import { pagePolicyOf, type FramePolicy } from './page-policy.js';
 
 /**
@@ -98,7 +99,7 @@ export class FrameAncestors {
   }
 
   private async load(): Promise<void> {
-    const rows = await this.db.selectFrom('platforms').select(['issuer', 'auth_url']).where('status', '=', 'active').execute();
+    const rows = await listActivePlatformOrigins(this.db);
     this.setSources([...new Set(rows.flatMap(platformOrigins))].sort());
     this.loadedAt = this.clock.now();
     this.build();
