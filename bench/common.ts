@@ -48,7 +48,7 @@ function benchEnv(dataDir: string, port: number, baseUrl: string): Record<string
     COURSEPORT_LOG_LEVEL: 'warn',
     // Every virtual user comes from 127.0.0.1: the per-address login limit would measure itself.
     COURSEPORT_LOGIN_RATE_LIMIT: '0',
-    // Issue 8: one client address sends every launch here.
+    // One client address sends every launch here.
     COURSEPORT_LAUNCH_RATE_LIMIT: '0',
   };
 }

@@ -17,7 +17,6 @@ import { playRoutes } from './http/play/play.routes.js';
 import { contentRoutes } from './http/content/content.routes.js';
 import { deepLinkingRoutes } from './http/lti/deep-linking.routes.js';
 import { progressRoutes } from './http/progress/progress.routes.js';
-// issue 10: content dispatch
 import { dispatchRoutes } from './http/dispatch/dispatch.routes.js';
 import { adminRoutes } from './http/admin/index.js';
 import { registrationRoutes } from './http/lti/registration.routes.js';
@@ -43,9 +42,9 @@ export interface BuildOptions {
 
 /** Dynamic registrations started per client address and minute (each makes an outgoing request). */
 const REGISTRATION_RATE_LIMIT_PER_MINUTE = 30;
-/** Issue 8: how long the frame-ancestors platform list is trusted before it is read again (other processes' changes). */
+/** How long the frame-ancestors platform list is trusted before it is read again (other processes' changes). */
 const FRAME_ANCESTORS_TTL_MS = 30_000;
-/** Issue 8: JSON bodies of the admin API (a registration with many deployments fits). */
+/** JSON bodies of the admin API (a registration with many deployments fits). */
 const API_BODY_LIMIT = 512 * 1024;
 
 declare module 'fastify' {
@@ -73,7 +72,7 @@ export async function build(options: BuildOptions): Promise<App> {
     trustProxy: config.trustProxy,
     // Refuse what the schema does not declare instead of silently dropping or coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-    // Issue 8: routes that need more say so (launch 256 KiB, API 512 KiB, SCORM commits 1 MiB; uploads stream).
+    // Routes that need more say so (launch 256 KiB, API 512 KiB, SCORM commits 1 MiB; uploads stream).
     bodyLimit: 128 * 1024,
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
@@ -83,9 +82,9 @@ export async function build(options: BuildOptions): Promise<App> {
 
   await app.register(cookie);
   await app.register(rateLimit, { global: false });
-  // Issue 8: forms are small (a launch's id_token gets 256 KiB on its route); JSON defaults to bodyLimit above.
+  // Forms are small (a launch's id_token gets 256 KiB on its route); JSON defaults to bodyLimit above.
   await app.register(formbody, { bodyLimit: 64 * 1024 });
-  // Issue 8: CSP per page type (frame-ancestors = the registered platforms on LMS pages), HSTS, Secure cookies.
+  // CSP per page type (frame-ancestors = the registered platforms on LMS pages), HSTS, Secure cookies.
   const frameAncestors = new FrameAncestors(store.db, clock, baseCsp(https), { ttlMs: FRAME_ANCESTORS_TTL_MS, extra: config.security.frameAncestors });
   services.platforms.onChange(() => frameAncestors.invalidate());
   registerSecurityHeaders(app, { https, trustProxy: config.trustProxy, baseUrl: config.baseUrl, frameAncestors });
@@ -118,9 +117,9 @@ export async function build(options: BuildOptions): Promise<App> {
     launchRateLimitPerMinute: config.security.launchRateLimitPerMinute,
     frameAncestors,
   });
-  // issue 7: LTI Dynamic Registration and the Canvas JSON configuration
+  // LTI Dynamic Registration and the Canvas JSON configuration
   registrationRoutes(app, { registration: services.registration, baseUrl: config.baseUrl, rateLimitPerMinute: REGISTRATION_RATE_LIMIT_PER_MINUTE });
-  // issue 7: the sandbox LMS (docs/sandbox.md); absent (404) unless COURSEPORT_SANDBOX is on
+  // The sandbox LMS (docs/sandbox.md); absent (404) unless COURSEPORT_SANDBOX is on
   if (config.sandbox) await app.register(async (scope) => sandboxRoutes(scope, { db: store.db, sandbox: services.sandbox }));
   await app.register(
     async (scope) => {
@@ -135,7 +134,7 @@ export async function build(options: BuildOptions): Promise<App> {
     { prefix: '/api/v1' },
   );
 
-  // admin console (issue 7)
+  // Admin console
   await adminRoutes(app, { services, db: store.db, config, clock });
 
   app.addHook('onClose', async () => {

@@ -131,7 +131,6 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     packages,
     runtime,
         dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
-    // admin console (issue 7)
     admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };
 }

@@ -31,7 +31,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   if (applied.length) app.log.info({ applied }, 'database migrations applied');
   await app.services.toolKeys.ensureCurrentKey();
   await app.services.content.clearStaging();
-  // issue 7: the sandbox LMS registers itself like any platform (and creates its key) on first start.
+  // The sandbox LMS registers itself like any platform (and creates its key) on first start.
   const sandbox = config.sandbox ? await app.services.sandbox.ensureReady() : undefined;
   if (sandbox?.created) app.log.info({ platform: sandbox.platformId }, 'sandbox LMS registered as a platform');
   await app.listen({ host: config.host, port: config.port });
@@ -44,7 +44,7 @@ export async function startServer(config: Config, print: (line: string) => void 
   });
   grades.start();
 
-  // Issue 8: the tool key schedule, checked by every process; the database lock makes one act.
+  // The tool key schedule, checked by every process; the database lock makes one act.
   const keySchedule = new KeyRotationJob(app.services.toolKeys, app.log, config.keys.checkEveryMs);
   keySchedule.start();
 
@@ -53,7 +53,7 @@ export async function startServer(config: Config, print: (line: string) => void 
       (removed) => app.log.debug(removed, 'expired login states and launches removed'),
       (err: unknown) => app.log.error({ err }, 'cleanup of expired records failed'),
     );
-    // admin console (issue 7): ended sessions and finished sign-in throttle windows
+    // Admin console: ended sessions and finished sign-in throttle windows
     app.services.admins.cleanup().then(
       (removed) => app.log.debug({ removed }, 'expired admin console sessions removed'),
       (err: unknown) => app.log.error({ err }, 'cleanup of admin console sessions failed'),

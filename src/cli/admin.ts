@@ -33,7 +33,7 @@ function askHidden(question: string): Promise<string> {
 export function registerAdminCommands(program: Command): void {
   const admin = program.command('admin').description('administration');
 
-  // admin console accounts (issue 7)
+  // Admin console accounts
   admin
     .command('create')
     .description('create an administrator of the browser console (/admin); the password is asked for, or read from stdin')

@@ -48,7 +48,7 @@ export function registerKeyCommands(program: Command): void {
     });
 }
 
-/** Issue 8: the automatic schedule, and re-encryption after a change of COURSEPORT_SECRET. */
+/** The automatic schedule, and re-encryption after a change of COURSEPORT_SECRET. */
 export function registerKeyLifecycleCommands(keys: Command): void {
   keys
     .command('schedule')

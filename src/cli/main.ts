@@ -9,7 +9,6 @@ import { registerGradeCommands } from './grades.js';
 import { registerPackageCommands } from './package.js';
 import { registerRosterCommands } from './roster.js';
 import { registerPlatformCommands } from './platform.js';
-// issue 10: content dispatch
 import { registerDispatchCommands } from './dispatch.js';
 
 export function buildProgram(): Command {
@@ -33,7 +32,7 @@ export function buildProgram(): Command {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      // Issue 8: a renewed certificate is picked up without a restart.
+      // A renewed certificate is picked up without a restart.
       process.on('SIGHUP', () => server.reloadTls());
     });
 
@@ -58,7 +57,6 @@ export function buildProgram(): Command {
   registerGradeCommands(program);
   registerRosterCommands(program);
   registerAdminCommands(program);
-  // issue 10: content dispatch
   registerDispatchCommands(program);
   return program;
 }

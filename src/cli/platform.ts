@@ -93,7 +93,7 @@ export function registerPlatformCommands(program: Command): void {
       });
     });
 
-  // Issue 8: the health of the platform's JWKS endpoint, as the serving processes recorded it.
+  // The health of the platform's JWKS endpoint, as the serving processes recorded it.
   platform
     .command('keys <id>')
     .description("show what the platform's JWKS endpoint last answered (and whether launches use a stale key set)")

@@ -60,7 +60,7 @@ export interface Config {
     /** How long the last good key set stays usable while the platform's JWKS endpoint fails. */
     readonly staleLimitMs: number;
   };
-  // Issue 8: key lifecycle and transport security.
+  // Key lifecycle and transport security.
   readonly keys: {
     /** How long a key signs before the schedule replaces it (0: no automatic rotation). */
     readonly rotateEveryMs: number;
@@ -82,7 +82,6 @@ export interface Config {
     readonly launchRateLimitPerMinute: number;
     readonly apiRateLimitPerMinute: number;
   };
-  // admin console (issue 7)
   readonly admin: {
     /** A console session ends after this long without a request. */
     readonly sessionIdleMs: number;
@@ -94,7 +93,7 @@ export interface Config {
     readonly loginMaxFailuresPerIp: number;
     readonly loginWindowMs: number;
   };
-  // issue 7: LTI Dynamic Registration and the sandbox LMS
+  // LTI Dynamic Registration and the sandbox LMS
   readonly registration: {
     /** Activate platforms registered through LTI Dynamic Registration at once (default: they wait as `pending`). */
     readonly autoActivate: boolean;
@@ -193,7 +192,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     devDefaults.push('outgoing requests may reach private and loopback addresses (COURSEPORT_ALLOW_PRIVATE_NETWORK), as a local LMS needs');
   }
 
-  // Issue 8: key schedule and transport security.
+  // Key schedule and transport security.
   const jwksCacheSeconds = intVar(env, 'COURSEPORT_JWKS_CACHE_SECONDS', 600, problems, production ? 60 : 0, 86400);
   const keys = {
     rotateEveryMs: intVar(env, 'COURSEPORT_KEY_ROTATION_DAYS', 90, problems, 0, 3650) * DAY_MS,
@@ -224,7 +223,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     apiRateLimitPerMinute: intVar(env, 'COURSEPORT_API_RATE_LIMIT', 600, problems, 0, 1_000_000),
   };
 
-  // walk-through fix: a misspelt level made pino stop the start with "default level:… must be included in custom levels".
+  // A misspelt level made pino stop the start with "default level:… must be included in custom levels".
   const logLevel = env.COURSEPORT_LOG_LEVEL?.trim() || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`COURSEPORT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
 
@@ -270,12 +269,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.
       cacheMaxAgeMs: jwksCacheSeconds * 1000,
       cooldownMs: intVar(env, 'COURSEPORT_JWKS_COOLDOWN_SECONDS', 30, problems, production ? 5 : 0, 3600) * 1000,
-      // Issue 8: how long the last good key set is used while the platform's JWKS endpoint fails.
+      // How long the last good key set is used while the platform's JWKS endpoint fails.
       staleLimitMs: intVar(env, 'COURSEPORT_JWKS_STALE_LIMIT_SECONDS', 86400, problems, 0, 30 * 86400) * 1000,
     },
     keys,
     security,
-    // admin console (issue 7)
     admin: {
       sessionIdleMs: intVar(env, 'COURSEPORT_ADMIN_SESSION_IDLE_MINUTES', 30, problems, 1, 24 * 60) * 60_000,
       sessionMaxMs: intVar(env, 'COURSEPORT_ADMIN_SESSION_MAX_HOURS', 12, problems, 1, 30 * 24) * 3600_000,
@@ -283,7 +281,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       loginMaxFailuresPerIp: intVar(env, 'COURSEPORT_ADMIN_LOGIN_MAX_FAILURES_PER_IP', 20, problems, 1, 100_000),
       loginWindowMs: intVar(env, 'COURSEPORT_ADMIN_LOGIN_WINDOW_SECONDS', 900, problems, 10, 86400) * 1000,
     },
-    // issue 7: LTI Dynamic Registration and the sandbox LMS
+    // LTI Dynamic Registration and the sandbox LMS
     registration: {
       autoActivate: boolVar(env, 'COURSEPORT_REGISTRATION_AUTO_ACTIVATE', false, problems),
     },

@@ -31,7 +31,7 @@ import {
  * internal resource link.
  */
 
-export interface LaunchInput {
+export interface DispatchLaunchInput {
   readonly dispatchId: string;
   readonly secret: string;
   readonly learnerId: string;
@@ -95,7 +95,7 @@ export class DispatchAdmission {
    * new learner, the registration) counted in one transaction with conditional updates, so
    * concurrent launches at the cap cannot over-admit. A refusal is recorded and thrown.
    */
-  async admit(input: LaunchInput): Promise<Admission> {
+  async admit(input: DispatchLaunchInput): Promise<Admission> {
     const learnerId = input.learnerId.trim();
     if (!input.dispatchId || !input.secret || !learnerId || learnerId.length > MAX_LEARNER_ID || input.secret.length > 128) {
       throw new AppError('DISPATCH_LAUNCH_INVALID', 'This course launch is incomplete: the package did not send the dispatch, its secret or the learner.', {
@@ -132,7 +132,7 @@ export class DispatchAdmission {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  private async precheck(d: Dispatch, input: LaunchInput, learnerId: string, now: number): Promise<Refusal | undefined> {
+  private async precheck(d: Dispatch, input: DispatchLaunchInput, learnerId: string, now: number): Promise<Refusal | undefined> {
     if (!this.secretMatches(d, input.secret)) return REFUSALS.secret();
     const ended = await this.endedRefusal(d, now);
     if (ended) return ended;
@@ -140,7 +140,7 @@ export class DispatchAdmission {
     return undefined;
   }
 
-  private async admitIn(trx: Kysely<Database>, d: Dispatch, input: LaunchInput, learnerId: string, now: number): Promise<Admission | Refusal> {
+  private async admitIn(trx: Kysely<Database>, d: Dispatch, input: DispatchLaunchInput, learnerId: string, now: number): Promise<Admission | Refusal> {
     const name = input.hashed ? null : (input.learnerName?.trim().slice(0, 255) ?? null) || null;
     let registration = await findRegistration(trx, d.id, learnerId);
     let fresh = false;

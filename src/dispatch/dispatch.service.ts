@@ -5,7 +5,7 @@ import type { PackageService } from '../packages/package.service.js';
 import type { Database, Dispatch, DispatchDestination, DispatchEvent } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
-import { DispatchAdmission, dispatchSecret, type Admission, type LaunchInput } from './dispatch-admission.js';
+import { DispatchAdmission, dispatchSecret, type Admission, type DispatchLaunchInput } from './dispatch-admission.js';
 import { dispatchReport, type ReportRow } from './dispatch-reports.js';
 import * as repo from './dispatch.repository.js';
 
@@ -180,7 +180,7 @@ export class DispatchService {
 
   // --- launch (dispatch-admission.ts) ---------------------------------------------------------
 
-  admit(input: LaunchInput): Promise<Admission> {
+  admit(input: DispatchLaunchInput): Promise<Admission> {
     return this.admission.admit(input);
   }
 

@@ -81,7 +81,7 @@ export const ERROR_CATALOGUE = {
   CMI_INVALID: { status: 400, title: 'Invalid SCORM data' },
   CMI_STALE_COMMIT: { status: 409, title: 'Stale commit' },
   CONTENT_TOKEN_INVALID: { status: 403, title: 'Content link invalid or expired' },
-  // content dispatch (issue 10)
+  // Content dispatch
   DESTINATION_NOT_FOUND: { status: 404, title: 'Destination not found' },
   DISPATCH_NOT_FOUND: { status: 404, title: 'Dispatch not found' },
   DISPATCH_LAUNCH_INVALID: { status: 400, title: 'Invalid dispatch launch' },
@@ -91,7 +91,7 @@ export const ERROR_CATALOGUE = {
   DISPATCH_REGISTRATIONS_CLOSED: { status: 403, title: 'No new learners accepted' },
   DISPATCH_REGISTRATION_CAP: { status: 403, title: 'Learner limit reached' },
   DISPATCH_LAUNCH_CAP: { status: 403, title: 'Launch limit reached' },
-  // admin console (issue 7)
+  // Admin console
   ADMIN_LOGIN_REQUIRED: { status: 401, title: 'Sign-in required' },
   ADMIN_LOGIN_FAILED: { status: 401, title: 'Wrong email or password' },
   ADMIN_LOGIN_THROTTLED: { status: 429, title: 'Too many failed sign-ins' },
@@ -101,7 +101,7 @@ export const ERROR_CATALOGUE = {
   ADMIN_EXISTS: { status: 409, title: 'Administrator already exists' },
   LTI_DEPLOYMENT_DISABLED: { status: 403, title: 'Deployment disabled' },
   PACKAGE_ARCHIVED: { status: 409, title: 'Package archived' },
-  // issue 7: LTI Dynamic Registration (GET/POST /lti/register); the LMS's failures are 424 so that their text is shown
+  // LTI Dynamic Registration (GET/POST /lti/register); the LMS's failures are 424 so that their text is shown
   LTI_PLATFORM_PENDING: { status: 403, title: 'Platform waiting for activation' },
   REGISTRATION_INVALID_REQUEST: { status: 400, title: 'Invalid registration request' },
   REGISTRATION_ISSUER_MISMATCH: { status: 400, title: 'Issuer does not match the configuration URL' },
@@ -111,7 +111,7 @@ export const ERROR_CATALOGUE = {
   REGISTRATION_RESPONSE_INVALID: { status: 424, title: 'Invalid registration response' },
   REGISTRATION_SESSION_INVALID: { status: 400, title: 'Registration expired or unknown' },
   REGISTRATION_SESSION_USED: { status: 409, title: 'Registration already confirmed' },
-  // issue 7: the sandbox LMS (/sandbox)
+  // The sandbox LMS (/sandbox)
   SANDBOX_INVALID_REQUEST: { status: 400, title: 'Invalid sandbox request' },
   SANDBOX_UNAUTHORIZED: { status: 401, title: 'Sandbox service call not authorized' },
 } as const satisfies Record<string, { status: number; title: string }>;

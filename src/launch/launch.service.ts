@@ -439,7 +439,7 @@ function stateUsed(): LtiError {
 
 function notActive(platform: Platform): LtiError {
   if (platform.status === 'pending') {
-    // issue 7: a registration made through LTI Dynamic Registration waits for an administrator.
+    // A registration made through LTI Dynamic Registration waits for an administrator.
     return new LtiError('LTI_PLATFORM_PENDING', `${platform.name} registered itself with Courseport, but an administrator has not activated the registration yet.`, {
       details: { platformId: platform.id },
       hint: `Ask the Courseport administrator to activate this LMS (admin console → Platforms → Activate, or: courseport platform enable ${platform.id}).`,

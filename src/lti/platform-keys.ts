@@ -37,7 +37,7 @@ export interface PlatformKeyOptions {
   readonly statusSink?: (platformId: string, status: KeySetStatus) => Promise<void>;
 }
 
-/** What a platform's JWKS endpoint last answered, as this process saw it (issue 8). */
+/** What a platform's JWKS endpoint last answered, as this process saw it. */
 export interface KeySetStatus {
   /** Last successful fetch (null: never). */
   readonly fetchedAt: number | null;

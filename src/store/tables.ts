@@ -287,7 +287,7 @@ export interface AuditLogTable {
   ip: string | null;
 }
 
-// Issue 8: what each platform's JWKS endpoint last answered (migration 0009).
+// What each platform's JWKS endpoint last answered (migration 0009).
 export interface PlatformKeyStatusTable {
   platform_id: string;
   fetched_at: number | null;
@@ -300,7 +300,7 @@ export interface PlatformKeyStatusTable {
   updated_at: number;
 }
 
-// --- issue 10: content dispatch ---------------------------------------------------------
+// --- content dispatch -------------------------------------------------------------------
 
 export interface DispatchDestinationTable {
   id: string;
@@ -398,7 +398,7 @@ export interface AdminLoginThrottleTable {
   window_start: number;
 }
 
-// issue 7 (registration, sandbox): tables of migration 0008.
+// Tables of migration 0008.
 export interface RegistrationSessionTable {
   /** SHA-256 (hex) of the session id carried by the confirmation form; the id itself is never stored. */
   id_hash: string;
@@ -477,9 +477,8 @@ export interface Database {
   memberships: MembershipTable;
   link_members: LinkMemberTable;
   audit_log: AuditLogTable;
-  // Issue 8.
   platform_key_status: PlatformKeyStatusTable;
-  // issue 10: content dispatch
+  // Content dispatch
   dispatch_destinations: DispatchDestinationTable;
   dispatches: DispatchTable;
   dispatch_registrations: DispatchRegistrationTable;
@@ -487,7 +486,6 @@ export interface Database {
   admins: AdminTable;
   admin_sessions: AdminSessionTable;
   admin_login_throttle: AdminLoginThrottleTable;
-  // issue 7 (registration, sandbox)
   registration_sessions: RegistrationSessionTable;
   sandbox_keys: SandboxKeyTable;
   sandbox_links: SandboxLinkTable;

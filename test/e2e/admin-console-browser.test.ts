@@ -206,8 +206,16 @@ describe('the admin console in Chromium', () => {
       expect(read).toEqual({ status: 403, leaked: false });
       const opened = await sco.evaluate(`(async () => {
         const w = window.open('/admin/settings');
-        await new Promise((r) => setTimeout(r, 2000));
-        try { return w && !w.closed && w.document.body.innerHTML.includes('name="_csrf"') ? 'leaked' : 'severed'; } catch (e) { return 'severed'; }
+        // Until the window has loaded the console page (then it could leak) or is severed from us.
+        const deadline = Date.now() + 10000;
+        for (;;) {
+          try {
+            if (!w || w.closed) return 'severed';
+            if (w.document.readyState === 'complete' && w.location.pathname === '/admin/settings') return w.document.body.innerHTML.includes('name="_csrf"') ? 'leaked' : 'severed';
+          } catch (e) { return 'severed'; }
+          if (Date.now() > deadline) return 'undecided';
+          await new Promise((r) => requestAnimationFrame(r));
+        }
       })()`);
       expect(opened).toBe('severed');
     } finally {

@@ -3,7 +3,7 @@ import { ConsoleClient } from '../helpers/admin.js';
 import { DIALECTS } from '../helpers/dialects.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
-/** Issue 8 in the admin console: the key schedule on the keys page, JWKS health on the platforms page. */
+/** In the admin console: The key schedule on the keys page, JWKS health on the platforms page. */
 describe.each(DIALECTS)('admin console: key lifecycle (%s)', (dialect) => {
   let h: Harness;
   let admin: ConsoleClient;

@@ -14,7 +14,7 @@ const DAY = 86_400_000;
 
 const NEW_SECRET = 'a-brand-new-secret-for-the-cli-test-0123456789abcdef';
 
-/** Issue 8: `courseport keys schedule`, `keys rotate` (audited), `keys reencrypt` after a secret change. */
+/** `courseport keys schedule`, `keys rotate` (audited), `keys reencrypt` after a secret change. */
 describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dialect) => {
   let ws: CliWorkspace;
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 
 /**
- * Launches that survive blocked third-party cookies (issue 9), in Chromium.
+ * Launches that survive blocked third-party cookies, in Chromium.
  *
  * Real conditions, reproduced: the LMS is on http://127.0.0.1:A and Courseport on
  * http://localhost:B — two different *sites*, so the tool's iframe is a third-party frame. Over

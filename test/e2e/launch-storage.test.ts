@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';
 import { DIALECTS } from '../helpers/dialects.js';
 
-/** The server side of the platform-storage and new-window tiers, over inject (issue 9). */
+/** The server side of the platform-storage and new-window tiers, over inject. */
 describe.each(DIALECTS)('launch without the state cookie (%s)', (dialect) => {
   let h: Harness;
   beforeAll(async () => {

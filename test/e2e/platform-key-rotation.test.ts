@@ -4,7 +4,7 @@ import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 
 /**
- * Issue 8: the LMS's keys change under running launches. The simulated LMS serves its JWKS over
+ * The LMS's keys change under running launches. The simulated LMS serves its JWKS over
  * real HTTP on loopback and counts the fetches; Courseport verifies every id_token for real.
  */
 describe.each(DIALECTS)('platform key rotation and JWKS outages (%s)', (dialect) => {

@@ -8,7 +8,7 @@ import { multipartBody } from '../helpers/multipart.js';
 const csp = (res: { headers: Record<string, unknown> }) => String(res.headers['content-security-policy'] ?? '');
 const frameAncestors = (res: { headers: Record<string, unknown> }) => /frame-ancestors ([^;]*)/.exec(csp(res))?.[1]?.split(' ') ?? [];
 
-/** Issue 8: headers per page type, Secure cookies, proxies, rate and body limits. */
+/** Headers per page type, Secure cookies, proxies, rate and body limits. */
 describe.each(DIALECTS)('security headers (%s)', (dialect) => {
   let h: Harness;
   let token: string;

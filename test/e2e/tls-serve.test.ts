@@ -47,7 +47,7 @@ function httpsGet(port: number, path: string, ca: Buffer): Promise<{ status: num
   });
 }
 
-/** Issue 8: `courseport serve` with COURSEPORT_TLS_CERT/KEY, reloaded on SIGHUP; production refuses http. */
+/** `courseport serve` with COURSEPORT_TLS_CERT/KEY, reloaded on SIGHUP; production refuses http. */
 describe('TLS and production transport rules (the real CLI process)', () => {
   let ws: CliWorkspace;
   let dir: string;

@@ -62,7 +62,7 @@ export class SimulatedPlatform {
   readonly deepLinkResponses: { header: Record<string, unknown>; payload: JWTPayload }[] = [];
   readonly deepLinkErrors: string[] = [];
 
-  // ---- LTI Dynamic Registration, platform side (issue 7) ----
+  // ---- LTI Dynamic Registration, platform side ----
   /** The product this LMS announces: 'moodle' or 'canvas' dialects of dynamic registration. */
   product = 'moodle';
   /** Registration tokens handed out by startRegistration(); each may register once. */

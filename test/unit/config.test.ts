@@ -221,7 +221,7 @@ describe('loadConfig: development secret', () => {
     expect(a.secret).not.toBe(b.secret);
   });
 
-  it('serves the sandbox LMS outside production unless turned off, and in production only when turned on (issue 7)', () => {
+  it('serves the sandbox LMS outside production unless turned off, and in production only when turned on', () => {
     const dev = loadConfig({ COURSEPORT_SECRET: SECRET }, cwd);
     expect(dev.sandbox).toBe(true);
     expect(dev.registration).toEqual({ autoActivate: false });
@@ -264,7 +264,7 @@ describe('loadConfig: development secret', () => {
   });
 });
 
-// Issue 8: key schedule and transport security settings.
+// Key schedule and transport security settings.
 describe('loadConfig: key lifecycle and transport security', () => {
   it('defaults to a 90-day schedule, a 7-day publication window and a 48-hour overlap', () => {
     const c = loadConfig({ COURSEPORT_SECRET: SECRET }, cwd);

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LtiError } from '../../src/errors/app-error.js';
 import { DEFAULT_MAX_FETCHES_PER_MINUTE, PlatformKeys, type KeySetStatus } from '../../src/lti/platform-keys.js';
 import { fixedClock } from '../../src/util/clock.js';
@@ -67,7 +67,8 @@ describe('platform key sets', () => {
     ep.state.gate = new Promise((r) => (open = r));
     const jwt = await sign(k1);
     const herd = Array.from({ length: 50 }, () => keys.verify(jwt, platform));
-    await new Promise((r) => setTimeout(r, 10));
+    // The first fetch is held at the gate: every other launch of the herd must join it.
+    await vi.waitFor(() => expect(ep.state.calls).toBe(1));
     open();
     ep.state.gate = undefined;
     expect((await Promise.all(herd)).every((p) => p.sub === 'u')).toBe(true);
@@ -80,7 +81,7 @@ describe('platform key sets', () => {
     ep.state.gate = new Promise((r) => (open = r));
     const rotated = await sign(k2);
     const herd2 = Array.from({ length: 50 }, () => keys.verify(rotated, platform));
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(ep.state.calls).toBe(2));
     open();
     ep.state.gate = undefined;
     expect((await Promise.all(herd2)).length).toBe(50);

@@ -252,7 +252,7 @@ describe('isPublicAddress', () => {
   });
 });
 
-// Issue 8: production refuses to fetch platform URLs that are not https.
+// Production refuses to fetch platform URLs that are not https.
 describe('createSafeFetch, https required', () => {
   const strict = createSafeFetch(options({ requireHttps: true }));
   afterAll(async () => {

@@ -68,7 +68,7 @@ function licenceInput(v: LicenceFormValues): LicenceInput & { hashLearnerIds: bo
 
 const problemsOf = (err: AppError): string[] => (err.details?.problems as string[] | undefined) ?? [err.message];
 
-/** Content dispatch pages (issue 10): destinations, dispatches and their licence, package download, reports. */
+/** Content dispatch pages: destinations, dispatches and their licence, package download, reports. */
 export const dispatchPages: AdminPageModule = (c) => {
   const { dispatch: svc, packages } = c.deps.services;
   const now = () => c.deps.clock.now();

@@ -22,12 +22,10 @@ import { keyPages } from './keys.routes.js';
 import { packagePages } from './packages.routes.js';
 import { platformPages } from './platforms.routes.js';
 import { settingsPages } from './settings.routes.js';
-// issue 10: content dispatch
 import { dispatchPages } from './dispatch.routes.js';
 
 /** The console's pages. Other features append their module here (see admin-console.ts). */
 export const ADMIN_PAGE_MODULES: AdminPageModule[] = [settingsPages, platformPages, packagePages, gradePages, keyPages, auditPages, accountPages];
-// issue 10: content dispatch
 ADMIN_PAGE_MODULES.push(dispatchPages);
 
 /** Before a session exists (sign-in, first administrator): a double-submit token in a Strict cookie. */

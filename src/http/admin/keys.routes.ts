@@ -10,7 +10,7 @@ export const keyPages: AdminPageModule = (c) => {
     c.render(reply, ctx, {
       title: 'Keys',
       nav: 'keys',
-      // Issue 8: the schedule (configured policy, next automatic step) comes with the list.
+      // The schedule (configured policy, next automatic step) comes with the list.
       body: await (async () => {
         const schedule = await toolKeys.schedule();
         return KeysPage({ keys: await toolKeys.list(), csrfToken: ctx.csrfToken, publishBeforeUseDays: Math.round(schedule.policy.publishBeforeUseMs / 86_400_000), schedule });

@@ -78,7 +78,7 @@ export const platformPages: AdminPageModule = (c) => {
   const row = (p: PlatformWithDeployments, health?: PlatformKeyHealth): PlatformRow => ({
     ...p,
     keys: platformKeys.status({ id: p.platform.id, jwksUrl: p.platform.jwks_url, publicJwk: p.platform.public_jwk }),
-    // Issue 8: what every process recorded about the JWKS endpoint (stale key set warnings).
+    // What every process recorded about the JWKS endpoint (stale key set warnings).
     ...(health && p.platform.jwks_url ? { health } : {}),
   });
   const listRows = async () => {

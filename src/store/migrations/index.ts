@@ -6,11 +6,8 @@ import * as m0004 from './0004-grades.js';
 import * as m0005 from './0005-rosters.js';
 import * as m0006 from './0006-audit-log.js';
 import * as m0007 from './0007-admin-console.js';
-// issue 7 (registration, sandbox)
 import * as m0008 from './0008-registration.js';
-// Issue 8: key lifecycle.
 import * as m0009 from './0009-key-lifecycle.js';
-// issue 10: content dispatch
 import * as m0012 from './0012-attempt-role.js';
 import * as m0011 from './0011-line-item-claim.js';
 import * as m0010 from './0010-dispatch.js';
@@ -25,11 +22,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-rosters': m0005,
   '0006-audit-log': m0006,
   '0007-admin-console': m0007,
-  // issue 7 (registration, sandbox)
   '0008-registration': m0008,
-  // Issue 8: key lifecycle.
   '0009-key-lifecycle': m0009,
-  // issue 10: content dispatch
   '0010-dispatch': m0010,
   '0011-line-item-claim': m0011,
   '0012-attempt-role': m0012,

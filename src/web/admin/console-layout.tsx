@@ -22,7 +22,7 @@ export const ADMIN_NAV: AdminNavItem[] = [
   { key: 'grades', href: '/admin/grades', label: 'Grades' },
   { key: 'keys', href: '/admin/keys', label: 'Keys' },
   { key: 'audit', href: '/admin/audit', label: 'Audit log' },
-  // issue 10: content dispatch
+  // Content dispatch
   { key: 'dispatch', href: '/admin/dispatch', label: 'Dispatch' },
   // Other features append their pages here (e.g. dispatch, key schedule).
 ];

@@ -4,7 +4,7 @@ import { Csrf, formatTime } from './console-layout.js';
 
 const days = (ms: number) => `${Math.round((ms / 86_400_000) * 100) / 100} days`;
 
-/** Issue 8: the automatic rotation schedule. */
+/** The automatic rotation schedule. */
 function Schedule(p: { schedule: KeySchedule }): JSX.Element {
   const s = p.schedule;
   return (

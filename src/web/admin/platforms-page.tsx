@@ -35,7 +35,7 @@ export const EMPTY_PLATFORM_FORM: PlatformFormValues = {
 
 export interface PlatformRow extends PlatformWithDeployments {
   readonly keys: PlatformKeyStatus;
-  /** Issue 8: the JWKS endpoint's health as every process recorded it (stale key set warnings). */
+  /** The JWKS endpoint's health as every process recorded it (stale key set warnings). */
   readonly health?: PlatformKeyHealth | undefined;
 }
 
