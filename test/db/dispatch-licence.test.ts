@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cleanupExpired, DISPATCH_EVENT_RETENTION_MS } from '../../src/launch/cleanup.job.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LaunchInput } from '../../src/dispatch/dispatch-admission.js';
+import type { DispatchLaunchInput } from '../../src/dispatch/dispatch-admission.js';
 import type { DispatchService } from '../../src/dispatch/dispatch.service.js';
 import { AppError } from '../../src/errors/app-error.js';
 import { createServices, type Services } from '../../src/container.js';
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     await store?.dispose();
   });
 
-  const launch = (d: Dispatch, learnerId: string, extra: Partial<LaunchInput> = {}) =>
+  const launch = (d: Dispatch, learnerId: string, extra: Partial<DispatchLaunchInput> = {}) =>
     svc.admit({ dispatchId: d.id, secret: svc.secretOf(d), learnerId, learnerName: `Name of ${learnerId}`, hashed: false, ...extra });
   const fresh = (licence: Parameters<DispatchService['createDispatch']>[0] extends infer I ? Partial<I> : never = {}) =>
     svc.createDispatch({ destinationId, packageId, ...licence });
