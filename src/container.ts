@@ -5,7 +5,7 @@ import { AppError } from './errors/app-error.js';
 import { deriveKey } from './keys/secret-box.js';
 import { ToolKeyService } from './keys/tool-keys.service.js';
 import { LaunchService } from './launch/launch.service.js';
-import { LaunchTokens } from './util/signed-tokens.js';
+import { SignedTokens } from './util/signed-tokens.js';
 import { PlatformKeys } from './lti/platform-keys.js';
 import { AgsClient } from './lti/ags.js';
 import { ServiceTokens } from './oauth/service-tokens.js';
@@ -88,13 +88,13 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     clockSkewMs: config.lti.clockSkewMs,
     launchTtlMs: config.lti.launchTokenTtlMs,
   });
-  const launchTokens = new LaunchTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs);
-  const playTokens = new LaunchTokens(deriveKey(config.secret, 'play-token'), config.player.tokenTtlMs);
-  const contentTokens = new LaunchTokens(deriveKey(config.secret, 'content-token'), config.player.tokenTtlMs, {
+  const launchTokens = new SignedTokens(deriveKey(config.secret, 'launch-token'), config.lti.launchTokenTtlMs);
+  const playTokens = new SignedTokens(deriveKey(config.secret, 'play-token'), config.player.tokenTtlMs);
+  const contentTokens = new SignedTokens(deriveKey(config.secret, 'content-token'), config.player.tokenTtlMs, {
     invalid: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link is invalid.'),
     expired: () => new AppError('CONTENT_TOKEN_INVALID', 'This content link has expired.', { hint: 'Reload the activity from the LMS.' }),
   });
-  const pickerTokens = new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs);
+  const pickerTokens = new SignedTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs);
   const dispatch = new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret'));
   const player = new Player({ db: store.db, runtime, playTokens, contentTokens, dispatch, clock });
   const deepLinking = new DeepLinkingAnswer({ db: store.db, pickerTokens, toolKeys, clock, baseUrl: config.baseUrl });

@@ -7,12 +7,12 @@ import { listCatalogue, type CatalogueEntry } from '../packages/package.reposito
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken } from '../util/ids.js';
-import type { LaunchTokens } from '../util/signed-tokens.js';
+import type { SignedTokens } from '../util/signed-tokens.js';
 import { findDeepLinkingLaunch, markLaunchAnswered } from './launch.repository.js';
 
 export interface DeepLinkingDeps {
   readonly db: Kysely<Database>;
-  readonly pickerTokens: LaunchTokens;
+  readonly pickerTokens: SignedTokens;
   readonly toolKeys: ToolKeyService;
   readonly clock: Clock;
   readonly baseUrl: string;

@@ -9,7 +9,7 @@ import type { PlayerView, Player } from '../play/player.js';
 import { recordRosterEndpoint } from '../rosters/roster.service.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import type { LaunchTokens } from '../util/signed-tokens.js';
+import type { SignedTokens } from '../util/signed-tokens.js';
 import { originOf } from '../util/url.js';
 import type { DeepLinkingAnswer, PickerView } from './deep-linking-answer.js';
 import { findLaunchView } from './launch.repository.js';
@@ -49,7 +49,7 @@ export interface LaunchFlowDeps {
   readonly runtime: RuntimeService;
   readonly player: Player;
   readonly deepLinking: DeepLinkingAnswer;
-  readonly launchTokens: LaunchTokens;
+  readonly launchTokens: SignedTokens;
   readonly db: Kysely<Database>;
   readonly clock: Clock;
 }

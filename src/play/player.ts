@@ -6,7 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import type { LaunchTokens } from '../util/signed-tokens.js';
+import type { SignedTokens } from '../util/signed-tokens.js';
 
 export interface PlayerSco {
   readonly id: string;
@@ -56,8 +56,8 @@ export interface PlayerView {
 export interface PlayerDeps {
   readonly db: Kysely<Database>;
   readonly runtime: RuntimeService;
-  readonly playTokens: LaunchTokens;
-  readonly contentTokens: LaunchTokens;
+  readonly playTokens: SignedTokens;
+  readonly contentTokens: SignedTokens;
   /** Token renewal asks whether a dispatch learner may still play. */
   readonly dispatch: Pick<DispatchService, 'assertStillPlayable'>;
   readonly clock: Clock;

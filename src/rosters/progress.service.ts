@@ -3,14 +3,14 @@ import { AppError } from '../errors/app-error.js';
 import { canSeeProgress } from '../lti/roles.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import type { LaunchTokens } from '../util/signed-tokens.js';
+import type { SignedTokens } from '../util/signed-tokens.js';
 import { PROGRESS_SORTS, progressCsv, progressRows, type ProgressRow, type ProgressSort } from './progress.js';
 import { findProgressLaunch, findRoster } from './roster.repository.js';
 import type { RosterService } from './roster.service.js';
 
 export interface ProgressDeps {
   readonly db: Kysely<Database>;
-  readonly launchTokens: LaunchTokens;
+  readonly launchTokens: SignedTokens;
   readonly rosters: RosterService;
   readonly clock: Clock;
   /** A roster older than this is refreshed when the view opens. */

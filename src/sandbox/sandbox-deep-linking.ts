@@ -6,7 +6,7 @@ import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from '../lti/claims.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
-import { LaunchTokens } from '../util/signed-tokens.js';
+import { SignedTokens } from '../util/signed-tokens.js';
 import { HINT_TTL_MS, SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID, sandboxInvalid as invalid, type SandboxUrls } from './sandbox-platform.js';
 import { insertLineItem, insertLink, useOnce, type SandboxLink } from './sandbox.repository.js';
 
@@ -16,7 +16,7 @@ import { insertLineItem, insertLink, useOnce, type SandboxLink } from './sandbox
  * links (with their line items) to the sandbox course.
  */
 export class SandboxDeepLinking {
-  private readonly data: LaunchTokens;
+  private readonly data: SignedTokens;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -25,7 +25,7 @@ export class SandboxDeepLinking {
     private readonly urls: SandboxUrls,
     secret: string,
   ) {
-    this.data = new LaunchTokens(deriveKey(secret, 'sandbox-deep-linking-data'), HINT_TTL_MS, {
+    this.data = new SignedTokens(deriveKey(secret, 'sandbox-deep-linking-data'), HINT_TTL_MS, {
       invalid: () => invalid('This sandbox launch link is invalid.'),
       expired: () => invalid('This sandbox launch link has expired.'),
     });

@@ -5,7 +5,7 @@ import { AGS_SCOPE } from '../lti/ags.js';
 import { CLAIM, LTI_VERSION, MESSAGE_TYPE } from '../lti/claims.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import { LaunchTokens } from '../util/signed-tokens.js';
+import { SignedTokens } from '../util/signed-tokens.js';
 import { memberBySub, rolesOf, SANDBOX_COURSE, SANDBOX_INSTRUCTOR, type SandboxMember } from './course.js';
 import type { SandboxDeepLinking } from './sandbox-deep-linking.js';
 import type { SandboxKeys } from './sandbox-keys.js';
@@ -27,7 +27,7 @@ interface Hint {
  * a deep linking request).
  */
 export class SandboxLaunch {
-  private readonly hints: LaunchTokens;
+  private readonly hints: SignedTokens;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -37,7 +37,7 @@ export class SandboxLaunch {
     private readonly urls: SandboxUrls,
     secret: string,
   ) {
-    this.hints = new LaunchTokens(deriveKey(secret, 'sandbox-login-hint'), HINT_TTL_MS, {
+    this.hints = new SignedTokens(deriveKey(secret, 'sandbox-login-hint'), HINT_TTL_MS, {
       invalid: () => invalid('This sandbox launch link is invalid.'),
       expired: () => invalid('This sandbox launch link has expired.'),
     });

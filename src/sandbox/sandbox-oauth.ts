@@ -5,7 +5,7 @@ import { deriveKey } from '../keys/secret-box.js';
 import type { ToolKeyService } from '../keys/tool-keys.service.js';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import { LaunchTokens } from '../util/signed-tokens.js';
+import { SignedTokens } from '../util/signed-tokens.js';
 import { SANDBOX_CLIENT_ID, SANDBOX_SCOPES, type SandboxUrls } from './sandbox-platform.js';
 import { useOnce } from './sandbox.repository.js';
 
@@ -16,7 +16,7 @@ const ACCESS_TOKEN_TTL_MS = 3600 * 1000;
  * against the tool's JWKS, jti used once) and the bearer check of its AGS and NRPS endpoints.
  */
 export class SandboxOAuth {
-  private readonly accessTokens: LaunchTokens;
+  private readonly accessTokens: SignedTokens;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -26,7 +26,7 @@ export class SandboxOAuth {
     secret: string,
   ) {
     const unauthorized = () => new AppError('SANDBOX_UNAUTHORIZED', 'The sandbox does not know this access token.');
-    this.accessTokens = new LaunchTokens(deriveKey(secret, 'sandbox-access-token'), ACCESS_TOKEN_TTL_MS, { invalid: unauthorized, expired: unauthorized });
+    this.accessTokens = new SignedTokens(deriveKey(secret, 'sandbox-access-token'), ACCESS_TOKEN_TTL_MS, { invalid: unauthorized, expired: unauthorized });
   }
 
   /** Returns the OAuth answer, or an OAuth error (`error`, status) — never throws for a bad request. */

@@ -1,11 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 
-/**
- * The opaque, short-lived token that stands for a validated launch inside the LMS frame,
- * carried in URLs and forms instead of a cookie (third-party cookies are often blocked).
- * Format: base64url(launchId) "." expiry (base36 seconds) "." HMAC-SHA256, truncated to 128 bits.
- */
+/** The errors a kind of token answers with when it is invalid or has expired. */
 export interface TokenErrors {
   readonly invalid: () => AppError;
   readonly expired: () => AppError;
@@ -18,8 +14,14 @@ const LAUNCH_ERRORS: TokenErrors = {
     new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', { hint: 'Open the activity again from your course in the LMS.' }),
 };
 
-/** The same scheme for other purposes (player, content): each with its own key and errors. */
-export class LaunchTokens {
+/**
+ * Opaque, short-lived tokens that stand for one id (a launch, an attempt, a package version)
+ * in URLs and forms instead of a cookie, since third-party cookies are often blocked in the
+ * LMS frame. Format: base64url(subject) "." expiry (base36 seconds) "." HMAC-SHA256 truncated to
+ * 128 bits. Each kind of token (launch, play, content, picker) is its own instance with its own
+ * derived key, lifetime and errors, so a token of one kind is never accepted as another.
+ */
+export class SignedTokens {
   constructor(
     private readonly key: Buffer,
     /** How long an issued token stays valid. */
@@ -27,15 +29,15 @@ export class LaunchTokens {
     private readonly errors: TokenErrors = LAUNCH_ERRORS,
   ) {}
 
-  issue(launchId: string, now: number): string {
-    const body = `${Buffer.from(launchId, 'utf8').toString('base64url')}.${Math.floor((now + this.ttlMs) / 1000).toString(36)}`;
+  issue(subject: string, now: number): string {
+    const body = `${Buffer.from(subject, 'utf8').toString('base64url')}.${Math.floor((now + this.ttlMs) / 1000).toString(36)}`;
     return `${body}.${this.mac(body)}`;
   }
 
   /** Tokens already verified, with their subject and expiry: a page's many requests pay for one HMAC. */
   private readonly verified = new Map<string, { subject: string; expiresAt: number }>();
 
-  /** Returns the subject (e.g. the launch id), or throws the invalid / expired error. */
+  /** Returns the subject, or throws the invalid / expired error. */
   verify(token: string | undefined, now: number): string {
     const known = token === undefined ? undefined : this.verified.get(token);
     if (known) {

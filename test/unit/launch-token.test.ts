@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../src/errors/app-error.js';
 import { deriveKey } from '../../src/keys/secret-box.js';
-import { LaunchTokens } from '../../src/util/signed-tokens.js';
+import { SignedTokens } from '../../src/util/signed-tokens.js';
 import { fixedClock } from '../../src/util/clock.js';
 
 const KEY = deriveKey('launch-token-test-secret-0123456789abcdef', 'launch-token');
@@ -34,8 +34,8 @@ function flipChar(s: string, at: number): string {
   return `${s.slice(0, at)}${c}${s.slice(at + 1)}`;
 }
 
-describe('LaunchTokens', () => {
-  const tokens = new LaunchTokens(KEY, TTL_MS);
+describe('SignedTokens', () => {
+  const tokens = new SignedTokens(KEY, TTL_MS);
 
   it('round-trips a launch id', () => {
     const clock = fixedClock(START);
@@ -53,7 +53,7 @@ describe('LaunchTokens', () => {
 
   it('is deterministic for the same id, time and key, and differs with the key', () => {
     expect(tokens.issue(LAUNCH_ID, START)).toBe(tokens.issue(LAUNCH_ID, START));
-    expect(new LaunchTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START)).not.toBe(tokens.issue(LAUNCH_ID, START));
+    expect(new SignedTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START)).not.toBe(tokens.issue(LAUNCH_ID, START));
   });
 
   it('stays valid until just before the TTL, and expires exactly at it', () => {
@@ -96,12 +96,12 @@ describe('LaunchTokens', () => {
   });
 
   it('refuses a token made with another key', () => {
-    const foreign = new LaunchTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START);
+    const foreign = new SignedTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START);
     expect(errorCodeOf(() => tokens.verify(foreign, START))).toBe('LAUNCH_TOKEN_INVALID');
   });
 
   it('reports a forged token as invalid, not expired, even when its time is past', () => {
-    const foreign = new LaunchTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START);
+    const foreign = new SignedTokens(OTHER_KEY, TTL_MS).issue(LAUNCH_ID, START);
     expect(errorCodeOf(() => tokens.verify(foreign, START + 10 * TTL_MS))).toBe('LAUNCH_TOKEN_INVALID');
   });
 

@@ -8,11 +8,11 @@ import type { ContentStore } from '../../content/content-store.js';
 import { PackageFileCache, type CachedFile } from '../../content/file-cache.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Clock } from '../../util/clock.js';
-import type { LaunchTokens } from '../../util/signed-tokens.js';
+import type { SignedTokens } from '../../util/signed-tokens.js';
 import { PAGE, withSecret } from '../plugins/page-policy.js';
 
 export interface ContentRouteDeps {
-  readonly contentTokens: LaunchTokens;
+  readonly contentTokens: SignedTokens;
   readonly content: ContentStore & { localRoot(key: string): string };
   readonly clock: Clock;
 }
