@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isReady, migrateToLatest } from '../../src/store/database.js';
 import { LATEST_MIGRATION, migrationProvider } from '../../src/store/migrations/index.js';
@@ -70,7 +71,12 @@ describe.each(DIALECTS)('migrations (%s)', (dialect) => {
 
   it('creates every table', async () => {
     const s = await migrated();
-    const tables = (await s.db.introspection.getTables()).map((t) => t.name);
+    // This database's own tables only: introspecting every schema races with other test files
+    // dropping theirs on the shared PostgreSQL server.
+    const tables =
+      dialect === 'postgres'
+        ? (await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = current_schema()`.execute(s.db)).rows.map((r) => r.table_name)
+        : (await s.db.introspection.getTables()).map((t) => t.name);
     for (const t of ['platforms', 'deployments', 'tool_keys', 'login_states', 'users', 'contexts', 'resource_links', 'launches', 'admin_tokens']) {
       expect(tables, t).toContain(t);
     }
