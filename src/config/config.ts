@@ -11,6 +11,15 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly databaseUrl: string;
+  /** Bounds on waiting for the database (docs/configuration.md, "Databases"). */
+  readonly database: {
+    /** PostgreSQL: opening a connection, or waiting for a free one of the pool. */
+    readonly connectTimeoutMs: number;
+    /** PostgreSQL: a statement is cancelled after this (0: never); the client gives up a second later. */
+    readonly statementTimeoutMs: number;
+    /** PostgreSQL: connections per process. */
+    readonly poolSize: number;
+  };
   readonly secret: string;
   readonly logLevel: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -235,6 +244,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     dataDir,
     databaseUrl,
+    database: {
+      connectTimeoutMs: intVar(env, 'COURSEPORT_DB_CONNECT_TIMEOUT_MS', 5000, problems, 100, 120_000),
+      statementTimeoutMs: intVar(env, 'COURSEPORT_DB_STATEMENT_TIMEOUT_MS', 10_000, problems, 0, 3_600_000),
+      poolSize: intVar(env, 'COURSEPORT_DB_POOL_SIZE', 10, problems, 1, 1000),
+    },
     secret,
     logLevel,
     tls,
