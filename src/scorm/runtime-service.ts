@@ -9,9 +9,11 @@ import {
   insertAttempt,
   insertScoRuntime,
   listScoStatus,
+  lockAttempt,
   updateAttempt,
   type ScoStatusRow,
   updateScoRuntime,
+  updateScoRuntimeIfNewer,
 } from '../store/attempt.repository.js';
 import { findPackage, findPackageVersion } from '../store/package.repository.js';
 import type { Attempt, Database, PackageVersion } from '../store/tables.js';
@@ -157,6 +159,9 @@ export class RuntimeService {
     const family = familyOf(manifest);
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
+      // The attempt first, as every writer of its SCOs does (commit): one lock order, no deadlock,
+      // and two loads of a new SCO at once cannot both insert it.
+      await updateAttempt(trx, attemptId, { current_sco: scoId, last_access_at: now });
       const row = await findScoRuntime(trx, attemptId, scoId);
       let session: number;
       let stored: Record<string, string> = {};
@@ -190,19 +195,24 @@ export class RuntimeService {
         totalMs = row.total_time_ms;
         await updateScoRuntime(trx, attemptId, scoId, { session_no: session, updated_at: now });
       }
-      await updateAttempt(trx, attemptId, { current_sco: scoId, last_access_at: now });
       return { session, cmi: initialCmi(family, stored, item, learner, { entry, totalMs, credit: true }) };
     });
   }
 
   /** One commit from the runtime (LMSCommit/Commit, LMSFinish/Terminate, or the pagehide beacon). */
   async commit(attemptId: string, scoId: string, input: CommitInput): Promise<AttemptView> {
-    const { attempt, manifest } = await this.attemptWithVersion(attemptId);
+    // The package version of an attempt never changes: read outside the transaction, for the rules.
+    const { manifest } = await this.attemptWithVersion(attemptId);
     const item = findSco(manifest, scoId);
     const family = familyOf(manifest);
     const values = validateCmi(family, stripContainers(input.values));
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
+      // Everything below decides from what it reads: under the attempt's lock, which every commit
+      // and load of the attempt takes first (a periodic commit racing the page-hide beacon, SCOs
+      // finishing at once), so the newest commit wins and the rollup sees every SCO's last state.
+      const attempt = await lockAttempt(trx, attemptId, now);
+      if (!attempt) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
       const row = await findScoRuntime(trx, attemptId, scoId);
       if (!row || input.session < 1) {
         throw new AppError('CMI_STALE_COMMIT', 'This commit belongs to no session Courseport started for this SCO.');
@@ -229,14 +239,14 @@ export class RuntimeService {
         total_time_ms: total,
         suspended: state.suspended ? 1 : 0,
       };
-      await updateScoRuntime(trx, attemptId, scoId, {
-        ...status,
-        cmi: JSON.stringify(cmi),
-        commit_session: input.session,
-        commit_seq: input.seq,
-        timed_session: countTime ? input.session : row.timed_session,
-        updated_at: now,
-      });
+      const stored = await updateScoRuntimeIfNewer(
+        trx,
+        attemptId,
+        scoId,
+        { session: input.session, seq: input.seq },
+        { ...status, cmi: JSON.stringify(cmi), timed_session: countTime ? input.session : row.timed_session, updated_at: now },
+      );
+      if (!stored) throw new AppError('CMI_STALE_COMMIT', 'A newer commit or session has already been stored for this SCO.');
       const rows = (await listScoStatus(trx, attemptId)).map((r) => (r.sco_id === scoId ? status : r));
       return this.rollup(trx, attempt, manifest, rows, now);
     });
