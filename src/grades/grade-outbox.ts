@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { AGS_SCOPE, type Score } from '../lti/ags.js';
-import type { Dialect } from '../store/database.js';
-import type { Attempt, Database, GradeOutboxRow, OutboxState } from '../store/tables.js';
+import type { Attempt, Database, OutboxState } from '../store/tables.js';
 import { newId } from '../util/ids.js';
+import { insertScoreRow, lastScoreSeq, requeueRows, supersedeQueued } from './grade.repository.js';
 import { gradeChanged, mapAttemptToScore } from './score-mapping.js';
 
 /** The AGS endpoint claim (`https://purl.imsglobal.org/spec/lti-ags/claim/endpoint`). */
@@ -54,10 +54,14 @@ export function isStaffRole(roleKind: string | null | undefined): boolean {
   return roleKind === 'instructor' || roleKind === 'teaching-assistant';
 }
 
+/** How many times a queued score looks for a free `seq` when concurrent commits of the learner took it. */
+const SEQ_ATTEMPTS = 5;
+
 /**
  * Inside the transaction that changed the attempt: when completion, success or score
  * changed and the link has a gradebook we may post to, the score becomes an outbox row.
- * Older unsent rows of the same learner and link are superseded (only the newest is sent).
+ * Its `seq` (and AGS timestamp, in ms) is above every earlier score of the learner on the
+ * link, so it is the newest; queued older ones are superseded (only the newest is sent).
  */
 export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after: Attempt, now: number): Promise<string | undefined> {
   if (!gradeChanged(before, after)) return undefined;
@@ -66,21 +70,13 @@ export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after
   const target = await trx.selectFrom('line_items').select(['platform_id', 'scopes']).where('resource_link_id', '=', after.resource_link_id).executeTakeFirst();
   if (!target || !(JSON.parse(target.scopes) as string[]).includes(AGS_SCOPE.SCORE)) return undefined;
   const user = await trx.selectFrom('users').select('sub').where('id', '=', after.user_id).executeTakeFirstOrThrow();
-  // Timestamps are monotonic per attempt, with milliseconds: the LMS keeps the newest.
-  const last = await trx.selectFrom('grade_outbox').select('score').where('attempt_id', '=', after.id).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  const lastTs = last ? Date.parse((JSON.parse(last.score) as Score).timestamp) : 0;
-  const score: Score = { userId: user.sub, timestamp: new Date(Math.max(now, lastTs + 1)).toISOString(), ...mapAttemptToScore(after) };
-  await trx
-    .updateTable('grade_outbox')
-    .set({ state: 'superseded', updated_at: now })
-    .where('resource_link_id', '=', after.resource_link_id)
-    .where('user_id', '=', after.user_id)
-    .where('state', '=', 'pending')
-    .execute();
-  const id = newId('grd');
-  await trx
-    .insertInto('grade_outbox')
-    .values({
+  const mapped = mapAttemptToScore(after);
+  for (let attempt = 1; ; attempt++) {
+    // Timestamps increase per learner and link, with milliseconds: the LMS keeps the newest too.
+    const seq = Math.max(now, (await lastScoreSeq(trx, after.resource_link_id, after.user_id)) + 1);
+    const score: Score = { userId: user.sub, timestamp: new Date(seq).toISOString(), ...mapped };
+    const id = newId('grd');
+    const inserted = await insertScoreRow(trx, {
       id,
       attempt_id: after.id,
       resource_link_id: after.resource_link_id,
@@ -95,43 +91,15 @@ export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after
       created_at: now,
       updated_at: now,
       sent_at: null,
-    })
-    .execute();
-  return id;
-}
-
-/**
- * Leases due rows to one worker: on PostgreSQL with FOR UPDATE SKIP LOCKED, so several
- * processes never take the same row; a lease that expired (a worker died mid-delivery) is
- * due again.
- */
-export async function claimDue(db: Kysely<Database>, dialect: Dialect, now: number, leaseMs: number, limit: number): Promise<GradeOutboxRow[]> {
-  return db.transaction().execute(async (trx) => {
-    let q = trx
-      .selectFrom('grade_outbox')
-      .select('id')
-      .where((eb) => eb.or([eb.and([eb('state', '=', 'pending'), eb('next_try_at', '<=', now)]), eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)])]))
-      .orderBy('next_try_at')
-      .limit(limit);
-    if (dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const ids = (await q.execute()).map((r) => r.id);
-    if (ids.length === 0) return [];
-    await trx.updateTable('grade_outbox').set({ state: 'sending', lease_until: now + leaseMs, updated_at: now }).where('id', 'in', ids).execute();
-    return trx.selectFrom('grade_outbox').selectAll().where('id', 'in', ids).execute();
-  });
-}
-
-export async function finish(db: Kysely<Database>, id: string, state: Extract<OutboxState, 'sent' | 'skipped' | 'dead'>, now: number, error?: string): Promise<void> {
-  await db
-    .updateTable('grade_outbox')
-    .set({ state, lease_until: null, updated_at: now, ...(state === 'sent' ? { sent_at: now } : {}), ...(error !== undefined ? { last_error: error } : {}) })
-    .where('id', '=', id)
-    .where('state', '=', 'sending')
-    .execute();
-}
-
-export async function retryLater(db: Kysely<Database>, id: string, tries: number, nextTryAt: number, error: string, now: number): Promise<void> {
-  await db.updateTable('grade_outbox').set({ state: 'pending', tries, next_try_at: nextTryAt, lease_until: null, last_error: error, updated_at: now }).where('id', '=', id).where('state', '=', 'sending').execute();
+      seq,
+    });
+    if (inserted) {
+      await supersedeQueued(trx, after.resource_link_id, after.user_id, seq, now);
+      return id;
+    }
+    // Another attempt of the learner on this link queued a score with the same seq at this moment.
+    if (attempt >= SEQ_ATTEMPTS) throw new Error(`could not queue the score of attempt ${after.id}: its sequence number stayed taken`);
+  }
 }
 
 /** The last score actually delivered for a learner and link (for the manual-grade policies). */
@@ -153,12 +121,9 @@ export async function outboxCounts(db: Kysely<Database>): Promise<Record<string,
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 
-/** Dead (or pending) rows go back to the queue now: `courseport grades retry`. */
+/** Dead (or pending) rows go back to the queue now: `courseport grades retry` (superseded instead when a newer score exists). */
 export async function requeue(db: Kysely<Database>, ids: readonly string[] | 'all-dead', now: number): Promise<number> {
-  let q = db.updateTable('grade_outbox').set({ state: 'pending', next_try_at: now, tries: 0, updated_at: now });
-  q = ids === 'all-dead' ? q.where('state', '=', 'dead') : q.where('id', 'in', ids.length ? [...ids] : ['']).where('state', 'in', ['dead', 'pending']);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  return requeueRows(db, ids, now);
 }
 
 export interface OutboxEntryView {

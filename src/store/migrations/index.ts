@@ -14,6 +14,7 @@ import * as m0009 from './0009-key-lifecycle.js';
 import * as m0012 from './0012-attempt-role.js';
 import * as m0011 from './0011-line-item-claim.js';
 import * as m0010 from './0010-dispatch.js';
+import * as m0013 from './0013-grade-order.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-dispatch': m0010,
   '0011-line-item-claim': m0011,
   '0012-attempt-role': m0012,
+  '0013-grade-order': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

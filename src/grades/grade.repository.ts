@@ -1,0 +1,213 @@
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Dialect } from '../store/database.js';
+import type { Database, GradeOutboxRow, OutboxState } from '../store/tables.js';
+import { newId } from '../util/ids.js';
+
+/*
+ * The grade outbox's ordering rules, in SQL (docs/grades.md, "Guarantees"):
+ *
+ * 1. The scores of one learner on one link — one line item — are ordered by `seq`, unique
+ *    among them. Only the row with the highest `seq` may be claimed for delivery: an older
+ *    score is never sent once a newer one exists, whatever became of the newer one.
+ * 2. At most one row of a (link, learner) is in delivery at a time: a row is not claimed
+ *    while another of its learner's rows holds an unexpired lease.
+ * 3. A claim is named (`lease_id`): only its holder records the outcome, so a worker whose
+ *    lease expired and was taken over cannot put the row back in the queue.
+ *
+ * Each decision is taken inside the statement that acts on it (conditional updates), and the
+ * claim locks what it takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's transactions hold
+ * the write lock from their first statement).
+ */
+
+type Outbox = ExpressionBuilder<Database, 'grade_outbox'>;
+
+/** A newer score of the same learner and link exists (for the row `grade_outbox` of the outer statement). */
+function newerExists(eb: Outbox) {
+  return eb.exists(
+    eb
+      .selectFrom('grade_outbox as n')
+      .select('n.id')
+      .whereRef('n.resource_link_id', '=', 'grade_outbox.resource_link_id')
+      .whereRef('n.user_id', '=', 'grade_outbox.user_id')
+      .whereRef('n.seq', '>', 'grade_outbox.seq'),
+  );
+}
+
+/** The highest `seq` of a learner's scores on a link (0 without any). */
+export async function lastScoreSeq(db: Kysely<Database>, resourceLinkId: string, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('grade_outbox')
+    .select('seq')
+    .where('resource_link_id', '=', resourceLinkId)
+    .where('user_id', '=', userId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? Number(row.seq) : 0;
+}
+
+/** Inserts a queued score; false when its (link, learner, seq) was taken by a concurrent insert. */
+export async function insertScoreRow(db: Kysely<Database>, row: Omit<GradeOutboxRow, 'lease_id'>): Promise<boolean> {
+  const r = await db
+    .insertInto('grade_outbox')
+    .values({ ...row, lease_id: null })
+    .onConflict((oc) => oc.columns(['resource_link_id', 'user_id', 'seq']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/** Queued (not in flight) scores older than `seq` will never be sent. */
+export async function supersedeQueued(db: Kysely<Database>, resourceLinkId: string, userId: string, seq: number, now: number): Promise<void> {
+  await db
+    .updateTable('grade_outbox')
+    .set({ state: 'superseded', updated_at: now })
+    .where('resource_link_id', '=', resourceLinkId)
+    .where('user_id', '=', userId)
+    .where('state', '=', 'pending')
+    .where('seq', '<', seq)
+    .execute();
+}
+
+export interface Claim {
+  readonly leaseId: string;
+  readonly rows: GradeOutboxRow[];
+}
+
+/**
+ * Leases due rows to one worker: the newest score of each learner and link, when none of that
+ * learner's scores is in delivery. A lease that expired (its worker died or hangs) makes its row
+ * due again — or superseded, when a newer score came meanwhile.
+ */
+export async function claimDue(db: Kysely<Database>, dialect: Dialect, now: number, leaseMs: number, limit: number): Promise<Claim> {
+  const leaseId = newId('lse');
+  const rows = await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('grade_outbox')
+      .set({ state: 'superseded', lease_until: null, lease_id: null, updated_at: now })
+      .where('state', '=', 'sending')
+      .where('lease_until', '<', now)
+      .where((eb) => newerExists(eb))
+      .execute();
+    let q = trx
+      .selectFrom('grade_outbox')
+      .select('id')
+      .where((eb) => eb.or([eb.and([eb('state', '=', 'pending'), eb('next_try_at', '<=', now)]), eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)])]))
+      .where((eb) => eb.not(newerExists(eb)))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('grade_outbox as s')
+              .select('s.id')
+              .whereRef('s.resource_link_id', '=', 'grade_outbox.resource_link_id')
+              .whereRef('s.user_id', '=', 'grade_outbox.user_id')
+              .whereRef('s.id', '<>', 'grade_outbox.id')
+              .where('s.state', '=', 'sending')
+              .where('s.lease_until', '>=', now),
+          ),
+        ),
+      )
+      .orderBy('next_try_at')
+      .limit(limit);
+    if (dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const ids = (await q.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    return trx
+      .updateTable('grade_outbox')
+      .set({ state: 'sending', lease_until: now + leaseMs, lease_id: leaseId, updated_at: now })
+      .where('id', 'in', ids)
+      .returningAll()
+      .execute();
+  });
+  return { leaseId, rows };
+}
+
+/** Records a delivery's end, if the claim is still the caller's. */
+export async function finishClaimed(
+  db: Kysely<Database>,
+  id: string,
+  leaseId: string,
+  state: Extract<OutboxState, 'sent' | 'skipped' | 'dead'>,
+  now: number,
+  error?: string,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('grade_outbox')
+    .set({ state, lease_until: null, lease_id: null, updated_at: now, ...(state === 'sent' ? { sent_at: now } : {}), ...(error !== undefined ? { last_error: error } : {}) })
+    .where('id', '=', id)
+    .where('lease_id', '=', leaseId)
+    .where('state', '=', 'sending')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
+ * A failed delivery goes back to the queue for `nextTryAt` — unless a newer score of the
+ * learner came meanwhile: then it is superseded, and the newer score waits until `nextTryAt`
+ * too (the LMS just failed; the learner's next score does not hurry past the backoff).
+ * Returns the row's new state, or undefined when the claim was no longer the caller's.
+ */
+export async function retryOrSupersede(
+  db: Kysely<Database>,
+  row: Pick<GradeOutboxRow, 'id' | 'resource_link_id' | 'user_id' | 'seq'>,
+  leaseId: string,
+  retry: { readonly tries: number; readonly nextTryAt: number; readonly error: string },
+  now: number,
+): Promise<OutboxState | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable('grade_outbox')
+      .set((eb) => ({
+        state: eb
+          .case()
+          .when(newerExists(eb))
+          .then(eb.val<OutboxState>('superseded'))
+          .else(eb.val<OutboxState>('pending'))
+          .end(),
+        tries: retry.tries,
+        next_try_at: retry.nextTryAt,
+        lease_until: null,
+        lease_id: null,
+        last_error: retry.error,
+        updated_at: now,
+      }))
+      .where('id', '=', row.id)
+      .where('lease_id', '=', leaseId)
+      .where('state', '=', 'sending')
+      .returning('state')
+      .executeTakeFirst();
+    if (r?.state === 'superseded') {
+      await trx
+        .updateTable('grade_outbox')
+        .set({ next_try_at: retry.nextTryAt, updated_at: now })
+        .where('resource_link_id', '=', row.resource_link_id)
+        .where('user_id', '=', row.user_id)
+        .where('seq', '>', row.seq)
+        .where('state', '=', 'pending')
+        .where('next_try_at', '<', retry.nextTryAt)
+        .execute();
+    }
+    return r?.state;
+  });
+}
+
+/**
+ * Dead (or pending) rows go back to the queue now: `courseport grades retry`. A row a newer
+ * score has replaced is superseded instead (it would never be sent). Returns how many were queued.
+ */
+export async function requeueRows(db: Kysely<Database>, ids: readonly string[] | 'all-dead', now: number): Promise<number> {
+  let q = db.updateTable('grade_outbox').set((eb) => ({
+    state: eb
+      .case()
+      .when(newerExists(eb))
+      .then(eb.val<OutboxState>('superseded'))
+      .else(eb.val<OutboxState>('pending'))
+      .end(),
+    next_try_at: now,
+    tries: 0,
+    updated_at: now,
+  }));
+  q = ids === 'all-dead' ? q.where('state', '=', 'dead') : q.where('id', 'in', ids.length ? [...ids] : ['']).where('state', 'in', ['dead', 'pending']);
+  const rows = await q.returning('state').execute();
+  return rows.filter((r) => r.state === 'pending').length;
+}
