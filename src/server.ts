@@ -42,6 +42,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     pollMs: config.grades.pollMs,
     maxAgeMs: config.grades.maxAgeMs,
     leaseMs: config.grades.leaseMs,
+    baseDelayMs: config.grades.retryBaseMs,
   });
   grades.start();
 

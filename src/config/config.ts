@@ -62,6 +62,8 @@ export interface Config {
     readonly maxAgeMs: number;
     /** How long a worker holds a claimed score; one that dies mid-delivery leaves it to others after this. */
     readonly leaseMs: number;
+    /** The first retry's delay; it doubles per try (up to 30 minutes), with ±50 % jitter. */
+    readonly retryBaseMs: number;
   };
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
@@ -279,6 +281,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       pollMs: intVar(env, 'COURSEPORT_GRADES_POLL_MS', 1000, problems, 50, 600_000),
       maxAgeMs: intVar(env, 'COURSEPORT_GRADES_MAX_AGE_HOURS', 168, problems, 1, 24 * 365) * 3600_000,
       leaseMs: intVar(env, 'COURSEPORT_GRADES_LEASE_SECONDS', 60, problems, 1, 3600) * 1000,
+      retryBaseMs: intVar(env, 'COURSEPORT_GRADES_RETRY_BASE_MS', 5000, problems, 100, 3_600_000),
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.

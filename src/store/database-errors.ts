@@ -43,9 +43,9 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The database error's own code (`SQLITE_FULL`, `57P01`, `ECONNREFUSED`), for logs. */
+/** The database error's own code (`SQLITE_FULL`, `57P01`, `ECONNREFUSED`; `TIMEOUT` for node-postgres's timeouts, which have none), for logs. */
 export function databaseErrorCode(err: unknown): string | undefined {
-  return codeOf(err);
+  return codeOf(err) ?? (/timeout/i.test(messageOf(err)) ? 'TIMEOUT' : undefined);
 }
 
 /**

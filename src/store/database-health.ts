@@ -38,11 +38,25 @@ export class DatabaseHealth {
   private nextProbeAt = 0;
   private log: HealthLogger = stderrLogger;
 
+  private readonly probeEveryMs: number;
+  private readonly now: () => number;
+  private readonly explain: ((err: unknown) => string | undefined) | undefined;
+  private readonly recovered: ((outage: DatabaseOutage) => boolean) | undefined;
+
+  /**
+   * `explain` adds what the engine does not say (SQLite: which file, and that its disk is full
+   * or read-only); `recovered` may hold back "available again" until the cause is gone (SQLite:
+   * a small write fits in a nearly full disk, the next commit would not).
+   */
   constructor(
     readonly dialect: Dialect,
-    private readonly probeEveryMs = DEFAULT_PROBE_EVERY_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: { probeEveryMs?: number; now?: () => number; explain?: (err: unknown) => string | undefined; recovered?: (outage: DatabaseOutage) => boolean } = {},
+  ) {
+    this.probeEveryMs = options.probeEveryMs ?? DEFAULT_PROBE_EVERY_MS;
+    this.now = options.now ?? Date.now;
+    this.explain = options.explain;
+    this.recovered = options.recovered;
+  }
 
   useLogger(log: HealthLogger): void {
     this.log = log;
@@ -58,13 +72,15 @@ export class DatabaseHealth {
     const now = this.now();
     this.nextProbeAt = now + this.probeEveryMs;
     if (this.outage) return;
-    this.outage = { since: now, code: databaseErrorCode(err), reason: describeDatabaseError(err) };
+    const explained = this.explain?.(err);
+    this.outage = { since: now, code: databaseErrorCode(err), reason: `${describeDatabaseError(err)}${explained ? ` (${explained})` : ''}` };
     this.log.error({ database: this.dialect, dbError: this.outage.code, reason: this.outage.reason }, `database unavailable: ${this.outage.reason}`);
   }
 
   /** The database answered (PostgreSQL), or a write reached the disk (SQLite). */
   succeeded(): void {
     if (!this.outage) return;
+    if (this.recovered && !this.recovered(this.outage)) return;
     const downMs = this.now() - this.outage.since;
     this.outage = undefined;
     this.log.info({ database: this.dialect, downMs }, 'database available again');

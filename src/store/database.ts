@@ -8,7 +8,7 @@ import type pgTypes from 'pg';
 import { isStorageFailure } from './database-errors.js';
 import { DatabaseHealth } from './database-health.js';
 import { pgPoolConfig, resilientPool, type PgTimeouts } from './pg-pool.js';
-import { sqliteOpenError } from './sqlite-diagnosis.js';
+import { freeBytes, LOW_SPACE_BYTES, sqliteFileProblem, sqliteOpenError } from './sqlite-diagnosis.js';
 import { LATEST_MIGRATION, migrationProvider } from './migrations/index.js';
 import type { Database } from './tables.js';
 import type { Config } from '../config/config.js';
@@ -62,7 +62,12 @@ export function storeOptions(config: Pick<Config, 'database'>): OpenOptions {
 export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length) || ':memory:';
-    const health = new DatabaseHealth('sqlite');
+    const where = resolve(file);
+    const health = new DatabaseHealth('sqlite', {
+      explain: (err) => (file === ':memory:' ? undefined : (sqliteFileProblem(where, err) ?? `database ${where}`)),
+      // After a full disk, a write that fits proves little until there is room again.
+      recovered: (outage) => outage.code !== 'SQLITE_FULL' || (freeBytes(dirname(where)) ?? LOW_SPACE_BYTES) >= LOW_SPACE_BYTES,
+    });
     let conn: SQLite.Database;
     try {
       if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
@@ -73,15 +78,19 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
       conn.pragma('busy_timeout = 5000');
     } catch (err) {
       // SQLite says only "unable to open database file" or "disk I/O error": say which file and why.
-      throw sqliteOpenError(resolve(file), err);
+      throw sqliteOpenError(where, err);
     }
     const bg = options.backgroundCheckpoints && file !== ':memory:' ? options.backgroundCheckpoints : undefined;
+    let lastCheckpointError: string | undefined;
     const checkpointer = bg
       ? startCheckpointer(file, {
           intervalMs: bg.intervalMs,
           onError: (message) => {
             // Never let the WAL grow without bound: SQLite checkpoints inside commits again.
             conn.pragma('wal_autocheckpoint = 1000');
+            // A full disk fails every checkpoint: one line per distinct error, not one a second.
+            if (message === lastCheckpointError) return;
+            lastCheckpointError = message;
             bg.onError(message);
           },
         })
@@ -92,7 +101,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
       db,
       dialect: 'sqlite',
       health,
-      ...(file !== ':memory:' ? { file: resolve(file) } : {}),
+      ...(file !== ':memory:' ? { file: where } : {}),
       close: async () => {
         await checkpointer?.close();
         await db.destroy();

@@ -1,5 +1,5 @@
 import { latestMigrationApplied, probeWrite, type Store } from './database.js';
-import { databaseErrorCode, describeDatabaseError, isDatabaseUnavailable } from './database-errors.js';
+import { DatabaseUnavailableError, databaseErrorCode, describeDatabaseError, isDatabaseUnavailable } from './database-errors.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -15,21 +15,30 @@ export interface Readiness {
  * a stopped or unreachable PostgreSQL makes the check lose the race, not hang the answer
  * (the query itself ends with the statement timeout). While the database is known to be
  * away, the known outage is the answer, except once per probe interval when the check
- * tries again. SQLite away after a storage failure must show a write getting through.
+ * tries again (see DatabaseHealth). SQLite away after a storage failure must show a write
+ * getting through.
  */
 export async function checkReadiness(store: Store, timeoutMs: number): Promise<Readiness> {
+  // While PostgreSQL is known to be away, the pool refuses the check at once (DatabaseUnavailableError),
+  // except once per probe interval, when the check is what finds it back.
   const outage = store.health.down;
-  if (outage && store.dialect === 'postgres' && !store.health.admit()) return { ready: false, unavailable: true, reason: outage.reason, ...(outage.code ? { dbError: outage.code } : {}) };
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Readiness>((resolve) => {
     timer = setTimeout(() => resolve({ ready: false, unavailable: true, dbError: 'TIMEOUT', reason: `the database did not answer within ${timeoutMs} ms` }), timeoutMs);
   });
   const check = (async (): Promise<Readiness> => {
     try {
-      if (outage && store.dialect === 'sqlite') await probeWrite(store);
+      if (outage && store.dialect === 'sqlite') {
+        await probeWrite(store);
+        // The write got through, but the cause may remain (a nearly full disk): still away.
+        const still = store.health.down;
+        if (still) return { ready: false, unavailable: true, reason: still.reason, ...(still.code ? { dbError: still.code } : {}) };
+      }
       if (!(await latestMigrationApplied(store))) return { ready: false, reason: 'database migrations are not applied (run: courseport migrate)' };
       return { ready: true };
     } catch (err) {
+      const known = err instanceof DatabaseUnavailableError ? store.health.down : undefined;
+      if (known) return { ready: false, unavailable: true, reason: known.reason, ...(known.code ? { dbError: known.code } : {}) };
       const code = databaseErrorCode(err);
       return { ready: false, unavailable: isDatabaseUnavailable(err), reason: describeDatabaseError(err), ...(code ? { dbError: code } : {}) };
     }

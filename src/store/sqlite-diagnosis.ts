@@ -10,8 +10,18 @@ export class DatabaseOpenError extends Error {
   }
 }
 
-/** Below this much free space, a failure to write is blamed on a full disk. */
-const LOW_SPACE_BYTES = 1024 * 1024;
+/** Below this much free space, a failure to write is blamed on a full disk (and the disk is not taken as usable again). */
+export const LOW_SPACE_BYTES = 1024 * 1024;
+
+/** Free bytes on the file system holding `dir`; undefined when it cannot be read. */
+export function freeBytes(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    return Number(fs.bavail) * Number(fs.bsize);
+  } catch {
+    return undefined;
+  }
+}
 
 function errnoOf(err: unknown): string {
   return (err as { code?: unknown }).code === undefined ? String(err) : String((err as { code: unknown }).code);
@@ -44,14 +54,9 @@ export function sqliteFileProblem(file: string, err?: unknown): string | undefin
       return `the database file is not writable (${errnoOf(e)})`;
     }
   }
-  try {
-    const fs = statfsSync(dir);
-    const free = Number(fs.bavail) * Number(fs.bsize);
-    const full = (err as { code?: unknown } | undefined)?.code === 'SQLITE_FULL';
-    if (free < LOW_SPACE_BYTES || full) return `the disk holding ${dir} is full (${formatBytes(free)} free)`;
-  } catch {
-    // statfs is informative only
-  }
+  const free = freeBytes(dir);
+  const full = (err as { code?: unknown } | undefined)?.code === 'SQLITE_FULL';
+  if (free !== undefined && (free < LOW_SPACE_BYTES || full)) return `the disk holding ${dir} is full (${formatBytes(free)} free)`;
   return undefined;
 }
 
