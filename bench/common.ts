@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the benchmarks: Courseport as its own process on SQLite, the simulated
+ * Shared pieces of the benchmarks: Courseport as its own process (on SQLite, or PostgreSQL), the simulated
  * LMS, the launch handshake as a browser performs it, and a closed-loop load generator.
  * Everything runs on this machine, over loopback.
  */
@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/config.js';
 import { createServices, type Services } from '../src/services/container.js';
@@ -54,18 +55,42 @@ function benchEnv(dataDir: string, port: number, baseUrl: string): Record<string
 }
 
 /**
+ * A schema of its own on a PostgreSQL server (BENCH_PG_URL), as a URL Courseport opens like
+ * any other (libpq's `options` sets the search path); `drop` removes it after the run.
+ */
+async function pgBenchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `cp_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const sqlOn = async (text: string) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  await sqlOn(`create schema ${schema}`);
+  const url = new URL(serverUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => sqlOn(`drop schema if exists ${schema} cascade`) };
+}
+
+/**
  * Registers the simulated LMS (and runs `prepare`, e.g. package imports) directly on the
- * database, then starts `node dist/cli/main.js serve` on it.
+ * database, then starts `node dist/cli/main.js serve` on it. The database is SQLite in the
+ * data directory, or a fresh schema on the PostgreSQL server at `options.pgUrl`.
  */
 export async function startBenchServer(
   concurrency: number,
   prepare?: (services: Services, store: Store, baseUrl: string) => Promise<void>,
   extraEnv: Record<string, string> = {},
+  options: { pgUrl?: string } = {},
 ): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'courseport-bench-'));
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  const env = { ...benchEnv(dataDir, port, baseUrl), ...extraEnv };
+  const pgDatabase = options.pgUrl ? await pgBenchDatabase(options.pgUrl) : undefined;
+  const env = { ...benchEnv(dataDir, port, baseUrl), ...(pgDatabase ? { COURSEPORT_DATABASE_URL: pgDatabase.url } : {}), ...extraEnv };
   const lms = await SimulatedPlatform.start({ hostname: 'localhost' });
 
   const config = loadConfig(env);
@@ -97,6 +122,7 @@ export async function startBenchServer(
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
       await lms.close();
+      await pgDatabase?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

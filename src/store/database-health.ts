@@ -17,6 +17,9 @@ export interface DatabaseOutage {
 /** How often, while the database is away, one caller may try to reach it again. */
 export const DEFAULT_PROBE_EVERY_MS = 1000;
 
+/** Connections closed by the server within this of the last one logged are not logged again. */
+const CLOSED_LOG_EVERY_MS = 5000;
+
 const stderrLogger: HealthLogger = {
   error: (obj, msg) => console.error(msg, JSON.stringify(obj)),
   warn: (obj, msg) => console.error(msg, JSON.stringify(obj)),
@@ -36,6 +39,7 @@ const stderrLogger: HealthLogger = {
 export class DatabaseHealth {
   private outage: DatabaseOutage | undefined;
   private nextProbeAt = 0;
+  private lastClosedLogAt = Number.NEGATIVE_INFINITY;
   private log: HealthLogger = stderrLogger;
 
   private readonly probeEveryMs: number;
@@ -86,9 +90,14 @@ export class DatabaseHealth {
     this.log.info({ database: this.dialect, downMs }, 'database available again');
   }
 
-  /** A connection the server closed while idle (restart, failover, pg_terminate_backend): the pool replaces it. */
+  /**
+   * A connection the server closed while idle (restart, failover, pg_terminate_backend): the
+   * pool replaces it. A restart closes all of them at once: one line per burst.
+   */
   connectionClosed(err: unknown): void {
-    if (this.outage) return;
+    const now = this.now();
+    if (this.outage || now - this.lastClosedLogAt < CLOSED_LOG_EVERY_MS) return;
+    this.lastClosedLogAt = now;
     this.log.warn({ database: this.dialect, dbError: databaseErrorCode(err), reason: describeDatabaseError(err) }, 'an idle database connection was closed by the server; it will be replaced');
   }
 

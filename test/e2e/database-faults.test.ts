@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -210,6 +211,36 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
       expect((await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
       expect((await commit(7)).statusCode).toBe(200);
       expect(h.logs.filter((l) => l.msg === 'database available again')).toHaveLength(1);
+    });
+
+    it('another process holding the write lock past busy_timeout: 503 with SQLITE_BUSY logged, nothing half-written', async () => {
+      const h = await createHarness('sqlite');
+      cleanup.push(() => h.close());
+      const packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+      const cfg = playerConfig(await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-busy' }, [CLAIM.CUSTOM]: { package_id: packageId } } }));
+      const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
+      const file = (h.store as { file?: string }).file!;
+      // Another process (here a thread with its own connection, as the CLI would have) holds the write lock.
+      const holder = new Worker(
+        `const { workerData, parentPort } = require('node:worker_threads');
+         const db = new (require(workerData.driver))(workerData.file);
+         db.exec('begin immediate');
+         parentPort.postMessage('locked');
+         parentPort.on('message', () => { db.exec('rollback'); db.close(); parentPort.close(); });`,
+        { eval: true, workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3') } },
+      );
+      cleanup.push(() => holder.terminate().then(() => undefined));
+      await new Promise((resolve) => holder.once('message', resolve));
+      const commit = (seq: number) =>
+        h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': String(seq), commitSequence: seq } });
+      const refused = await commit(1);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: 'DATABASE_UNAVAILABLE' });
+      expect(h.logs.filter((l) => l.code === 'DATABASE_UNAVAILABLE').map((l) => l.dbError)).toEqual(['SQLITE_BUSY']);
+      expect(h.logs.filter((l) => /cannot rollback/.test(JSON.stringify(l)))).toEqual([]);
+      holder.postMessage('release');
+      const stored = await commit(1);
+      expect(stored.statusCode, stored.body).toBe(200);
     });
 
     it('at start, a read-only data directory and a full disk are named with the file and the cause', async () => {
