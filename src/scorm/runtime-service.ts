@@ -8,6 +8,7 @@ import {
   findScoRuntime,
   insertAttempt,
   insertScoRuntime,
+  listScoCommitState,
   listScoStatus,
   lockAttempt,
   updateAttempt,
@@ -67,12 +68,18 @@ export interface AttemptView {
 
 export const familyOf = (manifest: Manifest): ScormFamily => (manifest.version === '1.2' ? '1.2' : '2004');
 
+/** Attempts whose package version a process remembers for its commits. */
+const VERSION_CACHE_SIZE = 10_000;
+
 /**
  * Attempts and SCO runtime data: which attempt a launch plays, what a SCO starts with,
  * and every commit, validated and evaluated on the server (the browser is not trusted
  * with status rules), with the attempt rolled up in the same transaction.
  */
 export class RuntimeService {
+  /** Attempt → package version, for commits (a version of an attempt never changes). */
+  private readonly versions = new Map<string, string>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly packages: PackageService,
@@ -201,8 +208,8 @@ export class RuntimeService {
 
   /** One commit from the runtime (LMSCommit/Commit, LMSFinish/Terminate, or the pagehide beacon). */
   async commit(attemptId: string, scoId: string, input: CommitInput): Promise<AttemptView> {
-    // The package version of an attempt never changes: read outside the transaction, for the rules.
-    const { manifest } = await this.attemptWithVersion(attemptId);
+    // The package version of an attempt never changes: known once per process, read outside the transaction, for the rules.
+    const { manifest } = await this.packages.version(await this.versionOf(attemptId));
     const item = findSco(manifest, scoId);
     const family = familyOf(manifest);
     const values = validateCmi(family, stripContainers(input.values));
@@ -213,7 +220,8 @@ export class RuntimeService {
       // finishing at once), so the newest commit wins and the rollup sees every SCO's last state.
       const attempt = await lockAttempt(trx, attemptId, now);
       if (!attempt) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
-      const row = await findScoRuntime(trx, attemptId, scoId);
+      const scos = await listScoCommitState(trx, attemptId);
+      const row = scos.find((r) => r.sco_id === scoId);
       if (!row || input.session < 1) {
         throw new AppError('CMI_STALE_COMMIT', 'This commit belongs to no session Courseport started for this SCO.');
       }
@@ -247,7 +255,7 @@ export class RuntimeService {
         { ...status, cmi: JSON.stringify(cmi), timed_session: countTime ? input.session : row.timed_session, updated_at: now },
       );
       if (!stored) throw new AppError('CMI_STALE_COMMIT', 'A newer commit or session has already been stored for this SCO.');
-      const rows = (await listScoStatus(trx, attemptId)).map((r) => (r.sco_id === scoId ? status : r));
+      const rows = scos.map((r): ScoStatusRow => (r.sco_id === scoId ? status : r));
       return this.rollup(trx, attempt, manifest, rows, now);
     });
   }
@@ -313,6 +321,16 @@ export class RuntimeService {
       return existing;
     }
     return attempt;
+  }
+
+  /** The attempt's package version (immutable: remembered, in a bounded map). */
+  private async versionOf(attemptId: string): Promise<string> {
+    const known = this.versions.get(attemptId);
+    if (known) return known;
+    const { package_version_id: versionId } = await this.requireAttempt(this.db, attemptId);
+    if (this.versions.size >= VERSION_CACHE_SIZE) this.versions.delete(this.versions.keys().next().value as string);
+    this.versions.set(attemptId, versionId);
+    return versionId;
   }
 
   private async requireAttempt(db: Kysely<Database>, id: string): Promise<Attempt> {

@@ -65,6 +65,21 @@ export async function listScoStatus(db: Kysely<Database>, attemptId: string): Pr
     .execute();
 }
 
+export type ScoCommitRow = ScoStatusRow & Pick<ScoRuntime, 'session_no' | 'commit_session' | 'commit_seq' | 'timed_session'>;
+
+/**
+ * Every SCO of an attempt as a commit needs it — the status columns for the rollup and the
+ * session and sequence of the committed one — in one statement, without the CMI data (a
+ * commit replaces it whole).
+ */
+export async function listScoCommitState(db: Kysely<Database>, attemptId: string): Promise<ScoCommitRow[]> {
+  return db
+    .selectFrom('sco_runtime')
+    .select(['sco_id', 'completion', 'success', 'score_scaled', 'score_raw', 'score_min', 'score_max', 'total_time_ms', 'suspended', 'session_no', 'commit_session', 'commit_seq', 'timed_session'])
+    .where('attempt_id', '=', attemptId)
+    .execute();
+}
+
 export async function insertScoRuntime(db: Kysely<Database>, row: ScoRuntime): Promise<void> {
   await db.insertInto('sco_runtime').values(row).execute();
 }
