@@ -35,6 +35,7 @@ function report(title: string, target: string, r: LoadResult, unit: string): voi
   console.log(`  ${unit}/s${' '.repeat(Math.max(1, 17 - unit.length))}${r.perSecond.toFixed(0)}   (${target})`);
   console.log(`  latency p50/p95/p99 ${ms(r.p50)} / ${ms(r.p95)} / ${ms(r.p99)} ms, max ${ms(r.max)} ms`);
   console.log(`  server CPU per op  ${r.serverCpuMsPerOp.toFixed(2)} ms`);
+  if (r.databaseCpuMsPerOp !== undefined) console.log(`  PostgreSQL CPU per op ${r.databaseCpuMsPerOp.toFixed(2)} ms (its sessions for this Courseport)`);
   console.log(`  ${unit} ${r.ops}, errors ${r.errors}${r.firstError ? ` (first: ${r.firstError})` : ''}`);
   if (r.errors > 0) failed = true;
 }

@@ -63,16 +63,21 @@ export async function runRuntimeBench(options: { concurrency: number; durationMs
         return { url: `${api}/sco/item_1/commit?session=${session}` };
       }),
     );
-    return await closedLoop(s.child.pid, options, async (w, i) => {
-      const res = await s.tool.request({
-        method: 'POST',
-        path: sessions[w]!.url,
-        headers: { host, 'content-type': 'application/json' },
-        body: payload(i + 1, i),
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`commit answered ${res.statusCode}: ${text.slice(0, 200)}`);
-    });
+    return await closedLoop(
+      s.child.pid,
+      options,
+      async (w, i) => {
+        const res = await s.tool.request({
+          method: 'POST',
+          path: sessions[w]!.url,
+          headers: { host, 'content-type': 'application/json' },
+          body: payload(i + 1, i),
+        });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`commit answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      },
+      s.databasePids,
+    );
   } finally {
     await s.close();
   }

@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Dialect } from '../store/database.js';
-import type { Database, GradeOutboxRow, OutboxState } from '../store/tables.js';
+import type { Database, GradeOutboxRow, LineItemRow, OutboxState } from '../store/tables.js';
 import { newId } from '../util/ids.js';
 
 /*
@@ -210,4 +210,31 @@ export async function requeueRows(db: Kysely<Database>, ids: readonly string[] |
   q = ids === 'all-dead' ? q.where('state', '=', 'dead') : q.where('id', 'in', ids.length ? [...ids] : ['']).where('state', 'in', ['dead', 'pending']);
   const rows = await q.returning('state').execute();
   return rows.filter((r) => r.state === 'pending').length;
+}
+
+export interface DeliveryPlatform {
+  readonly id: string;
+  readonly clientId: string;
+  readonly tokenUrl: string;
+  readonly tokenAudience: string | null;
+  readonly gradePolicy: 'overwrite' | 'raise' | 'preserve';
+  readonly status: string;
+}
+
+/** The registrations a batch of scores goes to, by id (one read per batch, not per score). */
+export async function findDeliveryPlatforms(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, DeliveryPlatform>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('platforms')
+    .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience', 'grade_policy as gradePolicy', 'status'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** Where the grades of a batch's links go (granted scopes, the line item if known), by link. */
+export async function findGradeTargets(db: Kysely<Database>, resourceLinkIds: readonly string[]): Promise<Map<string, LineItemRow>> {
+  if (resourceLinkIds.length === 0) return new Map();
+  const rows = await db.selectFrom('line_items').selectAll().where('resource_link_id', 'in', [...new Set(resourceLinkIds)]).execute();
+  return new Map(rows.map((r) => [r.resource_link_id, r]));
 }

@@ -6,10 +6,10 @@ import { AGS_SCOPE } from '../lti/ags.js';
 import type { TokenPlatform } from '../oauth/service-tokens.js';
 import type { Dialect } from '../store/database.js';
 import { isDatabaseUnavailable } from '../store/database-errors.js';
-import type { Database, GradeOutboxRow } from '../store/tables.js';
+import type { Database, GradeOutboxRow, LineItemRow } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { lastSent } from '../grades/grade-outbox.js';
-import { claimDue, finishClaimed, retryOrSupersede } from '../grades/grade.repository.js';
+import { claimDue, findDeliveryPlatforms, findGradeTargets, finishClaimed, retryOrSupersede, type DeliveryPlatform } from '../grades/grade.repository.js';
 import { SCORE_MAXIMUM } from '../grades/score-mapping.js';
 
 export interface GradeWorkerOptions {
@@ -38,6 +38,13 @@ export const DEFAULT_GRADE_WORKER: GradeWorkerOptions = {
 };
 
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+
+/** One claimed batch: its lease, and what its rows share, read once. */
+interface Batch {
+  readonly leaseId: string;
+  readonly platforms: ReadonlyMap<string, DeliveryPlatform>;
+  readonly targets: ReadonlyMap<string, LineItemRow>;
+}
 
 /** A Retry-After longer than this is taken as this: an LMS cannot park a score for weeks. */
 const MAX_RETRY_AFTER_MS = 24 * 3600_000;
@@ -116,27 +123,30 @@ export class GradeWorker {
     for (;;) {
       const { leaseId, rows } = await claimDue(this.db, this.dialect, this.clock.now(), this.options.leaseMs, this.options.batch);
       if (rows.length === 0) return handled;
-      await Promise.all(rows.map((row) => this.deliver(row, leaseId)));
+      // Registrations and gradebook endpoints are read once per batch: most of a batch shares them.
+      const batch: Batch = {
+        leaseId,
+        platforms: await findDeliveryPlatforms(this.db, rows.map((r) => r.platform_id)),
+        targets: await findGradeTargets(this.db, rows.map((r) => r.resource_link_id)),
+      };
+      await Promise.all(rows.map((row) => this.deliver(row, batch)));
       handled += rows.length;
       if (rows.length < this.options.batch) return handled;
     }
   }
 
-  private async deliver(row: GradeOutboxRow, leaseId: string): Promise<void> {
+  private async deliver(row: GradeOutboxRow, batch: Batch): Promise<void> {
     const now = this.clock.now();
+    const leaseId = batch.leaseId;
     const finish = (state: 'sent' | 'skipped' | 'dead', at: number, error?: string) => this.finish(row, leaseId, state, at, error);
     const deadline = AbortSignal.timeout(Math.max(0, (row.lease_until ?? now) - now - leaseMarginMs(this.options.leaseMs)));
     try {
-      const platform = await this.db
-        .selectFrom('platforms')
-        .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience', 'grade_policy as gradePolicy', 'status'])
-        .where('id', '=', row.platform_id)
-        .executeTakeFirst();
+      const platform = batch.platforms.get(row.platform_id);
       if (!platform) return await finish('dead', now, 'the platform registration was deleted');
       if (platform.status !== 'active') throw new ServiceCallError('the platform registration is disabled', null, undefined);
       const score = JSON.parse(row.score) as Score;
-      // One read of where this link's grades go: the granted scopes and the line item, if known.
-      const target = await this.db.selectFrom('line_items').selectAll().where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      // Where this link's grades go: the granted scopes and the line item, if known.
+      const target = batch.targets.get(row.resource_link_id);
       if (!target) throw new ServiceCallError('the resource link has no grade service endpoint', 404, undefined);
       const lineItemUrl = target.lineitem_url ?? (await this.lineItemOf(row, target.container_url, platform));
       const scopes = JSON.parse(target.scopes) as string[];

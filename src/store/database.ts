@@ -143,7 +143,7 @@ const ROLLBACK_DONE: SqliteStatement = {
  *   ROLLBACK then fails with "cannot rollback - no transaction is active", which would
  *   replace the real error. That ROLLBACK is skipped.
  * - Storage failures mark the database away (logged once); the next write that reaches the
- *   disk (an autocommit statement or a COMMIT) marks it back.
+ *   disk (an autocommit statement or a COMMIT that changed rows) marks it back.
  */
 function withStatementCache(conn: SQLite.Database, health: DatabaseHealth): SqliteDatabase {
   const cache = new Map<string, { raw: SQLite.Statement; guarded: SqliteStatement }>();
@@ -155,12 +155,19 @@ function withStatementCache(conn: SQLite.Database, health: DatabaseHealth): Sqli
       throw err;
     }
   };
-  const guarded = (stmt: SQLite.Statement, provesWrite: boolean): SqliteStatement => ({
+  // Whether the open transaction changed a row: only then does its COMMIT show a write reaching the disk.
+  let changedInTransaction = false;
+  const guarded = (stmt: SQLite.Statement, isCommit: boolean): SqliteStatement => ({
     reader: stmt.reader,
     all: (parameters) => guard(() => stmt.all(parameters)),
     run: (parameters) => {
       const result = guard(() => stmt.run(parameters));
-      if (provesWrite && !conn.inTransaction) health.succeeded();
+      const changed = Number(result.changes) > 0;
+      if (conn.inTransaction) changedInTransaction ||= changed;
+      else {
+        if (isCommit ? changedInTransaction : changed) health.succeeded();
+        changedInTransaction = false;
+      }
       return result;
     },
     iterate: (parameters) => stmt.iterate(parameters),
@@ -175,7 +182,7 @@ function withStatementCache(conn: SQLite.Database, health: DatabaseHealth): Sqli
       const cached = cache.get(text);
       if (cached && !cached.raw.busy) return cached.guarded;
       const raw = conn.prepare(text === 'begin' ? 'begin immediate' : text);
-      const entry = { raw, guarded: guarded(raw, !raw.reader && text !== 'begin' && text !== 'rollback') };
+      const entry = { raw, guarded: guarded(raw, text === 'commit') };
       if (!cached) {
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
         cache.set(text, entry);
