@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the benchmarks: Courseport as its own process on SQLite, the simulated
+ * Shared pieces of the benchmarks: Courseport as its own process (on SQLite, or PostgreSQL), the simulated
  * LMS, the launch handshake as a browser performs it, and a closed-loop load generator.
  * Everything runs on this machine, over loopback.
  */
@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/config.js';
 import { createServices, type Services } from '../src/container.js';
@@ -27,6 +28,8 @@ export interface BenchServer {
   /** Connection pools to the tool and the LMS (sized for the benchmark's concurrency). */
   readonly tool: Pool;
   readonly platform: Pool;
+  /** PostgreSQL: the server processes of Courseport's sessions (their CPU is Courseport's database work). */
+  readonly databasePids?: () => Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -54,18 +57,56 @@ function benchEnv(dataDir: string, port: number, baseUrl: string): Record<string
 }
 
 /**
+ * A schema of its own on a PostgreSQL server (BENCH_PG_URL), as a URL Courseport opens like
+ * any other (libpq's `options` sets the search path); `drop` removes it after the run.
+ */
+async function pgBenchDatabase(serverUrl: string): Promise<{ url: string; backendPids: () => Promise<number[]>; drop: () => Promise<void> }> {
+  const schema = `cp_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const sqlOn = async (text: string) => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  await sqlOn(`create schema ${schema}`);
+  const url = new URL(serverUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  // Its sessions are told apart from everyone else's on a shared server (CPU accounting below).
+  url.searchParams.set('application_name', schema);
+  return {
+    url: url.toString(),
+    backendPids: async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      try {
+        return (await c.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [schema])).rows.map((r) => r.pid);
+      } finally {
+        await c.end();
+      }
+    },
+    drop: () => sqlOn(`drop schema if exists ${schema} cascade`),
+  };
+}
+
+/**
  * Registers the simulated LMS (and runs `prepare`, e.g. package imports) directly on the
- * database, then starts `node dist/cli/main.js serve` on it.
+ * database, then starts `node dist/cli/main.js serve` on it. The database is SQLite in the
+ * data directory, or a fresh schema on the PostgreSQL server at `options.pgUrl`.
  */
 export async function startBenchServer(
   concurrency: number,
   prepare?: (services: Services, store: Store, baseUrl: string) => Promise<void>,
   extraEnv: Record<string, string> = {},
+  options: { pgUrl?: string } = {},
 ): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'courseport-bench-'));
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
-  const env = { ...benchEnv(dataDir, port, baseUrl), ...extraEnv };
+  const pgDatabase = options.pgUrl ? await pgBenchDatabase(options.pgUrl) : undefined;
+  const env = { ...benchEnv(dataDir, port, baseUrl), ...(pgDatabase ? { COURSEPORT_DATABASE_URL: pgDatabase.url } : {}), ...extraEnv };
   const lms = await SimulatedPlatform.start({ hostname: 'localhost' });
 
   const config = loadConfig(env);
@@ -91,12 +132,14 @@ export async function startBenchServer(
     env,
     tool,
     platform,
+    ...(pgDatabase ? { databasePids: pgDatabase.backendPids } : {}),
     close: async () => {
       await tool.close();
       await platform.close();
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
       await lms.close();
+      await pgDatabase?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -156,6 +199,8 @@ export interface LoadResult {
   readonly p99: number;
   readonly max: number;
   readonly serverCpuMsPerOp: number;
+  /** PostgreSQL's CPU for Courseport's sessions, per operation (absent on SQLite, which runs inside the server). */
+  readonly databaseCpuMsPerOp?: number;
   readonly firstError?: string;
 }
 
@@ -164,6 +209,7 @@ export async function closedLoop(
   pid: number | undefined,
   options: { concurrency: number; durationMs: number; warmupMs: number },
   op: (worker: number, i: number) => Promise<void>,
+  databasePids?: () => Promise<number[]>,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
@@ -172,10 +218,17 @@ export async function closedLoop(
   let measuredFrom = 0;
   let cpuStart = 0;
   const stopAt = performance.now() + options.warmupMs + options.durationMs;
+  let dbPids: number[] = [];
+  let dbCpuStart = 0;
+  const dbCpu = () => dbPids.reduce((sum, p) => sum + cpuMs(p), 0);
   setTimeout(() => {
     measuring = true;
     measuredFrom = performance.now();
     if (pid) cpuStart = cpuMs(pid);
+    void databasePids?.().then((pids) => {
+      dbPids = pids;
+      dbCpuStart = dbCpu();
+    });
   }, options.warmupMs).unref();
   await Promise.all(
     Array.from({ length: options.concurrency }, async (_, w) => {
@@ -194,6 +247,7 @@ export async function closedLoop(
   );
   const elapsed = (performance.now() - measuredFrom) / 1000;
   const cpu = pid ? cpuMs(pid) - cpuStart : 0;
+  const databaseCpu = databasePids ? dbCpu() - dbCpuStart : undefined;
   latencies.sort((a, b) => a - b);
   return {
     ops: latencies.length,
@@ -204,6 +258,7 @@ export async function closedLoop(
     p99: quantile(latencies, 0.99),
     max: latencies.at(-1) ?? 0,
     serverCpuMsPerOp: latencies.length ? cpu / latencies.length : 0,
+    ...(databaseCpu !== undefined && latencies.length ? { databaseCpuMsPerOp: databaseCpu / latencies.length } : {}),
     ...(firstError ? { firstError } : {}),
   };
 }

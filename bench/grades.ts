@@ -24,7 +24,7 @@ export interface GradeBenchResult {
   readonly lineItems: number;
 }
 
-export async function runGradeBench(options: { learners: number; concurrency: number }): Promise<GradeBenchResult> {
+export async function runGradeBench(options: { learners: number; concurrency: number; pgUrl?: string }): Promise<GradeBenchResult> {
   let services: SimulatedServices | undefined;
   let packageId = '';
   const s = await startBenchServer(
@@ -39,6 +39,7 @@ export async function runGradeBench(options: { learners: number; concurrency: nu
     },
     // The server's own worker stays idle: this benchmark measures delivery alone.
     { COURSEPORT_GRADES_POLL_MS: '600000' },
+    options.pgUrl ? { pgUrl: options.pgUrl } : {},
   );
   const lms = services!;
   try {

@@ -1,7 +1,8 @@
 /**
  * SCORM runtime commits through the real HTTP endpoint: each virtual learner has an
  * attempt (made by a real launch), loads the SCO once, then commits a realistic
- * scorm-again payload (flattened SCORM 1.2 CMI, ~30 elements) in a closed loop.
+ * scorm-again payload (flattened SCORM 1.2 CMI, ~30 elements) in a closed loop. Each commit
+ * takes its attempt's row lock, stores the SCO under a conditional update and rolls up.
  */
 import { GOLF_12 } from '../test/helpers/fixtures.js';
 import { closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
@@ -40,11 +41,16 @@ function payload(seq: number, i: number): string {
   });
 }
 
-export async function runRuntimeBench(options: { concurrency: number; durationMs: number; warmupMs: number }): Promise<LoadResult> {
+export async function runRuntimeBench(options: { concurrency: number; durationMs: number; warmupMs: number; pgUrl?: string }): Promise<LoadResult> {
   let packageId = '';
-  const s = await startBenchServer(options.concurrency, async (services) => {
-    packageId = (await services.packages.importPackage(GOLF_12)).package.id;
-  });
+  const s = await startBenchServer(
+    options.concurrency,
+    async (services) => {
+      packageId = (await services.packages.importPackage(GOLF_12)).package.id;
+    },
+    {},
+    options.pgUrl ? { pgUrl: options.pgUrl } : {},
+  );
   try {
     const host = `localhost:${s.port}`;
     const sessions = await Promise.all(
@@ -57,16 +63,21 @@ export async function runRuntimeBench(options: { concurrency: number; durationMs
         return { url: `${api}/sco/item_1/commit?session=${session}` };
       }),
     );
-    return await closedLoop(s.child.pid, options, async (w, i) => {
-      const res = await s.tool.request({
-        method: 'POST',
-        path: sessions[w]!.url,
-        headers: { host, 'content-type': 'application/json' },
-        body: payload(i + 1, i),
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`commit answered ${res.statusCode}: ${text.slice(0, 200)}`);
-    });
+    return await closedLoop(
+      s.child.pid,
+      options,
+      async (w, i) => {
+        const res = await s.tool.request({
+          method: 'POST',
+          path: sessions[w]!.url,
+          headers: { host, 'content-type': 'application/json' },
+          body: payload(i + 1, i),
+        });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`commit answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      },
+      s.databasePids,
+    );
   } finally {
     await s.close();
   }

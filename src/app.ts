@@ -79,6 +79,8 @@ export async function build(options: BuildOptions): Promise<App> {
   });
 
   services.platformKeys.useLogger(app.log);
+  // A database outage is logged once, in the app's log, with the engine's own error.
+  store.health.useLogger(app.log);
 
   await app.register(cookie);
   await app.register(rateLimit, { global: false });

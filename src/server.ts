@@ -4,7 +4,8 @@ import type { Config } from './config/config.js';
 import { cleanupExpired } from './launch/cleanup.job.js';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from './grades/grade-worker.js';
 import { KeyRotationJob } from './keys/key-rotation.job.js';
-import { migrateToLatest, openStore, type Store } from './store/database.js';
+import { isDatabaseUnavailable } from './store/database-errors.js';
+import { migrateAtStart, openStore, storeOptions, type Store } from './store/database.js';
 import { systemClock } from './util/clock.js';
 
 export interface RunningServer {
@@ -23,8 +24,8 @@ const CHECKPOINT_EVERY_MS = 1000;
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<RunningServer> {
   let reportCheckpointError = (message: string) => console.error(`SQLite checkpoint failed: ${message}`);
   // SQLite: WAL checkpoints run on their own thread instead of stalling a commit (docs/performance.md).
-  const store = openStore(config.databaseUrl, { backgroundCheckpoints: { intervalMs: CHECKPOINT_EVERY_MS, onError: (m) => reportCheckpointError(m) } });
-  const { applied } = await migrateToLatest(store);
+  const store = openStore(config.databaseUrl, { ...storeOptions(config), backgroundCheckpoints: { intervalMs: CHECKPOINT_EVERY_MS, onError: (m) => reportCheckpointError(m) } });
+  const { applied } = await migrateAtStart(config.databaseUrl, store, config.database.connectTimeoutMs);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const app = await build({ config, store, ...(https ? { https } : {}) });
   reportCheckpointError = (message) => app.log.error({ err: message }, 'background WAL checkpoint failed; SQLite checkpoints inside commits again');
@@ -41,6 +42,7 @@ export async function startServer(config: Config, print: (line: string) => void 
     pollMs: config.grades.pollMs,
     maxAgeMs: config.grades.maxAgeMs,
     leaseMs: config.grades.leaseMs,
+    baseDelayMs: config.grades.retryBaseMs,
   });
   grades.start();
 
@@ -49,14 +51,15 @@ export async function startServer(config: Config, print: (line: string) => void 
   keySchedule.start();
 
   const cleanup = setInterval(() => {
+    // While the database is away the outage is logged once (DatabaseHealth); the next run cleans up.
     cleanupExpired(store.db, systemClock.now()).then(
       (removed) => app.log.debug(removed, 'expired login states and launches removed'),
-      (err: unknown) => app.log.error({ err }, 'cleanup of expired records failed'),
+      (err: unknown) => (isDatabaseUnavailable(err) ? undefined : app.log.error({ err }, 'cleanup of expired records failed')),
     );
     // Admin console: ended sessions and finished sign-in throttle windows
     app.services.admins.cleanup().then(
       (removed) => app.log.debug({ removed }, 'expired admin console sessions removed'),
-      (err: unknown) => app.log.error({ err }, 'cleanup of admin console sessions failed'),
+      (err: unknown) => (isDatabaseUnavailable(err) ? undefined : app.log.error({ err }, 'cleanup of admin console sessions failed')),
     );
   }, CLEANUP_EVERY_MS);
   cleanup.unref();

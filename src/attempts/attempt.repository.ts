@@ -36,6 +36,18 @@ export async function updateAttempt(db: Kysely<Database>, id: string, changes: P
   await db.updateTable('attempts').set(changes).where('id', '=', id).execute();
 }
 
+/**
+ * Locks the attempt for the rest of the transaction and reads it, as it is now. Every change
+ * of an attempt's SCO data and of its rollup takes this lock first, so two commits of one
+ * attempt (of one SCO, or of two SCOs finishing at once) run one after the other and each
+ * reads what the other wrote. UPDATE … RETURNING takes PostgreSQL's row lock (as SELECT … FOR
+ * UPDATE would) on both engines' syntax; on SQLite the transaction holds the write lock anyway
+ * (BEGIN IMMEDIATE, see database.ts).
+ */
+export async function lockAttempt(db: Kysely<Database>, id: string, now: number): Promise<Attempt | undefined> {
+  return db.updateTable('attempts').set({ last_access_at: now }).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
 export async function findScoRuntime(db: Kysely<Database>, attemptId: string, scoId: string): Promise<ScoRuntime | undefined> {
   return db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).where('sco_id', '=', scoId).executeTakeFirst();
 }
@@ -55,12 +67,50 @@ export async function listScoStatus(db: Kysely<Database>, attemptId: string): Pr
     .execute();
 }
 
+export type ScoCommitRow = ScoStatusRow & Pick<ScoRuntime, 'session_no' | 'commit_session' | 'commit_seq' | 'timed_session'>;
+
+/**
+ * Every SCO of an attempt as a commit needs it — the status columns for the rollup and the
+ * session and sequence of the committed one — in one statement, without the CMI data (a
+ * commit replaces it whole).
+ */
+export async function listScoCommitState(db: Kysely<Database>, attemptId: string): Promise<ScoCommitRow[]> {
+  return db
+    .selectFrom('sco_runtime')
+    .select(['sco_id', 'completion', 'success', 'score_scaled', 'score_raw', 'score_min', 'score_max', 'total_time_ms', 'suspended', 'session_no', 'commit_session', 'commit_seq', 'timed_session'])
+    .where('attempt_id', '=', attemptId)
+    .execute();
+}
+
 export async function insertScoRuntime(db: Kysely<Database>, row: ScoRuntime): Promise<void> {
   await db.insertInto('sco_runtime').values(row).execute();
 }
 
 export async function updateScoRuntime(db: Kysely<Database>, attemptId: string, scoId: string, changes: Partial<Omit<ScoRuntime, 'attempt_id' | 'sco_id'>>): Promise<void> {
   await db.updateTable('sco_runtime').set(changes).where('attempt_id', '=', attemptId).where('sco_id', '=', scoId).execute();
+}
+
+/**
+ * Stores a commit unless it is stale: the SCO's latest session, and newer than the stored
+ * (session, sequence). The condition is part of the UPDATE, so no read taken earlier can let an
+ * older commit overwrite a newer one. False when nothing was written.
+ */
+export async function updateScoRuntimeIfNewer(
+  db: Kysely<Database>,
+  attemptId: string,
+  scoId: string,
+  commit: { readonly session: number; readonly seq: number },
+  changes: Partial<Omit<ScoRuntime, 'attempt_id' | 'sco_id' | 'commit_session' | 'commit_seq'>>,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('sco_runtime')
+    .set({ ...changes, commit_session: commit.session, commit_seq: commit.seq })
+    .where('attempt_id', '=', attemptId)
+    .where('sco_id', '=', scoId)
+    .where('session_no', '=', commit.session)
+    .where((eb) => eb.or([eb('commit_session', '<', commit.session), eb.and([eb('commit_session', '=', commit.session), eb('commit_seq', '<', commit.seq)])]))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
 
 export async function bindResourceLinkPackage(db: Kysely<Database>, resourceLinkId: string, packageId: string, now: number): Promise<void> {

@@ -8,10 +8,13 @@ import {
   findScoRuntime,
   insertAttempt,
   insertScoRuntime,
+  listScoCommitState,
   listScoStatus,
+  lockAttempt,
   updateAttempt,
   type ScoStatusRow,
   updateScoRuntime,
+  updateScoRuntimeIfNewer,
 } from './attempt.repository.js';
 import { findPackage, findPackageVersion } from '../packages/package.repository.js';
 import type { Attempt, Database, PackageVersion } from '../store/tables.js';
@@ -67,12 +70,18 @@ export interface AttemptView {
 
 export const familyOf = (manifest: Manifest): ScormFamily => (manifest.version === '1.2' ? '1.2' : '2004');
 
+/** Attempts whose package version a process remembers for its commits. */
+const VERSION_CACHE_SIZE = 10_000;
+
 /**
  * Attempts and SCO runtime data: which attempt a launch plays, what a SCO starts with,
  * and every commit, validated and evaluated on the server (the browser is not trusted
  * with status rules), with the attempt rolled up in the same transaction.
  */
 export class RuntimeService {
+  /** Attempt → package version, for commits (a version of an attempt never changes). */
+  private readonly versions = new Map<string, string>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly packages: PackageService,
@@ -159,6 +168,9 @@ export class RuntimeService {
     const family = familyOf(manifest);
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
+      // The attempt first, as every writer of its SCOs does (commit): one lock order, no deadlock,
+      // and two loads of a new SCO at once cannot both insert it.
+      await updateAttempt(trx, attemptId, { current_sco: scoId, last_access_at: now });
       const row = await findScoRuntime(trx, attemptId, scoId);
       let session: number;
       let stored: Record<string, string> = {};
@@ -192,20 +204,26 @@ export class RuntimeService {
         totalMs = row.total_time_ms;
         await updateScoRuntime(trx, attemptId, scoId, { session_no: session, updated_at: now });
       }
-      await updateAttempt(trx, attemptId, { current_sco: scoId, last_access_at: now });
       return { session, cmi: initialCmi(family, stored, item, learner, { entry, totalMs, credit: true }) };
     });
   }
 
   /** One commit from the runtime (LMSCommit/Commit, LMSFinish/Terminate, or the pagehide beacon). */
   async commit(attemptId: string, scoId: string, input: CommitInput): Promise<AttemptView> {
-    const { attempt, manifest } = await this.attemptWithVersion(attemptId);
+    // The package version of an attempt never changes: known once per process, read outside the transaction, for the rules.
+    const { manifest } = await this.packages.version(await this.versionOf(attemptId));
     const item = findSco(manifest, scoId);
     const family = familyOf(manifest);
     const values = validateCmi(family, stripContainers(input.values));
     const now = this.clock.now();
     return this.db.transaction().execute(async (trx) => {
-      const row = await findScoRuntime(trx, attemptId, scoId);
+      // Everything below decides from what it reads: under the attempt's lock, which every commit
+      // and load of the attempt takes first (a periodic commit racing the page-hide beacon, SCOs
+      // finishing at once), so the newest commit wins and the rollup sees every SCO's last state.
+      const attempt = await lockAttempt(trx, attemptId, now);
+      if (!attempt) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
+      const scos = await listScoCommitState(trx, attemptId);
+      const row = scos.find((r) => r.sco_id === scoId);
       if (!row || input.session < 1) {
         throw new AppError('CMI_STALE_COMMIT', 'This commit belongs to no session Courseport started for this SCO.');
       }
@@ -231,15 +249,15 @@ export class RuntimeService {
         total_time_ms: total,
         suspended: state.suspended ? 1 : 0,
       };
-      await updateScoRuntime(trx, attemptId, scoId, {
-        ...status,
-        cmi: JSON.stringify(cmi),
-        commit_session: input.session,
-        commit_seq: input.seq,
-        timed_session: countTime ? input.session : row.timed_session,
-        updated_at: now,
-      });
-      const rows = (await listScoStatus(trx, attemptId)).map((r) => (r.sco_id === scoId ? status : r));
+      const stored = await updateScoRuntimeIfNewer(
+        trx,
+        attemptId,
+        scoId,
+        { session: input.session, seq: input.seq },
+        { ...status, cmi: JSON.stringify(cmi), timed_session: countTime ? input.session : row.timed_session, updated_at: now },
+      );
+      if (!stored) throw new AppError('CMI_STALE_COMMIT', 'A newer commit or session has already been stored for this SCO.');
+      const rows = scos.map((r): ScoStatusRow => (r.sco_id === scoId ? status : r));
       return this.rollup(trx, attempt, manifest, rows, now);
     });
   }
@@ -305,6 +323,16 @@ export class RuntimeService {
       return existing;
     }
     return attempt;
+  }
+
+  /** The attempt's package version (immutable: remembered, in a bounded map). */
+  private async versionOf(attemptId: string): Promise<string> {
+    const known = this.versions.get(attemptId);
+    if (known) return known;
+    const { package_version_id: versionId } = await this.requireAttempt(this.db, attemptId);
+    if (this.versions.size >= VERSION_CACHE_SIZE) this.versions.delete(this.versions.keys().next().value as string);
+    this.versions.set(attemptId, versionId);
+    return versionId;
   }
 
   private async requireAttempt(db: Kysely<Database>, id: string): Promise<Attempt> {

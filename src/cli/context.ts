@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServices, type Services } from '../container.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { migrateToLatest, openStore, type Store } from '../store/database.js';
+import { migrateAtStart, openStore, storeOptions, type Store } from '../store/database.js';
 import { systemClock } from '../util/clock.js';
 
 export interface CliContext {
@@ -18,9 +18,9 @@ export function loadDotEnv(): void {
 /** Runs a command with configuration, a migrated database and the services; always closes the store. */
 export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, storeOptions(config));
   try {
-    await migrateToLatest(store);
+    await migrateAtStart(config.databaseUrl, store, config.database.connectTimeoutMs);
     const services = createServices(config, store, systemClock);
     try {
       return await fn({ config, store, services });

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
-import { migrateToLatest, openStore } from '../store/database.js';
+import { migrateAtStart, openStore, storeOptions } from '../store/database.js';
 import { registerAdminCommands } from './admin.js';
 import { loadDotEnv, output } from './context.js';
 import { registerKeyCommands } from './keys.js';
@@ -42,9 +42,9 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const config = loadConfig();
-      const store = openStore(config.databaseUrl);
+      const store = openStore(config.databaseUrl, storeOptions(config));
       try {
-        const { applied } = await migrateToLatest(store);
+        const { applied } = await migrateAtStart(config.databaseUrl, store, config.database.connectTimeoutMs);
         output(o, { dialect: store.dialect, applied }, () => [applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.']);
       } finally {
         await store.close();

@@ -11,6 +11,15 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly databaseUrl: string;
+  /** Bounds on waiting for the database (docs/configuration.md, "Databases"). */
+  readonly database: {
+    /** PostgreSQL: opening a connection, or waiting for a free one of the pool. */
+    readonly connectTimeoutMs: number;
+    /** PostgreSQL: a statement is cancelled after this (0: never); the client gives up a second later. */
+    readonly statementTimeoutMs: number;
+    /** PostgreSQL: connections per process. */
+    readonly poolSize: number;
+  };
   readonly secret: string;
   readonly logLevel: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -53,6 +62,8 @@ export interface Config {
     readonly maxAgeMs: number;
     /** How long a worker holds a claimed score; one that dies mid-delivery leaves it to others after this. */
     readonly leaseMs: number;
+    /** The first retry's delay; it doubles per try (up to 30 minutes), with ±50 % jitter. */
+    readonly retryBaseMs: number;
   };
   readonly jwks: {
     readonly cacheMaxAgeMs: number;
@@ -234,6 +245,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     port,
     dataDir,
     databaseUrl,
+    database: {
+      connectTimeoutMs: intVar(env, 'COURSEPORT_DB_CONNECT_TIMEOUT_MS', 5000, problems, 100, 120_000),
+      statementTimeoutMs: intVar(env, 'COURSEPORT_DB_STATEMENT_TIMEOUT_MS', 10_000, problems, 0, 3_600_000),
+      poolSize: intVar(env, 'COURSEPORT_DB_POOL_SIZE', 10, problems, 1, 1000),
+    },
     secret,
     logLevel,
     tls,
@@ -264,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       pollMs: intVar(env, 'COURSEPORT_GRADES_POLL_MS', 1000, problems, 50, 600_000),
       maxAgeMs: intVar(env, 'COURSEPORT_GRADES_MAX_AGE_HOURS', 168, problems, 1, 24 * 365) * 3600_000,
       leaseMs: intVar(env, 'COURSEPORT_GRADES_LEASE_SECONDS', 60, problems, 1, 3600) * 1000,
+      retryBaseMs: intVar(env, 'COURSEPORT_GRADES_RETRY_BASE_MS', 5000, problems, 100, 3_600_000),
     },
     jwks: {
       // Production keeps a floor so that forged kids cannot turn Courseport against an LMS.

@@ -10,6 +10,8 @@ export const ERROR_CATALOGUE = {
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  // The database is away (PostgreSQL unreachable, stopped or silent; SQLite's disk full or read-only): retry later.
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable', expose: true },
   // login initiation
   LTI_LOGIN_INVALID_REQUEST: { status: 400, title: 'Invalid login request' },
   LTI_UNKNOWN_PLATFORM: { status: 400, title: 'Unknown platform' },
@@ -114,7 +116,7 @@ export const ERROR_CATALOGUE = {
   // The sandbox LMS (/sandbox)
   SANDBOX_INVALID_REQUEST: { status: 400, title: 'Invalid sandbox request' },
   SANDBOX_UNAUTHORIZED: { status: 401, title: 'Sandbox service call not authorized' },
-} as const satisfies Record<string, { status: number; title: string }>;
+} as const satisfies Record<string, { status: number; title: string; expose?: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
@@ -130,7 +132,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly title: string;
-  /** Messages of errors below 500 are shown to the caller; others become a generic text. */
+  /** Messages of errors below 500 (and of 5xx that say nothing internal) are shown to the caller; others become a generic text. */
   readonly expose: boolean;
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly hint: string | undefined;
@@ -142,7 +144,7 @@ export class AppError extends Error {
     this.code = code;
     this.status = entry.status;
     this.title = entry.title;
-    this.expose = entry.status < 500;
+    this.expose = entry.status < 500 || ('expose' in entry && entry.expose);
     this.details = options.details;
     this.hint = options.hint;
   }

@@ -1,9 +1,9 @@
 import { isStaffRole } from '../lti/roles.js';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AGS_SCOPE, type Score } from '../lti/ags.js';
-import type { Dialect } from '../store/database.js';
-import type { Attempt, Database, GradeOutboxRow, OutboxState } from '../store/tables.js';
+import type { Attempt, Database, OutboxState } from '../store/tables.js';
 import { newId } from '../util/ids.js';
+import { countOutboxByState, findGradeTarget, findLastSentScore, findUserSub, insertScoreRow, lastScoreSeq, listOutboxRows, requeueRows, supersedeQueued, upsertLineItemEndpoint } from './grade.repository.js';
 import { gradeChanged, mapAttemptToScore } from './score-mapping.js';
 
 /** The AGS endpoint claim (`https://purl.imsglobal.org/spec/lti-ags/claim/endpoint`). */
@@ -25,19 +25,7 @@ export async function recordAgsEndpoint(trx: Kysely<Database>, input: { resource
     scopes: JSON.stringify(claim.scope ?? []),
     updated_at: input.now,
   };
-  await trx
-    .insertInto('line_items')
-    .values(values)
-    .onConflict((oc) =>
-      oc.column('resource_link_id').doUpdateSet({
-        container_url: values.container_url,
-        // A line item we found or created stays unless the launch names one.
-        lineitem_url: (eb) => (values.lineitem_url ? eb.val(values.lineitem_url) : eb.ref('line_items.lineitem_url')),
-        scopes: values.scopes,
-        updated_at: values.updated_at,
-      }),
-    )
-    .execute();
+  await upsertLineItemEndpoint(trx, values);
 }
 
 function parseClaim(value: unknown): AgsEndpointClaim | undefined {
@@ -50,34 +38,29 @@ function parseClaim(value: unknown): AgsEndpointClaim | undefined {
   return { scope: Array.isArray(c.scope) ? c.scope.filter((s): s is string => typeof s === 'string') : [], ...(lineitems ? { lineitems } : {}), ...(lineitem ? { lineitem } : {}) };
 }
 
+/** How many times a queued score looks for a free `seq` when concurrent commits of the learner took it. */
+const SEQ_ATTEMPTS = 5;
 
 /**
  * Inside the transaction that changed the attempt: when completion, success or score
  * changed and the link has a gradebook we may post to, the score becomes an outbox row.
- * Older unsent rows of the same learner and link are superseded (only the newest is sent).
+ * Its `seq` (and AGS timestamp, in ms) is above every earlier score of the learner on the
+ * link, so it is the newest; queued older ones are superseded (only the newest is sent).
  */
 export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after: Attempt, now: number): Promise<string | undefined> {
   if (!gradeChanged(before, after)) return undefined;
   // Staff trying the activity out are not graded: LMSs refuse (or file) scores for non-students.
   if (isStaffRole(after.role_kind)) return undefined;
-  const target = await trx.selectFrom('line_items').select(['platform_id', 'scopes']).where('resource_link_id', '=', after.resource_link_id).executeTakeFirst();
+  const target = await findGradeTarget(trx, after.resource_link_id);
   if (!target || !(JSON.parse(target.scopes) as string[]).includes(AGS_SCOPE.SCORE)) return undefined;
-  const user = await trx.selectFrom('users').select('sub').where('id', '=', after.user_id).executeTakeFirstOrThrow();
-  // Timestamps are monotonic per attempt, with milliseconds: the LMS keeps the newest.
-  const last = await trx.selectFrom('grade_outbox').select('score').where('attempt_id', '=', after.id).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  const lastTs = last ? Date.parse((JSON.parse(last.score) as Score).timestamp) : 0;
-  const score: Score = { userId: user.sub, timestamp: new Date(Math.max(now, lastTs + 1)).toISOString(), ...mapAttemptToScore(after) };
-  await trx
-    .updateTable('grade_outbox')
-    .set({ state: 'superseded', updated_at: now })
-    .where('resource_link_id', '=', after.resource_link_id)
-    .where('user_id', '=', after.user_id)
-    .where('state', '=', 'pending')
-    .execute();
-  const id = newId('grd');
-  await trx
-    .insertInto('grade_outbox')
-    .values({
+  const userSub = await findUserSub(trx, after.user_id);
+  const mapped = mapAttemptToScore(after);
+  for (let attempt = 1; ; attempt++) {
+    // Timestamps increase per learner and link, with milliseconds: the LMS keeps the newest too.
+    const seq = Math.max(now, (await lastScoreSeq(trx, after.resource_link_id, after.user_id)) + 1);
+    const score: Score = { userId: userSub, timestamp: new Date(seq).toISOString(), ...mapped };
+    const id = newId('grd');
+    const inserted = await insertScoreRow(trx, {
       id,
       attempt_id: after.id,
       resource_link_id: after.resource_link_id,
@@ -92,70 +75,30 @@ export async function enqueueScore(trx: Kysely<Database>, before: Attempt, after
       created_at: now,
       updated_at: now,
       sent_at: null,
-    })
-    .execute();
-  return id;
-}
-
-/**
- * Leases due rows to one worker: on PostgreSQL with FOR UPDATE SKIP LOCKED, so several
- * processes never take the same row; a lease that expired (a worker died mid-delivery) is
- * due again.
- */
-export async function claimDue(db: Kysely<Database>, dialect: Dialect, now: number, leaseMs: number, limit: number): Promise<GradeOutboxRow[]> {
-  return db.transaction().execute(async (trx) => {
-    let q = trx
-      .selectFrom('grade_outbox')
-      .select('id')
-      .where((eb) => eb.or([eb.and([eb('state', '=', 'pending'), eb('next_try_at', '<=', now)]), eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)])]))
-      .orderBy('next_try_at')
-      .limit(limit);
-    if (dialect === 'postgres') q = q.forUpdate().skipLocked();
-    const ids = (await q.execute()).map((r) => r.id);
-    if (ids.length === 0) return [];
-    await trx.updateTable('grade_outbox').set({ state: 'sending', lease_until: now + leaseMs, updated_at: now }).where('id', 'in', ids).execute();
-    return trx.selectFrom('grade_outbox').selectAll().where('id', 'in', ids).execute();
-  });
-}
-
-export async function finish(db: Kysely<Database>, id: string, state: Extract<OutboxState, 'sent' | 'skipped' | 'dead'>, now: number, error?: string): Promise<void> {
-  await db
-    .updateTable('grade_outbox')
-    .set({ state, lease_until: null, updated_at: now, ...(state === 'sent' ? { sent_at: now } : {}), ...(error !== undefined ? { last_error: error } : {}) })
-    .where('id', '=', id)
-    .where('state', '=', 'sending')
-    .execute();
-}
-
-export async function retryLater(db: Kysely<Database>, id: string, tries: number, nextTryAt: number, error: string, now: number): Promise<void> {
-  await db.updateTable('grade_outbox').set({ state: 'pending', tries, next_try_at: nextTryAt, lease_until: null, last_error: error, updated_at: now }).where('id', '=', id).where('state', '=', 'sending').execute();
+      seq,
+    });
+    if (inserted) {
+      await supersedeQueued(trx, after.resource_link_id, after.user_id, seq, now);
+      return id;
+    }
+    // Another attempt of the learner on this link queued a score with the same seq at this moment.
+    if (attempt >= SEQ_ATTEMPTS) throw new Error(`could not queue the score of attempt ${after.id}: its sequence number stayed taken`);
+  }
 }
 
 /** The last score actually delivered for a learner and link (for the manual-grade policies). */
 export async function lastSent(db: Kysely<Database>, resourceLinkId: string, userId: string): Promise<Score | undefined> {
-  const row = await db
-    .selectFrom('grade_outbox')
-    .select('score')
-    .where('resource_link_id', '=', resourceLinkId)
-    .where('user_id', '=', userId)
-    .where('state', '=', 'sent')
-    .orderBy('sent_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row ? (JSON.parse(row.score) as Score) : undefined;
+  const score = await findLastSentScore(db, resourceLinkId, userId);
+  return score ? (JSON.parse(score) as Score) : undefined;
 }
 
 export async function outboxCounts(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('grade_outbox').select(['state', sql<number>`count(*)`.as('n')]).groupBy('state').execute();
-  return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  return countOutboxByState(db);
 }
 
-/** Dead (or pending) rows go back to the queue now: `courseport grades retry`. */
+/** Dead (or pending) rows go back to the queue now: `courseport grades retry` (superseded instead when a newer score exists). */
 export async function requeue(db: Kysely<Database>, ids: readonly string[] | 'all-dead', now: number): Promise<number> {
-  let q = db.updateTable('grade_outbox').set({ state: 'pending', next_try_at: now, tries: 0, updated_at: now });
-  q = ids === 'all-dead' ? q.where('state', '=', 'dead') : q.where('id', 'in', ids.length ? [...ids] : ['']).where('state', 'in', ['dead', 'pending']);
-  const r = await q.executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  return requeueRows(db, ids, now);
 }
 
 export interface OutboxEntryView {
@@ -172,15 +115,7 @@ export interface OutboxEntryView {
 
 /** Recent rows in the given states, newest first (for `grades status` and the API). */
 export async function listOutbox(db: Kysely<Database>, states: readonly OutboxState[], limit = 50): Promise<OutboxEntryView[]> {
-  const rows = await db
-    .selectFrom('grade_outbox as g')
-    .innerJoin('users as u', 'u.id', 'g.user_id')
-    .innerJoin('resource_links as r', 'r.id', 'g.resource_link_id')
-    .select(['g.id', 'g.state', 'g.tries', 'u.sub', 'r.resource_link_id', 'g.last_error', 'g.created_at', 'g.next_try_at', 'g.sent_at'])
-    .where('g.state', 'in', [...states])
-    .orderBy('g.updated_at', 'desc')
-    .limit(limit)
-    .execute();
+  const rows = await listOutboxRows(db, states, limit);
   const iso = (ms: number) => new Date(ms).toISOString();
   return rows.map((r) => ({
     id: r.id,

@@ -5,9 +5,11 @@ import { AppError } from '../errors/app-error.js';
 import { ServiceCallError, type AgsClient, type Score } from '../lti/ags.js';
 import { AGS_SCOPE } from '../lti/ags.js';
 import type { Dialect } from '../store/database.js';
-import type { Database, GradeOutboxRow } from '../store/tables.js';
+import { isDatabaseUnavailable } from '../store/database-errors.js';
+import type { Database, GradeOutboxRow, LineItemRow } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
-import { claimDue, finish, lastSent, retryLater } from './grade-outbox.js';
+import { lastSent } from './grade-outbox.js';
+import { claimDue, claimLineItemCreation, findDeliveryPlatforms, findLineItemSubject, findLineItemUrl, releaseLineItemClaim, storeLineItemUrl, findGradeTargets, finishClaimed, retryOrSupersede, type DeliveryPlatform } from './grade.repository.js';
 import { SCORE_MAXIMUM } from './score-mapping.js';
 
 export interface GradeWorkerOptions {
@@ -37,11 +39,44 @@ export const DEFAULT_GRADE_WORKER: GradeWorkerOptions = {
 
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 
+/** One claimed batch: its lease, and what its rows share, read once. */
+interface Batch {
+  readonly leaseId: string;
+  readonly platforms: ReadonlyMap<string, DeliveryPlatform>;
+  readonly targets: ReadonlyMap<string, LineItemRow>;
+}
+
+/** A Retry-After longer than this is taken as this: an LMS cannot park a score for weeks. */
+const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+/**
+ * How long a failed delivery waits, in whole milliseconds (the column is a bigint): exponential
+ * from `baseDelayMs`, doubling per try up to `maxDelayMs`, spread by ±50 % jitter (`random` in
+ * [0, 1): × 0.5 … × 1.5) so that scores failing together do not come back together — and never
+ * sooner than the LMS's Retry-After.
+ */
+export function retryDelayMs(tries: number, options: Pick<GradeWorkerOptions, 'baseDelayMs' | 'maxDelayMs'>, random: number, retryAfterMs?: number): number {
+  const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, tries - 1));
+  const jittered = Math.round(exponential * (0.5 + Math.min(Math.max(random, 0), 1)));
+  const asked = retryAfterMs === undefined ? 0 : Math.ceil(Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+  return Math.max(1, jittered, asked);
+}
+
+/**
+ * A delivery must be over before its lease is: after that another worker may claim the row,
+ * or the learner's next score, and an answer still in flight could arrive after it. The score
+ * POST is cut off this long before the lease ends.
+ */
+function leaseMarginMs(leaseMs: number): number {
+  return Math.min(5000, Math.floor(leaseMs / 4));
+}
+
 /**
  * Delivers the grade outbox: every score is a database row first, so nothing is lost to
- * an LMS outage or a restart. Rows are leased (SKIP LOCKED on PostgreSQL), retried with
- * exponential backoff and jitter, honouring Retry-After, and dead-lettered when they keep
- * failing past the maximum age or the LMS refuses them for good.
+ * an LMS outage or a restart. Rows are leased (SKIP LOCKED on PostgreSQL) — only each
+ * learner's newest score, one delivery per learner and link at a time (grade.repository.ts) —
+ * retried with exponential backoff and jitter, honouring Retry-After, and dead-lettered when
+ * they keep failing past the maximum age or the LMS refuses them for good.
  */
 export class GradeWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -65,7 +100,8 @@ export class GradeWorker {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.runOnce().catch((err: unknown) => {
-        this.log.error({ err }, 'grade delivery round failed');
+        // While the database is away the outage is logged once (DatabaseHealth), not every poll.
+        if (!isDatabaseUnavailable(err)) this.log.error({ err }, 'grade delivery round failed');
         return 0;
       });
       void this.running.finally(() => {
@@ -85,27 +121,32 @@ export class GradeWorker {
   async runOnce(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const rows = await claimDue(this.db, this.dialect, this.clock.now(), this.options.leaseMs, this.options.batch);
+      const { leaseId, rows } = await claimDue(this.db, this.dialect, this.clock.now(), this.options.leaseMs, this.options.batch);
       if (rows.length === 0) return handled;
-      await Promise.all(rows.map((row) => this.deliver(row)));
+      // Registrations and gradebook endpoints are read once per batch: most of a batch shares them.
+      const batch: Batch = {
+        leaseId,
+        platforms: await findDeliveryPlatforms(this.db, rows.map((r) => r.platform_id)),
+        targets: await findGradeTargets(this.db, rows.map((r) => r.resource_link_id)),
+      };
+      await Promise.all(rows.map((row) => this.deliver(row, batch)));
       handled += rows.length;
       if (rows.length < this.options.batch) return handled;
     }
   }
 
-  private async deliver(row: GradeOutboxRow): Promise<void> {
+  private async deliver(row: GradeOutboxRow, batch: Batch): Promise<void> {
     const now = this.clock.now();
+    const leaseId = batch.leaseId;
+    const finish = (state: 'sent' | 'skipped' | 'dead', at: number, error?: string) => this.finish(row, leaseId, state, at, error);
+    const deadline = AbortSignal.timeout(Math.max(0, (row.lease_until ?? now) - now - leaseMarginMs(this.options.leaseMs)));
     try {
-      const platform = await this.db
-        .selectFrom('platforms')
-        .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience', 'grade_policy as gradePolicy', 'status'])
-        .where('id', '=', row.platform_id)
-        .executeTakeFirst();
-      if (!platform) return await finish(this.db, row.id, 'dead', now, 'the platform registration was deleted');
+      const platform = batch.platforms.get(row.platform_id);
+      if (!platform) return await finish('dead', now, 'the platform registration was deleted');
       if (platform.status !== 'active') throw new ServiceCallError('the platform registration is disabled', null, undefined);
       const score = JSON.parse(row.score) as Score;
-      // One read of where this link's grades go: the granted scopes and the line item, if known.
-      const target = await this.db.selectFrom('line_items').selectAll().where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
+      // Where this link's grades go: the granted scopes and the line item, if known.
+      const target = batch.targets.get(row.resource_link_id);
       if (!target) throw new ServiceCallError('the resource link has no grade service endpoint', 404, undefined);
       const lineItemUrl = target.lineitem_url ?? (await this.lineItemOf(row, target.container_url, platform));
       const scopes = JSON.parse(target.scopes) as string[];
@@ -116,29 +157,37 @@ export class GradeWorker {
         const manual = current !== undefined && (sent?.scoreGiven === undefined || Math.abs(current - sent.scoreGiven) > 1e-6);
         if (manual && (platform.gradePolicy === 'preserve' || current >= score.scoreGiven)) {
           this.log.info({ outbox: row.id, policy: platform.gradePolicy, gradebook: current, ours: score.scoreGiven }, 'grade not sent: the gradebook holds a grade set in the LMS');
-          return await finish(this.db, row.id, 'skipped', this.clock.now(), `kept the LMS grade ${current} (${platform.gradePolicy})`);
+          return await finish('skipped', this.clock.now(), `kept the LMS grade ${current} (${platform.gradePolicy})`);
         }
       }
-      await this.ags.postScore(platform, lineItemUrl, score);
-      await finish(this.db, row.id, 'sent', this.clock.now());
+      await this.ags.postScore(platform, lineItemUrl, score, { signal: deadline });
+      await finish('sent', this.clock.now());
     } catch (err) {
-      await this.failed(row, err);
+      await this.failed(row, leaseId, err);
     }
   }
 
-  private async failed(row: GradeOutboxRow, err: unknown): Promise<void> {
+  private async finish(row: GradeOutboxRow, leaseId: string, state: 'sent' | 'skipped' | 'dead', now: number, error?: string): Promise<void> {
+    if (!(await finishClaimed(this.db, row.id, leaseId, state, now, error))) {
+      this.log.warn({ outbox: row.id, state }, 'grade delivery outcome not recorded: the lease had expired and the score was taken over');
+    }
+  }
+
+  private async failed(row: GradeOutboxRow, leaseId: string, err: unknown): Promise<void> {
     const now = this.clock.now();
     const message = err instanceof Error ? err.message : String(err);
-    const permanent = err instanceof ServiceCallError ? err.permanent : err instanceof AppError && err.code === 'SERVICE_TOKEN_FAILED' ? false : !(err instanceof AppError);
+    // Our own database failing is not the LMS's fault: the score is retried like a 5xx.
+    const permanent = isDatabaseUnavailable(err) ? false : err instanceof ServiceCallError ? err.permanent : err instanceof AppError && err.code === 'SERVICE_TOKEN_FAILED' ? false : !(err instanceof AppError);
     if (permanent || now - row.created_at > this.options.maxAgeMs) {
       this.log.error({ outbox: row.id, tries: row.tries + 1, err: message }, 'grade delivery gave up (dead letter)');
-      return finish(this.db, row.id, 'dead', now, message);
+      return this.finish(row, leaseId, 'dead', now, message);
     }
     const tries = row.tries + 1;
-    const backoff = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (tries - 1)) * (0.5 + this.random());
-    const wait = Math.max(backoff, err instanceof ServiceCallError && err.retryAfterMs !== undefined ? err.retryAfterMs : 0);
-    this.log.warn({ outbox: row.id, tries, retryInMs: Math.round(wait), err: message }, 'grade delivery failed; will retry');
-    await retryLater(this.db, row.id, tries, now + wait, message, now);
+    const wait = retryDelayMs(tries, this.options, this.random(), err instanceof ServiceCallError ? err.retryAfterMs : undefined);
+    const state = await retryOrSupersede(this.db, row, leaseId, { tries, nextTryAt: now + wait, error: message }, now);
+    if (state === 'superseded') this.log.info({ outbox: row.id, tries, err: message }, 'grade delivery failed; a newer score of the learner replaces it');
+    else if (state === 'pending') this.log.warn({ outbox: row.id, tries, retryInMs: wait, err: message }, 'grade delivery failed; will retry');
+    else this.log.warn({ outbox: row.id, err: message }, 'grade delivery failed after its lease expired; the score was taken over');
   }
 
   private lineItemOf(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
@@ -153,29 +202,17 @@ export class GradeWorker {
   /** The line item of a link that has none yet: found in the container, or created (and remembered). */
   private async resolveLineItem(row: GradeOutboxRow, containerUrl: string | null, platform: TokenPlatform): Promise<string> {
     // A concurrent lookup of this process may have stored it meanwhile.
-    const known = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
-    if (known?.lineitem_url) return known.lineitem_url;
+    const known = await findLineItemUrl(this.db, row.resource_link_id);
+    if (known) return known;
     // Another process may be creating it right now: only the holder of the claim asks the LMS,
     // so two processes never create two gradebook columns for one link.
     const now = this.clock.now();
-    const claimed = await this.db
-      .updateTable('line_items')
-      .set({ claim_until: now + LINE_ITEM_CLAIM_MS })
-      .where('resource_link_id', '=', row.resource_link_id)
-      .where('lineitem_url', 'is', null)
-      .where((eb) => eb.or([eb('claim_until', 'is', null), eb('claim_until', '<=', now)]))
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) {
-      const again = await this.db.selectFrom('line_items').select('lineitem_url').where('resource_link_id', '=', row.resource_link_id).executeTakeFirst();
-      if (again?.lineitem_url) return again.lineitem_url;
+    if (!(await claimLineItemCreation(this.db, row.resource_link_id, now, now + LINE_ITEM_CLAIM_MS))) {
+      const again = await findLineItemUrl(this.db, row.resource_link_id);
+      if (again) return again;
       throw new ServiceCallError('another worker is creating the line item of this link', null, LINE_ITEM_WAIT_MS);
     }
-    const link = await this.db
-      .selectFrom('resource_links as r')
-      .leftJoin('packages as p', 'p.id', 'r.package_id')
-      .select(['r.resource_link_id as externalId', 'r.title as title', 'p.id as packageId', 'p.title as packageTitle'])
-      .where('r.id', '=', row.resource_link_id)
-      .executeTakeFirstOrThrow();
+    const link = await findLineItemSubject(this.db, row.resource_link_id);
     let url: string;
     try {
       url = await this.ags.ensureLineItem(
@@ -191,10 +228,10 @@ export class GradeWorker {
       );
     } catch (err) {
       // The next try (of any worker) may claim it at once.
-      await this.db.updateTable('line_items').set({ claim_until: null }).where('resource_link_id', '=', row.resource_link_id).where('lineitem_url', 'is', null).execute();
+      await releaseLineItemClaim(this.db, row.resource_link_id);
       throw err;
     }
-    await this.db.updateTable('line_items').set({ lineitem_url: url, claim_until: null, updated_at: this.clock.now() }).where('resource_link_id', '=', row.resource_link_id).execute();
+    await storeLineItemUrl(this.db, row.resource_link_id, url, this.clock.now());
     return url;
   }
 }

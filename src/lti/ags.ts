@@ -89,11 +89,14 @@ export function linkWithRel(header: string | null, rel: string, base: string): s
 
 export const nextLink = (header: string | null, base: string): string | undefined => linkWithRel(header, 'next', base);
 
-function retryAfter(header: string | null, now: number): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
+/** `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) as whole milliseconds from `now`; undefined when absent or malformed. */
+export function retryAfter(header: string | null, now: number): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP-date names a weekday and a month: anything else (a negative or decimal number) is not one.
+  if (!/[a-z]/i.test(value)) return undefined;
+  const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
@@ -107,11 +110,18 @@ export class AgsClient {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private async call(platform: TokenPlatform, scopes: readonly string[], url: string | URL, init: { method: string; accept?: string; contentType?: string; body?: string }): Promise<Response> {
+  private async call(
+    platform: TokenPlatform,
+    scopes: readonly string[],
+    url: string | URL,
+    init: { method: string; accept?: string; contentType?: string; body?: string; signal?: AbortSignal },
+  ): Promise<Response> {
     let res: Response;
     try {
-      res = await this.tokens.withToken(platform, scopes, (accessToken) =>
-        this.fetch(url, {
+      res = await this.tokens.withToken(platform, scopes, (accessToken) => {
+        // Checked again right before the request leaves: a token fetch may have used up the time.
+        if (init.signal?.aborted) throw new ServiceCallError(`${init.method} ${new URL(url).origin} not sent: the time allowed for it ran out`, null, undefined);
+        return this.fetch(url, {
           method: init.method,
           headers: {
             authorization: `Bearer ${accessToken}`,
@@ -119,8 +129,9 @@ export class AgsClient {
             ...(init.contentType ? { 'content-type': init.contentType } : {}),
           },
           ...(init.body !== undefined ? { body: init.body } : {}),
-        }),
-      );
+          ...(init.signal ? { signal: init.signal } : {}),
+        });
+      });
     } catch (err) {
       if (err instanceof AppError) throw err;
       throw new ServiceCallError(`${init.method} ${new URL(url).origin} failed: ${(err as Error).message}`, null, undefined, { cause: err });
@@ -172,11 +183,13 @@ export class AgsClient {
     return (await this.createLineItem(platform, ags.lineitems, wanted)).id;
   }
 
-  async postScore(platform: TokenPlatform, lineItemUrl: string, score: Score): Promise<void> {
+  /** `signal` ends the request (or keeps it from leaving) when the caller may no longer send it. */
+  async postScore(platform: TokenPlatform, lineItemUrl: string, score: Score, options: { signal?: AbortSignal } = {}): Promise<void> {
     const res = await this.call(platform, [AGS_SCOPE.SCORE], lineItemServiceUrl(lineItemUrl, 'scores'), {
       method: 'POST',
       contentType: AGS_MEDIA.SCORE,
       body: JSON.stringify(score),
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     await res.body?.cancel();
   }

@@ -238,6 +238,13 @@ export interface GradeOutboxTable {
   created_at: number;
   updated_at: number;
   sent_at: number | null;
+  /**
+   * Order of the scores of one (link, learner), unique among them: the score's timestamp in ms
+   * (rows queued before migration 0013: 1, 2, …). Only the row with the highest one is ever sent.
+   */
+  seq: number;
+  /** The claim of the worker delivering the row (state `sending`); only that claim may record its outcome. */
+  lease_id: string | null;
 }
 
 export interface RosterTable {
@@ -508,6 +515,7 @@ export type Package = Selectable<PackageTable>;
 export type PackageVersion = Selectable<PackageVersionTable>;
 export type Attempt = Selectable<AttemptTable>;
 export type ScoRuntime = Selectable<ScoRuntimeTable>;
+export type LineItemRow = Selectable<LineItemTable>;
 export type GradeOutboxRow = Selectable<GradeOutboxTable>;
 export type AuditEntryRow = Selectable<AuditLogTable>;
 export type Admin = Selectable<AdminTable>;

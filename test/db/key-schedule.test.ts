@@ -22,7 +22,7 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
  * one connection and the test shows that concurrent jobs still act once.
  */
 async function secondStore(store: TestStore): Promise<Store> {
-  if (store.dialect === 'sqlite') return { db: store.db, dialect: 'sqlite', close: async () => undefined };
+  if (store.dialect === 'sqlite') return { db: store.db, dialect: 'sqlite', health: store.health, close: async () => undefined };
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
   return openStore(PG_URL ?? '', { pgSchema: rows[0]?.schema ?? '', pgPoolSize: 5 });
 }

@@ -250,25 +250,33 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     h = await createHarness(dialect);
     const { c, csrf } = await signedIn();
     const pkg = await h.app.services.packages.importPackage(GOLF_12);
-    expect((await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: pkg.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-g' } } })).statusCode).toBe(200);
-    const attempt = await h.store.db.selectFrom('attempts').selectAll().executeTakeFirstOrThrow();
+    // Three learners: each row below is one learner's newest score (an older one would be superseded on retry).
+    for (const sub of ['learner-g1', 'learner-g2', 'learner-g3']) {
+      expect((await h.launch({ claims: { sub, [CLAIM.CUSTOM]: { package_id: pkg.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-g' } } })).statusCode).toBe(200);
+    }
+    const attempts = await h.store.db.selectFrom('attempts').selectAll().orderBy('id').execute();
     const now = h.clock.now();
-    const row = (id: string, state: 'dead' | 'pending', error: string) => ({
-      id,
-      attempt_id: attempt.id,
-      resource_link_id: attempt.resource_link_id,
-      user_id: attempt.user_id,
-      platform_id: h.platformId,
-      score: '{}',
-      state,
-      tries: 7,
-      next_try_at: now,
-      lease_until: null,
-      last_error: error,
-      created_at: now,
-      updated_at: now,
-      sent_at: null,
-    });
+    let learner = 0;
+    const row = (id: string, state: 'dead' | 'pending', error: string) => {
+      const attempt = attempts[learner++]!;
+      return {
+        id,
+        attempt_id: attempt.id,
+        resource_link_id: attempt.resource_link_id,
+        user_id: attempt.user_id,
+        platform_id: h.platformId,
+        score: '{}',
+        state,
+        tries: 7,
+        next_try_at: now,
+        lease_until: null,
+        last_error: error,
+        created_at: now,
+        updated_at: now,
+        sent_at: null,
+        seq: now,
+      };
+    };
     await h.store.db.insertInto('grade_outbox').values([row('go_dead1', 'dead', 'SERVICE_CALL_FAILED: 403 Forbidden'), row('go_dead2', 'dead', 'token refused'), row('go_pend', 'pending', 'HTTP 503')]).execute();
     const page = await c.get('/admin/grades');
     expect(page.body).toContain('SERVICE_CALL_FAILED: 403 Forbidden');

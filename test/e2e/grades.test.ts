@@ -58,7 +58,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     const attempt = await commit(values, true);
     return { attempt, commit, link: `rl-grades-${link}` };
   }
-  const outbox = (attemptId: string) => h.store.db.selectFrom('grade_outbox').selectAll().where('attempt_id', '=', attemptId).orderBy('created_at').execute();
+  const outbox = (attemptId: string) => h.store.db.selectFrom('grade_outbox').selectAll().where('attempt_id', '=', attemptId).orderBy('seq').execute();
   const sentTo = (lineItemUrl: string) => lms.scores.get(lineItemUrl) ?? [];
 
   it('queues the score with the attempt change, creates the line item and delivers the score', async () => {

@@ -73,9 +73,10 @@ export interface Harness {
 export async function createHarness(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: { registerPlatform?: boolean; log?: OpenOptions['log'] } = {},
+  options: { registerPlatform?: boolean; log?: OpenOptions['log']; store?: TestStore } = {},
 ): Promise<Harness> {
-  const store = await openTestStore(dialect, options.log ? { log: options.log } : {});
+  // A migrated store of the caller's (a database on a particular disk) is disposed of by the harness like its own.
+  const store = options.store ?? (await openTestStore(dialect, options.log ? { log: options.log } : {}));
   const platform = await SimulatedPlatform.start();
   const clock = fixedClock(Date.UTC(2026, 10, 26, 12, 0, 0));
   platform.nowSec = () => Math.floor(clock.now() / 1000);

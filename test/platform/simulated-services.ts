@@ -30,8 +30,8 @@ export class SimulatedServices {
   readonly scores = new Map<string, Record<string, unknown>[]>();
   /** Gradebook results the LMS reports (as if a teacher graded by hand), by line item URL and user. */
   readonly results = new Map<string, Map<string, number>>();
-  /** Answer the next score posts with this status (and Retry-After, in seconds). */
-  failScores: { status: number; retryAfter?: number; count: number } | undefined;
+  /** Answer the next score posts with this status (and Retry-After: seconds, or a header value such as an HTTP-date). */
+  failScores: { status: number; retryAfter?: number | string; count: number } | undefined;
   /** Line items per page of the container (to exercise Link: rel="next"). */
   pageSize = 2;
   /** The course roster (NRPS members) and how many members a page holds. */

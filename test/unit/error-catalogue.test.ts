@@ -18,8 +18,8 @@ describe('error catalogue', () => {
   it('answers every refused LTI message with a 4xx, and 5xx only for failures on our side', () => {
     for (const [code, { status }] of Object.entries(ERROR_CATALOGUE)) {
       if (code.startsWith('LTI_')) expect(status).toBeLessThan(500);
-      // 5xx: our own failures, and LMS services failing behind a background job (never a page).
-      if (status >= 500) expect(['INTERNAL', 'KEY_DECRYPTION_FAILED', 'SERVICE_TOKEN_FAILED', 'SERVICE_CALL_FAILED']).toContain(code);
+      // 5xx: our own failures (the database away among them), and LMS services failing behind a background job (never a page).
+      if (status >= 500) expect(['INTERNAL', 'KEY_DECRYPTION_FAILED', 'SERVICE_TOKEN_FAILED', 'SERVICE_CALL_FAILED', 'DATABASE_UNAVAILABLE']).toContain(code);
     }
   });
 });

@@ -1,7 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, LtiError, type ErrorCode } from '../../errors/app-error.js';
+import { databaseErrorCode, isDatabaseUnavailable } from '../../store/database-errors.js';
 import { ErrorPage } from '../../web/error-page.js';
 import { wantsHtml } from './page-policy.js';
+
+/** What a client is told to wait before trying again while the database is away. */
+const DATABASE_RETRY_AFTER_S = 2;
 
 /** Turns any error into an AppError: typed errors pass, framework errors map to catalogue codes. */
 export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST'): AppError {
@@ -19,6 +23,9 @@ export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST')
     default:
       break;
   }
+  if (isDatabaseUnavailable(err)) {
+    return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable right now; try again in a moment.', { cause: err, details: { retryAfterSeconds: DATABASE_RETRY_AFTER_S } });
+  }
   if (fe.statusCode === 429) return new AppError('RATE_LIMITED', 'Too many requests; slow down and try again shortly.');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('BAD_REQUEST', fe.message ?? 'The request is invalid.');
@@ -29,11 +36,15 @@ export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST')
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const e = toAppError(err, request.routeOptions.config?.invalidCode);
   const log = { code: e.code, status: e.status, details: e.details, path: request.routeOptions.url ?? request.url };
-  if (e.status >= 500) request.log.error({ ...log, err }, e.message);
+  // The outage itself is logged once, with the engine's error, by the store (DatabaseHealth): each
+  // request refused meanwhile is one short line, not a stack trace.
+  if (e.code === 'DATABASE_UNAVAILABLE') request.log.warn({ ...log, dbError: databaseErrorCode(e.cause) }, `request refused: ${e.message}`);
+  else if (e.status >= 500) request.log.error({ ...log, err }, e.message);
   else request.log.warn(log, `${e instanceof LtiError ? 'LTI validation failed' : 'request refused'}: ${e.message}`);
   const message = e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.';
   reply.code(e.status).header('cache-control', 'no-store');
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="courseport"');
+  if (e.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
   if (wantsHtml(request)) {
     return reply.type('text/html; charset=utf-8').send(
       ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint: e.expose ? e.hint : undefined, requestId: request.id }),

@@ -12,6 +12,7 @@ import * as m0012 from './0012-attempt-role.js';
 import * as m0011 from './0011-line-item-claim.js';
 import * as m0010 from './0010-dispatch.js';
 import * as m0013 from './0013-platform-missing-kid.js';
+import * as m0014 from './0014-grade-order.js';
 
 /** Every migration, in order. Names sort lexically; never rename or edit a shipped one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-line-item-claim': m0011,
   '0012-attempt-role': m0012,
   '0013-platform-missing-kid': m0013,
+  '0014-grade-order': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {
