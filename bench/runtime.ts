@@ -3,8 +3,7 @@
  * attempt (made by a real launch), loads the SCO once, then commits a realistic
  * scorm-again payload (flattened SCORM 1.2 CMI, ~30 elements) in a closed loop.
  */
-import { GOLF_12 } from '../test/helpers/fixtures.js';
-import { closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
+import { benchCourse, closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
 
 function payload(seq: number, i: number): string {
   return JSON.stringify({
@@ -43,7 +42,7 @@ function payload(seq: number, i: number): string {
 export async function runRuntimeBench(options: { concurrency: number; durationMs: number; warmupMs: number }): Promise<LoadResult> {
   let packageId = '';
   const s = await startBenchServer(options.concurrency, async (services) => {
-    packageId = (await services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await services.packages.importPackage(await benchCourse())).package.id;
   });
   try {
     const host = `localhost:${s.port}`;
