@@ -11,6 +11,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     globalSetup: ['test/helpers/global-setup.ts'],
+    // The notice comes after the summary: a run without PostgreSQL says so last.
+    reporters: ['default', './test/helpers/postgres-notice-reporter.ts'],
     projects: [
       {
         extends: true,

@@ -14,5 +14,6 @@ export default defineConfig({
     // Chromium plays the courses: one file at a time (see vitest.config.ts).
     fileParallelism: false,
     globalSetup: ['test/helpers/global-setup.ts'],
+    reporters: ['default', './test/helpers/postgres-notice-reporter.ts'],
   },
 });
