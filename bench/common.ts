@@ -13,10 +13,22 @@ import { loadConfig } from '../src/config/config.js';
 import { createServices, type Services } from '../src/container.js';
 import { migrateToLatest, openStore, type Store } from '../src/store/database.js';
 import { systemClock } from '../src/util/clock.js';
+import { buildCourse } from '../test/helpers/courses.js';
 import { freePort } from '../test/helpers/live-server.js';
 import { SimulatedPlatform } from '../test/platform/simulated-platform.js';
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+
+let course: Promise<string> | undefined;
+/** The project's SCORM 1.2 test course (test/fixtures/courses/), zipped once per bench run. */
+export function benchCourse(): Promise<string> {
+  course ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'courseport-bench-course-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return buildCourse('bike-care-12', join(dir, 'bike-care-12.zip'));
+  })();
+  return course;
+}
 
 export interface BenchServer {
   readonly baseUrl: string;

@@ -6,17 +6,16 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { GOLF_12 } from '../test/helpers/fixtures.js';
 import { freePort } from '../test/helpers/live-server.js';
-import { closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
+import { benchCourse, closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
 
-const FILES = ['shared/launchpage.html', 'shared/scormfunctions.js', 'Playing/Playing.html', 'Etiquette/course.jpg', 'Playing/par.jpg', 'shared/style.css'];
+const FILES = ['launch.html', 'common/scorm-api.js', 'pages/tools.html', 'media/tools.jpg', 'media/tyres.jpg', 'course.css'];
 
 export async function runContentBench(options: { concurrency: number; durationMs: number; warmupMs: number }): Promise<{ courseport: LoadResult; fastifyStatic: LoadResult; ratio: number; ratios: number[] }> {
   let packageId = '';
   let versionId = '';
   const s = await startBenchServer(options.concurrency, async (services) => {
-    const r = await services.packages.importPackage(GOLF_12);
+    const r = await services.packages.importPackage(await benchCourse());
     packageId = r.package.id;
     versionId = r.version.id;
   });

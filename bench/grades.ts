@@ -11,9 +11,8 @@ import { AGS_SCOPE } from '../src/lti/ags.js';
 import { createServices } from '../src/container.js';
 import { migrateToLatest, openStore } from '../src/store/database.js';
 import { systemClock } from '../src/util/clock.js';
-import { GOLF_12 } from '../test/helpers/fixtures.js';
 import { SimulatedServices } from '../test/platform/simulated-services.js';
-import { handshake, startBenchServer } from './common.js';
+import { benchCourse, handshake, startBenchServer } from './common.js';
 
 export interface GradeBenchResult {
   readonly scores: number;
@@ -30,7 +29,7 @@ export async function runGradeBench(options: { learners: number; concurrency: nu
   const s = await startBenchServer(
     options.concurrency,
     async (svc, store, baseUrl) => {
-      packageId = (await svc.packages.importPackage(GOLF_12)).package.id;
+      packageId = (await svc.packages.importPackage(await benchCourse())).package.id;
       services = await SimulatedServices.start({
         clientId: (await svc.platforms.list())[0]!.platform.client_id,
         getToolJwks: async () => (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet,

@@ -4,8 +4,7 @@
  * scorm-again payload (flattened SCORM 1.2 CMI, ~30 elements) in a closed loop. Each commit
  * takes its attempt's row lock, stores the SCO under a conditional update and rolls up.
  */
-import { GOLF_12 } from '../test/helpers/fixtures.js';
-import { closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
+import { benchCourse, closedLoop, handshake, startBenchServer, type LoadResult } from './common.js';
 
 function payload(seq: number, i: number): string {
   return JSON.stringify({
@@ -46,7 +45,7 @@ export async function runRuntimeBench(options: { concurrency: number; durationMs
   const s = await startBenchServer(
     options.concurrency,
     async (services) => {
-      packageId = (await services.packages.importPackage(GOLF_12)).package.id;
+      packageId = (await services.packages.importPackage(await benchCourse())).package.id;
     },
     {},
     options.pgUrl ? { pgUrl: options.pgUrl } : {},

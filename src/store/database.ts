@@ -206,10 +206,11 @@ export async function migrateToLatest(store: Store): Promise<MigrateResult> {
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
-    // Kysely looks at the tables of every schema first; another schema dropped at that very
-    // moment (3F000, or 42P01 for a table of it) says nothing about ours: look again.
+    // Kysely looks at the tables of every schema first; another schema dropped or migrated at
+    // that very moment (3F000, 42P01 for a table of it, 42703 for a column being added) says
+    // nothing about ours: look again.
     const code = (error as { code?: unknown }).code;
-    if ((code === '3F000' || code === '42P01') && attempt < 3) continue;
+    if ((code === '3F000' || code === '42P01' || code === '42703') && attempt < 3) continue;
     // A full disk or a read-only directory shows first here, at start: name the file and the cause.
     if (store.file && isStorageFailure(error)) throw sqliteOpenError(store.file, error);
     throw error instanceof Error ? error : new Error(String(error));

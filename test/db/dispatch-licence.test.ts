@@ -9,7 +9,7 @@ import { DISPATCH_PLATFORM_ID } from '../../src/platforms/platform.repository.js
 import type { Dispatch } from '../../src/store/tables.js';
 import { fixedClock } from '../../src/util/clock.js';
 import { DIALECTS, openTestStore, type TestStore } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { testConfig } from '../helpers/harness.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -38,7 +38,7 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     store = await openTestStore(dialect);
     services = createServices(testConfig(), store, clock);
     svc = services.dispatch;
-    packageId = (await services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await services.packages.importPackage(COURSE_12)).package.id;
     destinationId = (await svc.createDestination({ name: 'Acme Corp', notes: 'pilot' })).id;
   });
   afterAll(async () => {

@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCatalogue } from '../../src/packages/package.repository.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/admin.js';
 import { launchChromium } from '../helpers/browser.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { buildCourse } from '../helpers/courses.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const WAIT_MS = 10_000;
@@ -161,25 +166,36 @@ describe('the admin console in Chromium', () => {
   });
 
   it('uploads a package with a progress bar, lists it, and archives it', { timeout: 45_000 }, async () => {
-    await page.goto(`${tool.baseUrl}/admin/packages`);
-    await page.getByLabel('Title').fill('Golf in the browser');
-    await page.locator('#upload-file').setInputFiles(GOLF_12);
-    await page.locator('#upload-submit').click();
-    await page.waitForURL(/\/admin\/packages\/pkg_/);
-    expect(await page.locator('.notice').textContent()).toContain('Golf in the browser');
+    // A course of a realistic size (a lecture video beside its pages), so the upload takes several progress events.
+    const dir = mkdtempSync(join(tmpdir(), 'courseport-upload-'));
+    const zip = await buildCourse('bike-care-12', join(dir, 'bike-care-with-video.zip'), {
+      extra: [{ name: 'media/lecture.mp4', data: randomBytes(400_000), compress: false }],
+    });
+    const size = statSync(zip).size;
+    expect(size).toBeGreaterThan(350_000);
+    try {
+      await page.goto(`${tool.baseUrl}/admin/packages`);
+      await page.getByLabel('Title').fill('Bicycle Care in the browser');
+      await page.locator('#upload-file').setInputFiles(zip);
+      await page.locator('#upload-submit').click();
+      await page.waitForURL(/\/admin\/packages\/pkg_/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await page.locator('.notice').textContent()).toContain('Bicycle Care in the browser');
 
     // The upload went through XHR and its progress drove the bar to the full size of the file.
     await expect.poll(() => progress.length).toBeGreaterThan(0);
     const last = progress.at(-1)!;
     expect(last.loaded).toBe(last.total);
-    expect(last.total).toBeGreaterThan(350_000);
+    expect(last.total).toBeGreaterThan(size);
     expect(last.barHidden).toBe(false);
     expect(last.barValue).toBe(last.barMax);
 
     const id = /\/admin\/packages\/(pkg_[\w-]+)/.exec(page.url())![1]!;
-    expect(await page.locator('#versions [data-version="1"]').textContent()).toContain('RuntimeBasicCalls_SCORM12.zip');
+    expect(await page.locator('#versions [data-version="1"]').textContent()).toContain('bike-care-with-video.zip');
     await page.goto(`${tool.baseUrl}/admin/packages`);
-    expect(await page.locator(`#packages [data-id="${id}"]`).textContent()).toContain('Golf in the browser');
+    expect(await page.locator(`#packages [data-id="${id}"]`).textContent()).toContain('Bicycle Care in the browser');
     expect((await listCatalogue(tool.store.db)).map((p) => p.id)).toEqual([id]);
 
     await page.locator(`#packages [data-id="${id}"] button[data-action="archive"]`).click();
@@ -194,10 +210,10 @@ describe('the admin console in Chromium', () => {
     await page.goto(`${tool.baseUrl}/admin/settings`);
     expect(await page.locator('input[name="_csrf"]').count()).toBeGreaterThan(0);
     // A package file open in another tab of the same browser, as a malicious SCO would be.
-    const imported = await tool.app.services.packages.importPackage(GOLF_12);
+    const imported = await tool.app.services.packages.importPackage(COURSE_12);
     const sco = await context.newPage();
     try {
-      await sco.goto(`${tool.baseUrl}/content/${tool.app.services.contentTokens.issue(imported.version.id, Date.now())}/shared/launchpage.html`);
+      await sco.goto(`${tool.baseUrl}/content/${tool.app.services.contentTokens.issue(imported.version.id, Date.now())}/launch.html`);
       const read = await sco.evaluate(`(async () => {
         const r = await fetch('/admin/settings', { credentials: 'include' });
         const text = await r.text();
@@ -236,11 +252,11 @@ describe('the admin console in Chromium', () => {
       await p.locator('#password').fill(ADMIN_PASSWORD);
       await p.getByRole('button', { name: 'Sign in' }).click();
       await p.waitForURL(`${tool.baseUrl}/admin/packages`);
-      await p.locator('#upload-title').fill('Golf without scripts');
-      await p.locator('#upload-file').setInputFiles(GOLF_12);
+      await p.locator('#upload-title').fill('Bicycle Care without scripts');
+      await p.locator('#upload-file').setInputFiles(COURSE_12);
       await p.locator('#upload-submit').click();
       await p.waitForURL(/\/admin\/packages\/pkg_/);
-      expect(await p.locator('.notice').textContent()).toContain('Golf without scripts');
+      expect(await p.locator('.notice').textContent()).toContain('Bicycle Care without scripts');
       await p.goto(`${tool.baseUrl}/admin/keys`);
       await p.locator('#rotate').click();
       await p.waitForURL(`${tool.baseUrl}/admin/keys`);

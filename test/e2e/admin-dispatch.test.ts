@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ConsoleClient, csrfOf } from '../helpers/admin.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 
 describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) => {
@@ -15,7 +15,7 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
     c = new ConsoleClient(h.app);
     expect((await c.setup()).statusCode).toBe(303);
     dir = mkdtempSync(join(tmpdir(), 'courseport-admin-dispatch-'));
@@ -51,7 +51,7 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
       _csrf: csrf,
       destinationId: destinationId!,
       packageId,
-      title: 'Golf for Initech',
+      title: 'Bicycle Care for Initech',
       enabled: 'on',
       allowNewRegistrations: 'on',
       registrationCap: '25',
@@ -63,11 +63,11 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     const dispatchId = /\/admin\/dispatch\/(dsp_[^/?]+)/.exec(created.headers.location as string)?.[1]!;
     const detail = await c.get(`/admin/dispatch/${dispatchId}`);
     expect(detail.statusCode).toBe(200);
-    expect(detail.body).toContain('Golf for Initech');
+    expect(detail.body).toContain('Bicycle Care for Initech');
     expect(detail.body).toMatch(/id="count-registrations">0 of 25</);
     expect(detail.body).toContain('value="2027-03-31"');
 
-    const saved = await c.post(`/admin/dispatch/${dispatchId}/licence`, { _csrf: csrf, title: 'Golf for Initech', allowNewRegistrations: 'on', registrationCap: '0', expires: '', launchCap: '500', scormVersion: '2004' });
+    const saved = await c.post(`/admin/dispatch/${dispatchId}/licence`, { _csrf: csrf, title: 'Bicycle Care for Initech', allowNewRegistrations: 'on', registrationCap: '0', expires: '', launchCap: '500', scormVersion: '2004' });
     expect(saved.statusCode).toBe(303);
     expect(await h.app.services.dispatch.getDispatch(dispatchId)).toMatchObject({ enabled: 0, registration_cap: 0, expires_at: null, launch_cap: 500, scorm_version: '2004' });
 
@@ -75,10 +75,10 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     const zip = await c.get(`/admin/dispatch/${dispatchId}/package?scorm=1.2`);
     expect(zip.statusCode).toBe(200);
     expect(zip.headers['content-type']).toBe('application/zip');
-    expect(zip.headers['content-disposition']).toBe(`attachment; filename="golf-for-initech-${dispatchId}.zip"`);
+    expect(zip.headers['content-disposition']).toBe(`attachment; filename="bicycle-care-for-initech-${dispatchId}.zip"`);
     const file = join(dir, 'console.zip');
     writeFileSync(file, zip.rawPayload);
-    expect((await h.app.services.packages.importPackage(file)).version).toMatchObject({ scorm_version: '1.2', title: 'Golf for Initech' });
+    expect((await h.app.services.packages.importPackage(file)).version).toMatchObject({ scorm_version: '1.2', title: 'Bicycle Care for Initech' });
 
     // A refused launch shows in the counts and the report's refusals; the CSV downloads.
     const secret = h.app.services.dispatch.secretOf(await h.app.services.dispatch.getDispatch(dispatchId));

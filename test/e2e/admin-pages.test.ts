@@ -5,7 +5,7 @@ import { CLAIM } from '../../src/lti/claims.js';
 import { listCatalogue } from '../../src/packages/package.repository.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, ConsoleClient } from '../helpers/admin.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { multipartBody } from '../helpers/multipart.js';
 
@@ -64,7 +64,7 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     expect((await h.app.services.toolKeys.list()).length).toBe(1);
 
     // Uploads: the token is checked before the file is stored.
-    const body = multipartBody({ _csrf: 'C'.repeat(43) }, { name: 'file', filename: 'golf.zip', content: readFileSync(GOLF_12) });
+    const body = multipartBody({ _csrf: 'C'.repeat(43) }, { name: 'file', filename: 'bike-care.zip', content: readFileSync(COURSE_12) });
     const upload = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: body.payload, headers: { ...body.headers, cookie: c.jar.header() } });
     expect(upload.statusCode).toBe(403);
     expect(errorCode(upload.body)).toBe('ADMIN_CSRF_INVALID');
@@ -204,20 +204,20 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
   it('uploads a package, lists it, archives it out of the picker and back, and archived packages cannot be newly bound', async () => {
     h = await createHarness(dialect);
     const { c, csrf } = await signedIn();
-    const body = multipartBody({ _csrf: csrf, title: 'Golf from the console' }, { name: 'file', filename: 'golf.zip', content: readFileSync(GOLF_12) });
+    const body = multipartBody({ _csrf: csrf, title: 'Bicycle Care from the console' }, { name: 'file', filename: 'bike-care.zip', content: readFileSync(COURSE_12) });
     const up = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: body.payload, headers: { ...body.headers, cookie: c.jar.header() } });
     expect(up.statusCode, up.body.slice(0, 300)).toBe(303);
     const id = /\/admin\/packages\/(pkg_[\w-]+)$/.exec(String(up.headers.location))![1]!;
     const list = await c.get('/admin/packages');
-    expect(list.body).toContain('Golf from the console');
+    expect(list.body).toContain('Bicycle Care from the console');
     const detail = await c.get(`/admin/packages/${id}`);
-    expect(detail.body).toContain('golf.zip');
+    expect(detail.body).toContain('bike-care.zip');
     expect(detail.body).toContain('SCORM 1.2');
     const entry = (await h.app.services.audit.list({ action: 'package.import' }))[0]!;
     expect(entry).toMatchObject({ actor: `admin:${ADMIN_EMAIL}`, target: id });
 
     // A new version through the header token (as the XHR upload sends it).
-    const v2 = multipartBody({}, { name: 'file', filename: 'golf-v2.zip', content: readFileSync(GOLF_12) });
+    const v2 = multipartBody({}, { name: 'file', filename: 'bike-care-v2.zip', content: readFileSync(COURSE_12) });
     const up2 = await h.app.inject({ method: 'POST', url: `/admin/packages/${id}/upload`, payload: v2.payload, headers: { ...v2.headers, cookie: c.jar.header(), 'x-csrf-token': csrf } });
     expect(up2.statusCode).toBe(303);
     expect((await h.app.services.packages.get(id)).versions.map((v) => v.version)).toEqual([2, 1]);
@@ -249,7 +249,7 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
   it('shows grade delivery and retries one score or all dead ones', async () => {
     h = await createHarness(dialect);
     const { c, csrf } = await signedIn();
-    const pkg = await h.app.services.packages.importPackage(GOLF_12);
+    const pkg = await h.app.services.packages.importPackage(COURSE_12);
     // Three learners: each row below is one learner's newest score (an older one would be superseded on retry).
     for (const sub of ['learner-g1', 'learner-g2', 'learner-g3']) {
       expect((await h.launch({ claims: { sub, [CLAIM.CUSTOM]: { package_id: pkg.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-g' } } })).statusCode).toBe(200);

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { build } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openStore } from '../../src/store/database.js';
@@ -223,11 +223,11 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
   });
 
   it('imports a package, lists and shows it; refuses a broken archive with one line and stores nothing', async () => {
-    const imported = await runCli(ws, ['package', 'import', GOLF_12, '--title', 'Golf from the CLI', '--json']);
+    const imported = await runCli(ws, ['package', 'import', COURSE_12, '--title', 'Bicycle Care from the CLI', '--json']);
     expectOk(imported);
     const p = parseJson<{ id: string; title: string; version: { version: number; scormVersion: string; scoCount: number } }>(imported);
     expect(p.id).toMatch(/^pkg_/);
-    expect(p.title).toBe('Golf from the CLI');
+    expect(p.title).toBe('Bicycle Care from the CLI');
     expect(p.version).toMatchObject({ version: 1, scormVersion: '1.2', scoCount: 1 });
 
     const notZip = join(ws.dataDir, 'not-a-package.zip');
@@ -236,7 +236,7 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
       runCli(ws, ['package', 'list', '--json']),
       runCli(ws, ['package', 'show', p.id, '--json']),
       runCli(ws, ['package', 'import', notZip, '--json']),
-      runCli(ws, ['package', 'import', GOLF_12, '--package', 'pkg_nope', '--json']),
+      runCli(ws, ['package', 'import', COURSE_12, '--package', 'pkg_nope', '--json']),
     ]);
     expectOk(list);
     expect(parseJson<{ id: string }[]>(list).map((x) => x.id)).toEqual([p.id]);
@@ -255,7 +255,7 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     expect(restored.stdout).toContain('is back in the content picker');
     expectOneLineFailure(missing, 'PACKAGE_NOT_FOUND');
     // Without --json: the id alone on stdout (PKG=$(courseport package import …)), the summary on stderr.
-    const plain = await runCli(ws, ['package', 'import', GOLF_12, '--package', p.id]);
+    const plain = await runCli(ws, ['package', 'import', COURSE_12, '--package', p.id]);
     expectOk(plain);
     expect(plain.stdout).toBe(`${p.id}\n`);
     expect(plain.stderr).toContain(': SCORM 1.2, version 2, 1 SCO(s)');

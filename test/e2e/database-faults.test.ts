@@ -14,7 +14,7 @@ import { migrateToLatest, openStore } from '../../src/store/database.js';
 import { systemClock } from '../../src/util/clock.js';
 import { runCli } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode } from '../helpers/harness.js';
 import { freePort } from '../helpers/live-server.js';
 import { createPgCluster } from '../helpers/pg-cluster.js';
@@ -176,7 +176,7 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
       await migrateToLatest(store);
       const h = await createHarness('sqlite', {}, { store: { ...store, dispose: () => store.close() } });
       cleanup.push(() => h.close());
-      const packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+      const packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
       const cfg = playerConfig(await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-full' }, [CLAIM.CUSTOM]: { package_id: packageId } } }));
       const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
       const commit = (seq: number) =>
@@ -216,7 +216,7 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
     it('another process holding the write lock past busy_timeout: 503 with SQLITE_BUSY logged, nothing half-written', async () => {
       const h = await createHarness('sqlite');
       cleanup.push(() => h.close());
-      const packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+      const packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
       const cfg = playerConfig(await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-busy' }, [CLAIM.CUSTOM]: { package_id: packageId } } }));
       const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
       const file = (h.store as { file?: string }).file!;

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../src/lti/claims.js';
 import { launchChromium } from '../helpers/browser.js';
-import { GOLF_12, GOLF_12_MULTI, GOLF_2004 } from '../helpers/fixtures.js';
+import { COURSE_12, COURSE_12_MULTI, COURSE_2004 } from '../helpers/fixtures.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 
@@ -17,9 +17,9 @@ describe('Deep Linking picker in Chromium', () => {
     lms = await SimulatedPlatform.start({ hostname: 'localhost' });
     lms.tool = { loginUrl: `${tool.baseUrl}/lti/login`, targetLinkUri: `${tool.baseUrl}/lti/launch`, jwksUrl: `${tool.baseUrl}/.well-known/jwks.json` };
     await tool.app.services.platforms.register(lms.registration());
-    ids.basics = (await tool.app.services.packages.importPackage(GOLF_12, { title: 'Golf Basics' })).package.id;
-    ids.advanced = (await tool.app.services.packages.importPackage(GOLF_2004, { title: 'Golf Advanced' })).package.id;
-    ids.tour = (await tool.app.services.packages.importPackage(GOLF_12_MULTI, { title: 'Walking Tour' })).package.id;
+    ids.basics = (await tool.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care Basics' })).package.id;
+    ids.advanced = (await tool.app.services.packages.importPackage(COURSE_2004, { title: 'Bicycle Care Advanced' })).package.id;
+    ids.tour = (await tool.app.services.packages.importPackage(COURSE_12_MULTI, { title: 'Walking Tour' })).package.id;
     browser = await launchChromium();
   });
 
@@ -39,10 +39,10 @@ describe('Deep Linking picker in Chromium', () => {
       expect(await picker.locator('.picker-list li').count()).toBe(3);
 
       // Live search narrows the list as the instructor types.
-      await picker.locator('#picker-search').fill('golf');
+      await picker.locator('#picker-search').fill('care');
       await expect.poll(() => picker.locator('.picker-list li:not([hidden])').count()).toBe(2);
-      await picker.getByLabel(/Golf Basics/).check();
-      await picker.getByLabel(/Golf Advanced/).check();
+      await picker.getByLabel(/Bicycle Care Basics/).check();
+      await picker.getByLabel(/Bicycle Care Advanced/).check();
       await picker.getByRole('button', { name: 'Add selected' }).click();
 
       await expect.poll(() => picker.locator('#dl-result').textContent({ timeout: 10_000 })).toBe('Received 2 item(s)');
@@ -52,8 +52,8 @@ describe('Deep Linking picker in Chromium', () => {
       const items = received!.payload[CLAIM.DEEP_LINKING_CONTENT_ITEMS] as { title: string; custom: { package_id: string }; lineItem?: unknown }[];
       // In catalogue order (by title); the 2004 package reports a score, so it brings a grade column.
       expect(items.map((i) => [i.title, i.custom.package_id])).toEqual([
-        ['Golf Advanced', ids.advanced],
-        ['Golf Basics', ids.basics],
+        ['Bicycle Care Advanced', ids.advanced],
+        ['Bicycle Care Basics', ids.basics],
       ]);
       expect(items[0]?.lineItem).toBeDefined();
       expect(items[1]?.lineItem).toBeUndefined();

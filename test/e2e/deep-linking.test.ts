@@ -4,7 +4,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM, MESSAGE_TYPE } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12, GOLF_12_MULTI, GOLF_2004 } from '../helpers/fixtures.js';
+import { COURSE_12, COURSE_12_MULTI, COURSE_2004 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';
 
 const INSTRUCTOR = { [CLAIM.ROLES]: [ROLE.CONTEXT_INSTRUCTOR] };
@@ -24,15 +24,15 @@ function returnForm(res: LightMyRequestResponse): { action: string; jwt: string 
 
 describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
   let h: Harness;
-  let golf12: string;
-  let golf2004: string;
+  let course12: string;
+  let course2004: string;
   let multi: string;
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    golf12 = (await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf Basics' })).package.id;
-    golf2004 = (await h.app.services.packages.importPackage(GOLF_2004, { title: 'Golf Advanced' })).package.id;
-    multi = (await h.app.services.packages.importPackage(GOLF_12_MULTI, { title: 'Golf Tour (18 SCOs)' })).package.id;
+    course12 = (await h.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care Basics' })).package.id;
+    course2004 = (await h.app.services.packages.importPackage(COURSE_2004, { title: 'Bicycle Care Advanced' })).package.id;
+    multi = (await h.app.services.packages.importPackage(COURSE_12_MULTI, { title: 'Bicycle Workshop (9 SCOs)' })).package.id;
   });
   afterAll(async () => {
     await h.close();
@@ -53,7 +53,7 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
   it('opens the picker with the catalogue for an instructor', async () => {
     const res = await deepLink();
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
-    for (const title of ['Golf Basics', 'Golf Advanced', 'Golf Tour (18 SCOs)']) expect(res.body).toContain(title);
+    for (const title of ['Bicycle Care Basics', 'Bicycle Care Advanced', 'Bicycle Workshop (9 SCOs)']) expect(res.body).toContain(title);
     expect(res.body).toContain('SCORM 2004 3rd ed.');
     expect(res.body).toContain('type="checkbox"');
   });
@@ -61,15 +61,15 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
   it('searches the catalogue by title', async () => {
     const token = pickerToken(await deepLink());
     const res = await h.app.inject({ method: 'GET', url: `/lti/deep-link/${encodeURIComponent(token)}?q=advanced` });
-    expect(res.body).toContain('Golf Advanced');
-    expect(res.body).not.toContain('Golf Basics');
+    expect(res.body).toContain('Bicycle Care Advanced');
+    expect(res.body).not.toContain('Bicycle Care Basics');
     const none = await h.app.inject({ method: 'GET', url: `/lti/deep-link/${encodeURIComponent(token)}?q=chemistry` });
     expect(none.body).toContain('No package title contains');
   });
 
   it('returns a signed LtiDeepLinkingResponse with every claim, a line item for scored packages, and the data echoed', async () => {
     const token = pickerToken(await deepLink({}, { data: { opaque: ['x', 1] } }));
-    const res = await choose(token, `package=${golf2004}&package=${multi}&action=add`);
+    const res = await choose(token, `package=${course2004}&package=${multi}&action=add`);
     expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
     const form = returnForm(res);
     expect(form.action).toBe(`${h.platform.origin}/deep-link-return`);
@@ -90,30 +90,30 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
     expect(items).toHaveLength(2);
     expect(items[0]).toEqual({
       type: 'ltiResourceLink',
-      title: 'Golf Advanced',
+      title: 'Bicycle Care Advanced',
       url: `${TOOL_BASE_URL}/lti/launch`,
-      custom: { package_id: golf2004 },
+      custom: { package_id: course2004 },
       iframe: { width: 1024, height: 768 },
-      lineItem: { scoreMaximum: 100, label: 'Golf Advanced', resourceId: golf2004, tag: 'courseport' },
+      lineItem: { scoreMaximum: 100, label: 'Bicycle Care Advanced', resourceId: course2004, tag: 'courseport' },
     });
-    // The 18-SCO package sets no score: no grade column.
-    expect(items[1]).toMatchObject({ title: 'Golf Tour (18 SCOs)', custom: { package_id: multi } });
+    // The 9-SCO package sets no score: no grade column.
+    expect(items[1]).toMatchObject({ title: 'Bicycle Workshop (9 SCOs)', custom: { package_id: multi } });
     expect(items[1]).not.toHaveProperty('lineItem');
   });
 
   it('answers each request once: a double submit is refused instead of duplicating the items', async () => {
     const token = pickerToken(await deepLink());
-    const first = await choose(token, `package=${golf12}`);
+    const first = await choose(token, `package=${course12}`);
     expect(first.statusCode).toBe(200);
     expect(first.headers['referrer-policy']).toBe('strict-origin');
-    const second = await choose(token, `package=${golf12}`);
+    const second = await choose(token, `package=${course12}`);
     expect(second.statusCode).toBe(409);
     expect(errorCode(second.body)).toBe('DEEP_LINKING_ALREADY_ANSWERED');
   });
 
   it('leaves out line items when the platform says accept_lineitem=false', async () => {
     const token = pickerToken(await deepLink({}, { acceptLineItem: false }));
-    const { payload } = await verify(returnForm(await choose(token, `package=${golf2004}`)).jwt);
+    const { payload } = await verify(returnForm(await choose(token, `package=${course2004}`)).jwt);
     expect((payload[CLAIM.DEEP_LINKING_CONTENT_ITEMS] as Record<string, unknown>[])[0]).not.toHaveProperty('lineItem');
   });
 
@@ -128,10 +128,10 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
   it('offers single selection and refuses two items when accept_multiple is false', async () => {
     const res = await deepLink({}, { multiple: false });
     expect(res.body).toContain('type="radio"');
-    const two = await choose(pickerToken(res), `package=${golf12}&package=${golf2004}`);
+    const two = await choose(pickerToken(res), `package=${course12}&package=${course2004}`);
     expect(two.statusCode).toBe(400);
     expect(errorCode(two.body)).toBe('DEEP_LINKING_INVALID_SELECTION');
-    const one = await choose(pickerToken(res), `package=${golf12}`);
+    const one = await choose(pickerToken(res), `package=${course12}`);
     expect(one.statusCode).toBe(200);
   });
 
@@ -173,14 +173,14 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
 
   it('plays the chosen package when the LMS launches the created link, and follows a course copy', async () => {
     const token = pickerToken(await deepLink());
-    const { payload } = await verify(returnForm(await choose(token, `package=${golf12}`)).jwt);
+    const { payload } = await verify(returnForm(await choose(token, `package=${course12}`)).jwt);
     const item = (payload[CLAIM.DEEP_LINKING_CONTENT_ITEMS] as { custom: Record<string, string> }[])[0]!;
     for (const link of ['rl-created', 'rl-copied-course']) {
       const res = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: link }, [CLAIM.CUSTOM]: item.custom } });
       expect(res.statusCode).toBe(200);
       expect(res.body).toContain('id="player-config"');
       const rl = await h.store.db.selectFrom('resource_links').select('package_id').where('resource_link_id', '=', link).executeTakeFirstOrThrow();
-      expect(rl.package_id).toBe(golf12);
+      expect(rl.package_id).toBe(course12);
     }
   });
 });

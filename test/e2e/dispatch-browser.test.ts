@@ -12,8 +12,10 @@ import { dispatchZip, launcherConfig } from '../../src/dispatch/package-export.j
 import { extractPackage } from '../../src/packages/package-archive.js';
 import type { Dispatch } from '../../src/store/tables.js';
 import { launchChromium } from '../helpers/browser.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
-import { answerGolfQuizCorrectly, expectGolfPage, GOLF_LAST_PAGE, GOLF_PAGE_URLS, golfNext, WAIT_MS, type CoursePage } from '../helpers/golf.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
+import { answerBikeQuiz, BIKE_CONTENT_FRAME, bikeNext, expectBikePage } from '../helpers/bike-course.js';
+import { WAIT_MS, type CoursePage } from '../helpers/course-page.js';
+import { BIKE_LAST_PAGE } from '../helpers/courses.js';
 import { freePort, startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 /*
@@ -118,7 +120,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
   beforeAll(async () => {
     tool = await startLiveServer('sqlite');
-    packageId = (await tool.app.services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await tool.app.services.packages.importPackage(COURSE_12)).package.id;
     destinationId = (await tool.app.services.dispatch.createDestination({ name: 'The LMS customer' })).id;
     dir = mkdtempSync(join(tmpdir(), 'courseport-dispatch-browser-'));
     const port = await freePort();
@@ -188,7 +190,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
       page,
       player,
       sco,
-      content: sco.frameLocator('#contentFrame'),
+      content: sco.frameLocator(BIKE_CONTENT_FRAME),
       dialogs: [],
       playerFrame: () => {
         const f = page.frames().find((fr) => fr.url().startsWith(tool.baseUrl));
@@ -201,12 +203,12 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
   const lmsState = (page: Page) => () => page.evaluate(readLms);
 
-  it('plays the golf course to a passing score: the LMS API and Courseport both record it', { timeout: PLAY_TIMEOUT_MS }, async () => {
+  it('plays the course to a passing score: the LMS API and Courseport both record it', { timeout: PLAY_TIMEOUT_MS }, async () => {
     const svc = tool.app.services.dispatch;
-    const d = await svc.createDispatch({ destinationId, packageId, title: 'Golf Explained (dispatch)' });
+    const d = await svc.createDispatch({ destinationId, packageId, title: 'Bicycle Care Explained (dispatch)' });
     const { page, course } = await openLms(await install(d), { id: 'lms-learner-7', name: 'Doe, Jane' }, { clock: true });
 
-    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(course, 0);
     // The launcher initialised the LMS session and relayed the start: incomplete, bookmarked at the SCO.
     await expect.poll(lmsState(page), { timeout: WAIT_MS }).toMatchObject({ status: 'incomplete', location: 'item_1', exit: 'suspend' });
     expect((await page.evaluate(readLms)).calls[0]).toBe('LMSInitialize');
@@ -221,11 +223,16 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
       g.postMessage({ type: 'courseport.dispatch.status', nonce, completion: 'completed', success: 'passed', scoreRaw: 99 }, '*');
     });
 
-    await golfNext(course, GOLF_PAGE_URLS, 0, GOLF_LAST_PAGE);
-    await answerGolfQuizCorrectly(course.content);
-    expect((await page.evaluate(readLms)).status).toBe('incomplete');
+    // The course commits on every page and the player relays each commit's status to the LMS; the forged one never arrived.
+    const lmsCommits = async () => (await page.evaluate(readLms)).calls.filter((c) => c === 'LMSCommit').length;
+    const commitsBefore = await lmsCommits();
+    await bikeNext(course, 0, BIKE_LAST_PAGE - 1);
+    await expect.poll(lmsCommits, { timeout: WAIT_MS }).toBeGreaterThan(commitsBefore);
+    expect(await page.evaluate(readLms)).toMatchObject({ status: 'incomplete', raw: '', location: 'item_1' });
+    await bikeNext(course, BIKE_LAST_PAGE - 1, BIKE_LAST_PAGE);
+    expect((await answerBikeQuiz(course.content)).score).toBe(100);
     await page.clock.fastForward('01:00');
-    await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
+    await course.sco.locator('#exit').click({ timeout: WAIT_MS });
 
     // The LMS's own SCORM API holds the result, as the LMS would store it.
     await expect.poll(lmsState(page), { timeout: WAIT_MS }).toMatchObject({ status: 'passed', raw: '100', min: '0', max: '100', exit: '' });
@@ -251,12 +258,12 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
   it('relays to a SCORM 2004 LMS through the 2004 export: completion, success, scaled score, location', { timeout: PLAY_TIMEOUT_MS }, async () => {
     const d = await tool.app.services.dispatch.createDispatch({ destinationId, packageId, scormVersion: '2004' });
     const { page, course } = await openLms(await install(d), { id: 'lms-2004-learner', name: 'Roe, Rick' }, { clock: true, family: '2004' });
-    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(course, 0);
     await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'incomplete', success: 'unknown', location: 'item_1', exit: 'suspend' });
-    await golfNext(course, GOLF_PAGE_URLS, 0, GOLF_LAST_PAGE);
-    await answerGolfQuizCorrectly(course.content);
+    await bikeNext(course, 0, BIKE_LAST_PAGE);
+    expect((await answerBikeQuiz(course.content)).score).toBe(100);
     await page.clock.fastForward('01:00');
-    await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
+    await course.sco.locator('#exit').click({ timeout: WAIT_MS });
     await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed', scaled: '1', raw: '100', exit: 'normal' });
     const lmsSide = await page.evaluate(readLms2004);
     expect(lmsSide.calls[0]).toBe('Initialize');
@@ -274,8 +281,8 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const learner = { id: 'lms-resume-learner', name: 'Resume, Ray' };
     const first = await openLms(pkgDir, learner);
     const bookmark = 4;
-    await expectGolfPage(first.course, GOLF_PAGE_URLS[0]);
-    await golfNext(first.course, GOLF_PAGE_URLS, 0, bookmark);
+    await expectBikePage(first.course, 0);
+    await bikeNext(first.course, 0, bookmark);
     // The LMS unloads the SCO (the launcher): the launcher records the suspend and finishes the LMS session.
     await first.page.evaluate(() => {
       const g = globalThis as unknown as { document: { getElementById(id: string): { src: string } | null } };
@@ -283,7 +290,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     });
     await expect.poll(lmsState(first.page), { timeout: WAIT_MS }).toMatchObject({ status: 'incomplete', location: 'item_1', exit: 'suspend' });
     await expect.poll(async () => (await first.page.evaluate(readLms)).calls.at(-1), { timeout: WAIT_MS }).toBe('LMSFinish');
-    // Courseport kept the SCO's own bookmark (the golf page) for this registration.
+    // Courseport kept the SCO's own bookmark (the page of the course) for this registration.
     const reg = await tool.store.db.selectFrom('dispatch_registrations').selectAll().where('dispatch_id', '=', d.id).executeTakeFirstOrThrow();
     const attemptId = (await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).executeTakeFirstOrThrow()).id;
     await expect
@@ -296,7 +303,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
     // Next session: the LMS gives back its bookmark; the course resumes where the learner left off.
     const second = await openLms(pkgDir, { ...learner, location: 'item_1' });
-    await expectGolfPage(second.course, GOLF_PAGE_URLS[bookmark]);
+    await expectBikePage(second.course, bookmark);
     expect(await svc.getDispatch(d.id)).toMatchObject({ registration_count: 1, launch_count: 2 });
     const again = await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).execute();
     expect(again.map((a) => a.id)).toEqual([attemptId]);
@@ -315,7 +322,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
         });
       },
     });
-    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(course, 0);
     // The player's first status is waiting for a handshake: its hello went to http://elsewhere.example only,
     // which the browser does not deliver to the real parent, so the launcher never answered.
     expect(await relayState(course.playerFrame())).toBe('waiting');
@@ -332,7 +339,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const svc = tool.app.services.dispatch;
     const d = await svc.createDispatch({ destinationId, packageId, hashLearnerIds: true });
     const { page, course } = await openLms(await install(d), { id: 'secret-student-9', name: 'Private, Person' });
-    await expectGolfPage(course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(course, 0);
     const reg = await tool.store.db.selectFrom('dispatch_registrations').selectAll().where('dispatch_id', '=', d.id).executeTakeFirstOrThrow();
     expect(reg.learner_id).toBe(createHash('sha256').update(`${d.learner_salt}:secret-student-9`).digest('hex'));
     expect(reg).toMatchObject({ hashed: 1, learner_name: null });
@@ -357,7 +364,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
     // The cap: the first learner takes the only place; a second is refused, the first continues.
     const first = await openLms(pkgDir, { id: 'first', name: 'First' });
-    await expectGolfPage(first.course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(first.course, 0);
     await first.page.close();
     await refusedWith('second', 'DISPATCH_REGISTRATION_CAP', /number of learners its licence allows/);
 
@@ -369,7 +376,7 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     await refusedWith('first', 'DISPATCH_SECRET_INVALID', /no longer valid/, (html) => html.replace(/"secret":"([^"]+)"/, (_m, secret: string) => `"secret":"${[...secret].reverse().join('')}"`));
 
     const again = await openLms(pkgDir, { id: 'first', name: 'First' });
-    await expectGolfPage(again.course, GOLF_PAGE_URLS[0]);
+    await expectBikePage(again.course, 0);
     await again.page.close();
     expect(await svc.getDispatch(d.id)).toMatchObject({ registration_count: 1, launch_count: 2, refused_count: 4 });
     expect((await svc.events(d.id)).map((e) => e.code).sort()).toEqual(['DISPATCH_DISABLED', 'DISPATCH_EXPIRED', 'DISPATCH_REGISTRATION_CAP', 'DISPATCH_SECRET_INVALID']);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
 import { createCliWorkspace, parseJson, runCli, type CliResult, type CliWorkspace } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 
 // Each CLI run is a real process (~1 s): one scenario that builds on itself.
 
@@ -31,7 +31,7 @@ describe.each(DIALECTS)('courseport dispatch … (%s)', (dialect) => {
   });
 
   it('creates a destination and a licensed dispatch, exports a package the importer accepts, and audits it', { timeout: 90_000 }, async () => {
-    const pkg = await runCli(ws, ['package', 'import', GOLF_12, '--json']);
+    const pkg = await runCli(ws, ['package', 'import', COURSE_12, '--json']);
     expectOk(pkg);
     const packageId = parseJson<{ id: string }>(pkg).id;
 

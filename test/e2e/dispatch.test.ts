@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LauncherConfig } from '../../src/dispatch/package-export.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, TOOL_BASE_URL, type Harness } from '../helpers/harness.js';
 import { playerConfig } from '../helpers/player.js';
 
@@ -32,7 +32,7 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
   beforeAll(async () => {
     h = await createHarness(dialect);
     token = (await h.app.services.adminTokens.create('ops')).token;
-    packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
     dir = mkdtempSync(join(tmpdir(), 'courseport-dispatch-'));
   });
   afterAll(async () => {
@@ -88,11 +88,11 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     const dest = await api('POST', '/api/v1/dispatch/destinations', { name: 'Globex' });
     expect(dest.statusCode).toBe(201);
     const destId = dest.json<{ id: string }>().id;
-    const created = await api('POST', '/api/v1/dispatches', { destinationId: destId, packageId, registrationCap: 5, expiresAt: '2027-01-31', title: 'Golf for Globex' });
+    const created = await api('POST', '/api/v1/dispatches', { destinationId: destId, packageId, registrationCap: 5, expiresAt: '2027-01-31', title: 'Bicycle Care for Globex' });
     expect(created.statusCode, created.body).toBe(201);
     const d = created.json<DispatchJson>();
     expect(d).toMatchObject({
-      title: 'Golf for Globex',
+      title: 'Bicycle Care for Globex',
       scormVersion: '1.2',
       licence: { enabled: true, allowNewRegistrations: true, registrationCap: 5, expiresAt: '2027-01-31T23:59:59.999Z', launchCap: null },
       counts: { registrations: 0, launches: 0, refused: 0 },
@@ -122,17 +122,17 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
   });
 
   it('exports a SCORM 1.2 (or 2004 3rd edition) package that the importer accepts, titled and pointing at Courseport', async () => {
-    const d = await newDispatch({ title: 'Golf <Explained> & more' });
+    const d = await newDispatch({ title: 'Bicycle Care <Explained> & more' });
     const v12 = await exportAndImport(d.id);
-    expect(v12.imported.version).toMatchObject({ scorm_version: '1.2', title: 'Golf <Explained> & more', sco_count: 1 });
+    expect(v12.imported.version).toMatchObject({ scorm_version: '1.2', title: 'Bicycle Care <Explained> & more', sco_count: 1 });
     expect(v12.config).toMatchObject({ v: 1, origin: TOOL_BASE_URL, launchUrl: `${TOOL_BASE_URL}/dispatch/launch`, dispatch: d.id, scormVersion: '1.2', hashLearnerIds: false });
     expect(v12.config.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(v12.html).toContain('<title>Golf &lt;Explained&gt; &amp; more</title>');
+    expect(v12.html).toContain('<title>Bicycle Care &lt;Explained&gt; &amp; more</title>');
     // Static HTML + JS, nothing LMS-specific: the launcher looks for both SCORM APIs.
     expect(v12.launcherJs).toContain("'API'");
     expect(v12.launcherJs).toContain("'API_1484_11'");
     const v2004 = await exportAndImport(d.id, '?scorm=2004');
-    expect(v2004.imported.version).toMatchObject({ scorm_version: '2004-3rd', title: 'Golf <Explained> & more', sco_count: 1 });
+    expect(v2004.imported.version).toMatchObject({ scorm_version: '2004-3rd', title: 'Bicycle Care <Explained> & more', sco_count: 1 });
     expect(v2004.config.scormVersion).toBe('2004');
     expect(v2004.config.secret).toBe(v12.config.secret);
     const audit = await h.app.services.audit.list({ action: 'dispatch.export' });

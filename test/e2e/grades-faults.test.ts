@@ -11,7 +11,7 @@ import { migrateToLatest, openStore } from '../../src/store/database.js';
 import { systemClock } from '../../src/util/clock.js';
 import { createCliWorkspace } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/live-server.js';
 import { servicesForLive } from '../helpers/services.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
@@ -86,7 +86,7 @@ describe.each(DIALECTS)('grade delivery through LMS faults and kill -9 (%s)', (d
     await migrateToLatest(setup);
     const services = createServices(loadConfig(env), setup, systemClock);
     await services.platforms.register({ ...platform.registration(), tokenUrl: lms.tokenUrl });
-    const packageId = (await services.packages.importPackage(GOLF_12)).package.id;
+    const packageId = (await services.packages.importPackage(COURSE_12)).package.id;
     await setup.close();
     // The test's own look at the outbox, beside the server's connections.
     const check = openStore(env.COURSEPORT_DATABASE_URL!);

@@ -7,7 +7,7 @@ import { CLAIM } from '../../src/lti/claims.js';
 import { migrateToLatest } from '../../src/store/database.js';
 import { migrationProvider } from '../../src/store/migrations/index.js';
 import { DIALECTS, openTestStore } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { playerConfig } from '../helpers/player.js';
 import { servicesFor } from '../helpers/services.js';
@@ -49,7 +49,7 @@ describe.each(DIALECTS)('grade delivery order: one per learner at a time, newest
     h = await createHarness(dialect);
     lms = await SimulatedServices.start(servicesFor(h));
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
-    packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
   });
   afterAll(async () => {
     await lms.close();

@@ -12,7 +12,7 @@ import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { createServices } from '../../src/container.js';
 import { migrateToLatest, openStore } from '../../src/store/database.js';
 import { systemClock } from '../../src/util/clock.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
@@ -63,7 +63,7 @@ describe('a score survives the server being killed mid-delivery', () => {
     await migrateToLatest(store);
     const setup = createServices(loadConfig(env), store, systemClock);
     await setup.platforms.register({ ...lms.registration(), tokenUrl: services.tokenUrl });
-    const packageId = (await setup.packages.importPackage(GOLF_12)).package.id;
+    const packageId = (await setup.packages.importPackage(COURSE_12)).package.id;
     await store.close();
 
     let child: ChildProcess | undefined;

@@ -5,7 +5,7 @@ import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { CLAIM } from '../../src/lti/claims.js';
 import { progressRows } from '../../src/rosters/progress.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
 import { servicesFor } from '../helpers/services.js';
@@ -25,7 +25,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     h = await createHarness(dialect);
     lms = await SimulatedServices.start(servicesFor(h));
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
-    packageId = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
     worker = new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 10 }, () => 0.5);
   });
   afterAll(async () => {
@@ -42,7 +42,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
       claims: {
         sub: options.sub ?? 'learner-1',
         ...(options.roles ? { [CLAIM.ROLES]: options.roles } : {}),
-        [CLAIM.RESOURCE_LINK]: { id: options.link ?? `rl-grades-${++link}`, title: 'Golf for grades' },
+        [CLAIM.RESOURCE_LINK]: { id: options.link ?? `rl-grades-${++link}`, title: 'Bicycle Care for grades' },
         [CLAIM.CUSTOM]: { package_id: packageId },
         [CLAIM.AGS_ENDPOINT]: { scope: options.scopes ?? ALL_SCOPES, lineitems: lms.lineItemsUrl, ...(options.lineitem ? { lineitem: options.lineitem } : {}) },
       },
@@ -68,7 +68,7 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     expect(await worker.runOnce()).toBeGreaterThanOrEqual(1);
     expect((await outbox(attempt.id))[0]).toMatchObject({ state: 'sent' });
     const li = await h.store.db.selectFrom('line_items').selectAll().where('lineitem_url', 'is not', null).orderBy('updated_at', 'desc').executeTakeFirstOrThrow();
-    expect(lms.lineItems.get(li.lineitem_url!)).toMatchObject({ scoreMaximum: 100, label: 'Golf for grades', resourceId: packageId, tag: 'courseport' });
+    expect(lms.lineItems.get(li.lineitem_url!)).toMatchObject({ scoreMaximum: 100, label: 'Bicycle Care for grades', resourceId: packageId, tag: 'courseport' });
     const [score] = sentTo(li.lineitem_url!);
     expect(score).toMatchObject({ userId: 'learner-1', scoreGiven: 85, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
     expect(String(score!.timestamp)).toMatch(/\.\d{3}Z$/);
@@ -223,7 +223,7 @@ describe('grade delivery when the LMS hangs or is down', () => {
     const port = Number(new URL(lms.origin).port);
     try {
       await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
-      const pkg = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
+      const pkg = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
       const item = lms.addLineItem({ scoreMaximum: 100, label: 'Hangs', resourceLinkId: 'h' });
       const res = await h.launch({
         claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-hang' }, [CLAIM.CUSTOM]: { package_id: pkg }, [CLAIM.AGS_ENDPOINT]: { scope: ALL_SCOPES, lineitem: item.id } },

@@ -2,7 +2,7 @@ import { ROLE } from '../../src/lti/roles.js';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
@@ -28,7 +28,7 @@ describe('the instructor progress view in Chromium', () => {
     ];
     await tool.app.services.platforms.register({ ...lms.registration(), tokenUrl: services.tokenUrl });
     lms.nrpsClaim = { context_memberships_url: services.membershipsUrl, service_versions: ['2.0'] };
-    packageId = (await tool.app.services.packages.importPackage(GOLF_12, { title: 'Golf Explained' })).package.id;
+    packageId = (await tool.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care' })).package.id;
     browser = await launchChromium();
   });
 

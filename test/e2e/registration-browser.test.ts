@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPlatform } from '../../src/platforms/platform.repository.js';
 import { launchChromium } from '../helpers/browser.js';
-import { WAIT_MS } from '../helpers/golf.js';
+import { WAIT_MS } from '../helpers/course-page.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 import { SimulatedPlatform } from '../platform/simulated-platform.js';
 

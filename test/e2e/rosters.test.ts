@@ -2,7 +2,7 @@ import { ROLE } from '../../src/lti/roles.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { playerConfig } from '../helpers/player.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
@@ -26,7 +26,7 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
     lms = await SimulatedServices.start(servicesFor(h));
     lms.members = ROSTER;
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
-    packageId = (await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf' })).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care' })).package.id;
   });
   afterAll(async () => {
     await lms.close();
@@ -38,7 +38,7 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
       claims: {
         sub,
         [CLAIM.ROLES]: roles,
-        [CLAIM.RESOURCE_LINK]: { id: options.link ?? 'rl-progress', title: 'Golf activity' },
+        [CLAIM.RESOURCE_LINK]: { id: options.link ?? 'rl-progress', title: 'Bicycle Care activity' },
         [CLAIM.CUSTOM]: { package_id: packageId },
         ...(options.nrps === false ? {} : { [CLAIM.NRPS]: { context_memberships_url: lms.membershipsUrl, service_versions: ['2.0'] } }),
       },

@@ -2,8 +2,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GRADE_WORKER, GradeWorker } from '../../src/grades/grade-worker.js';
 import { launchChromium } from '../helpers/browser.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
-import { answerGolfQuizCorrectly, expectGolfPage, findAttemptFor, GOLF_LAST_PAGE, GOLF_PAGE_URLS, golfNext, WAIT_MS, type CoursePage } from '../helpers/golf.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
+import { answerBikeQuiz, BIKE_CONTENT_FRAME, bikeNext, expectBikePage } from '../helpers/bike-course.js';
+import { findAttemptFor, WAIT_MS, type CoursePage } from '../helpers/course-page.js';
+import { BIKE_LAST_PAGE } from '../helpers/courses.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -23,8 +25,8 @@ describe('the sandbox LMS in Chromium: add content, launch as a learner, see the
     await tool?.close();
   });
 
-  it('deep-links a golf package, plays it as Bob to a passing score, and the gradebook shows it', { timeout: 90_000 }, async () => {
-    const pkg = await tool.app.services.packages.importPackage(GOLF_12, { title: 'Golf Explained' });
+  it('deep-links a package, plays it as Bob to a passing score, and the gradebook shows it', { timeout: 90_000 }, async () => {
+    const pkg = await tool.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care' });
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
@@ -44,7 +46,7 @@ describe('the sandbox LMS in Chromium: add content, launch as a learner, see the
       await expect.poll(() => frame.locator('#sandbox-deep-link-result').getAttribute('data-added', { timeout: WAIT_MS }), { timeout: WAIT_MS }).toBe('1');
       await frame.locator('#sandbox-back').click({ timeout: WAIT_MS });
       await page.locator('#sandbox-links li').first().waitFor({ timeout: WAIT_MS });
-      expect(await page.locator('#sandbox-links li strong').first().textContent()).toBe('Golf Explained');
+      expect(await page.locator('#sandbox-links li strong').first().textContent()).toBe('Bicycle Care');
 
       // "Launch as learner", picking Bob: login → sandbox auth → launch, every signature checked.
       const item = page.locator('#sandbox-links li').first();
@@ -56,14 +58,14 @@ describe('the sandbox LMS in Chromium: add content, launch as a learner, see the
         page,
         player,
         sco,
-        content: sco.frameLocator('#contentFrame'),
+        content: sco.frameLocator(BIKE_CONTENT_FRAME),
         dialogs,
         playerFrame: () => page.frame({ name: 'tool' })!,
       };
-      await expectGolfPage(course, GOLF_PAGE_URLS[0]!);
-      await golfNext(course, GOLF_PAGE_URLS, 0, GOLF_LAST_PAGE);
-      await answerGolfQuizCorrectly(course.content);
-      await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
+      await expectBikePage(course, 0);
+      await bikeNext(course, 0, BIKE_LAST_PAGE);
+      expect((await answerBikeQuiz(course.content)).score).toBe(100);
+      await course.sco.locator('#exit').click({ timeout: WAIT_MS });
       const [link] = await tool.app.services.sandbox.links();
       await expect.poll(async () => (await findAttemptFor(tool.store.db, link!.id, 'sandbox-bob'))?.success, { timeout: WAIT_MS }).toBe('passed');
 

@@ -6,7 +6,7 @@ import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID } from '../../src/sandbox/sand
 import { SandboxService } from '../../src/sandbox/sandbox.service.js';
 import { findDeployment, findPlatform } from '../../src/platforms/platform.repository.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12, GOLF_2004 } from '../helpers/fixtures.js';
+import { COURSE_12, COURSE_2004 } from '../helpers/fixtures.js';
 import { createHarness, errorCode } from '../helpers/harness.js';
 import { startLiveServer, type LiveServer } from '../helpers/live-server.js';
 
@@ -31,8 +31,8 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
   beforeAll(async () => {
     tool = await startLiveServer(dialect);
     ({ platformId } = await tool.app.services.sandbox.ensureReady());
-    packageId = (await tool.app.services.packages.importPackage(GOLF_12, { title: 'Golf Explained' })).package.id;
-    scoredPackageId = (await tool.app.services.packages.importPackage(GOLF_2004, { title: 'Golf Advanced' })).package.id;
+    packageId = (await tool.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care' })).package.id;
+    scoredPackageId = (await tool.app.services.packages.importPackage(COURSE_2004, { title: 'Bicycle Care Advanced' })).package.id;
   });
   afterAll(async () => {
     await tool?.close();
@@ -115,15 +115,15 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     expect(errorCode(await replay.text())).toBe('SANDBOX_INVALID_REQUEST');
 
     const links = await tool.app.services.sandbox.links();
-    const link = links.find((l) => l.title === 'Golf Explained');
+    const link = links.find((l) => l.title === 'Bicycle Care');
     expect(link).toMatchObject({ url: url('/lti/launch'), custom: { package_id: packageId } });
     // This package reports no mastery score: the tool asks for no grade column, so there is none yet.
     expect(link!.lineItemId).toBeNull();
     // The scored one came with a lineItem: the sandbox created its grade column, as an LMS does.
-    const scored = links.find((l) => l.title === 'Golf Advanced');
+    const scored = links.find((l) => l.title === 'Bicycle Care Advanced');
     expect(scored).toMatchObject({ custom: { package_id: scoredPackageId } });
     expect(await tool.app.services.sandbox.lineItems()).toEqual([
-      { id: scored!.lineItemId, label: 'Golf Advanced', scoreMaximum: 100, resourceId: scoredPackageId, resourceLinkId: scored!.id, tag: 'courseport' },
+      { id: scored!.lineItemId, label: 'Bicycle Care Advanced', scoreMaximum: 100, resourceId: scoredPackageId, resourceLinkId: scored!.id, tag: 'courseport' },
     ]);
 
     // Launch as a learner: the player, with the AGS claim naming the line item deep linking created.
@@ -143,7 +143,7 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     await worker.runOnce();
     // The tool created the grade column through the line item container (AGS), for this link.
     const [lineItem] = await tool.app.services.sandbox.lineItems({ resourceLinkId: link!.id });
-    expect(lineItem).toMatchObject({ label: 'Golf Explained', scoreMaximum: 100, resourceId: packageId, tag: 'courseport' });
+    expect(lineItem).toMatchObject({ label: 'Bicycle Care', scoreMaximum: 100, resourceId: packageId, tag: 'courseport' });
     const scores = await tool.app.services.sandbox.scores(lineItem!.id);
     expect(scores).toEqual([expect.objectContaining({ userId: 'sandbox-alice', scoreGiven: 85, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' })]);
     const outbox = await tool.store.db.selectFrom('grade_outbox').select(['state', 'last_error']).execute();

@@ -3,7 +3,7 @@ import type { Score } from '../../src/lti/ags.js';
 import { AGS_SCOPE } from '../../src/lti/ags.js';
 import { CLAIM } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12, GOLF_12_MULTI } from '../helpers/fixtures.js';
+import { COURSE_12, COURSE_12_MULTI } from '../helpers/fixtures.js';
 import { cmiOf, findAttemptFor, scoRuntimeRow, scoRuntimeRows } from '../helpers/golf.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { playerConfig } from '../helpers/player.js';
@@ -21,8 +21,8 @@ describe.each(DIALECTS)('concurrent SCORM commits (%s)', (dialect) => {
 
   beforeAll(async () => {
     h = await createHarness(dialect);
-    single = (await h.app.services.packages.importPackage(GOLF_12)).package.id;
-    multi = (await h.app.services.packages.importPackage(GOLF_12_MULTI)).package.id;
+    single = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
+    multi = (await h.app.services.packages.importPackage(COURSE_12_MULTI)).package.id;
   });
   afterAll(async () => {
     await h.close();

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAIM } from '../../src/lti/claims.js';
+import { courseFiles } from '../helpers/courses.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12, GOLF_12_MULTI } from '../helpers/fixtures.js';
+import { COURSE_12, COURSE_12_MULTI } from '../helpers/fixtures.js';
 import { createHarness, errorCode, type Harness } from '../helpers/harness.js';
 import { multipartBody } from '../helpers/multipart.js';
 import { playerConfig, type PlayerConfig } from '../helpers/player.js';
@@ -37,12 +38,12 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
   });
 
   it('imports a SCORM 1.2 package uploaded through the API, streamed to disk', async () => {
-    const res = await upload(readFileSync(GOLF_12), 'golf.zip', { title: 'Golf Explained' });
+    const res = await upload(readFileSync(COURSE_12), 'bike-care.zip', { title: 'Bicycle Care' });
     expect(res.statusCode, res.body).toBe(201);
     const body = res.json();
-    expect(body.title).toBe('Golf Explained');
-    expect(body.version).toMatchObject({ version: 1, scormVersion: '1.2', scoCount: 1, sourceName: 'golf.zip' });
-    expect(body.version.fileCount).toBeGreaterThan(30);
+    expect(body.title).toBe('Bicycle Care');
+    expect(body.version).toMatchObject({ version: 1, scormVersion: '1.2', scoCount: 1, sourceName: 'bike-care.zip' });
+    expect(body.version.fileCount).toBe(courseFiles('bike-care-12').length);
     expect(contentDirs().packages).toContain(body.version.id);
     expect(contentDirs().staging).toEqual([]);
     const list = await h.app.inject({ method: 'GET', url: '/api/v1/packages', headers: auth() });
@@ -50,7 +51,7 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
   });
 
   it('archives and unarchives a package through the API (audited); unknown ids get 404', async () => {
-    const imported = await h.app.services.packages.importPackage(GOLF_12, { title: 'Archive me' });
+    const imported = await h.app.services.packages.importPackage(COURSE_12, { title: 'Archive me' });
     const id = imported.package.id;
     const archived = await h.app.inject({ method: 'POST', url: `/api/v1/packages/${id}/archive`, headers: auth() });
     expect(archived.statusCode, archived.body).toBe(200);
@@ -80,7 +81,7 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
   });
 
   it('needs a token to upload', async () => {
-    const body = multipartBody({}, { name: 'file', filename: 'x.zip', content: readFileSync(GOLF_12) });
+    const body = multipartBody({}, { name: 'file', filename: 'x.zip', content: readFileSync(COURSE_12) });
     const res = await h.app.inject({ method: 'POST', url: '/api/v1/packages', payload: body.payload, headers: body.headers });
     expect(res.statusCode).toBe(401);
   });
@@ -90,26 +91,26 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
     let config: PlayerConfig;
 
     beforeAll(async () => {
-      const imported = await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf 1.2' });
+      const imported = await h.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care 1.2' });
       packageId = imported.package.id;
-      const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: packageId }, [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: packageId }, [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' } } });
       expect(res.statusCode, res.body.slice(0, 400)).toBe(200);
       config = playerConfig(res);
     });
 
     it('opens the player for a resource link whose custom package_id names a package, and binds the link', async () => {
       expect(config.family).toBe('1.2');
-      expect(config.scos).toEqual([expect.objectContaining({ id: 'item_1', launchUrl: 'shared/launchpage.html' })]);
+      expect(config.scos).toEqual([expect.objectContaining({ id: 'item_1', launchUrl: 'launch.html' })]);
       expect(config.start).toBe('item_1');
-      const rl = await h.store.db.selectFrom('resource_links').selectAll().where('resource_link_id', '=', 'rl-golf').executeTakeFirstOrThrow();
+      const rl = await h.store.db.selectFrom('resource_links').selectAll().where('resource_link_id', '=', 'rl-bike').executeTakeFirstOrThrow();
       expect(rl.package_id).toBe(packageId);
       // A later launch without the custom parameter still plays the bound package.
-      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' } } });
       expect(playerConfig(again).scos[0]?.id).toBe('item_1');
     });
 
     it('serves package files only with a valid content token, with MIME type, ETag and Range', async () => {
-      const url = `${config.contentBase}shared/launchpage.html`;
+      const url = `${config.contentBase}launch.html`;
       const res = await h.app.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toContain('text/html');
@@ -120,14 +121,14 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
       const range = await h.app.inject({ method: 'GET', url, headers: { range: 'bytes=0-9' } });
       expect(range.statusCode).toBe(206);
       expect(range.body).toHaveLength(10);
-      const img = await h.app.inject({ method: 'GET', url: `${config.contentBase}Etiquette/course.jpg` });
+      const img = await h.app.inject({ method: 'GET', url: `${config.contentBase}media/tyres.jpg` });
       expect(img.headers['content-type']).toBe('image/jpeg');
 
       const tampered = config.contentBase.replace(/\/content\/([^/]+)\//, (_m, t: string) => `/content/${t.slice(0, -2)}zz/`);
-      expect((await h.app.inject({ method: 'GET', url: `${tampered}shared/launchpage.html` })).statusCode).toBe(403);
-      expect((await h.app.inject({ method: 'GET', url: '/content/nothing/shared/launchpage.html' })).statusCode).toBe(403);
-      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/` })).statusCode).toBe(404);
-      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/nope.html` })).statusCode).toBe(404);
+      expect((await h.app.inject({ method: 'GET', url: `${tampered}launch.html` })).statusCode).toBe(403);
+      expect((await h.app.inject({ method: 'GET', url: '/content/nothing/launch.html' })).statusCode).toBe(403);
+      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}pages/` })).statusCode).toBe(404);
+      expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}pages/nope.html` })).statusCode).toBe(404);
       expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}..%2f..%2f..%2fsecret` })).statusCode).toBe(404);
     });
 
@@ -185,14 +186,14 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
 
     it('keeps existing attempts on their version when the package is re-imported', async () => {
       const before = await h.store.db.selectFrom('attempts').selectAll().execute();
-      const v2 = await h.app.services.packages.importPackage(GOLF_12, { packageId });
+      const v2 = await h.app.services.packages.importPackage(COURSE_12, { packageId });
       expect(v2.version.version).toBe(2);
-      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      const again = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' } } });
       expect(again.statusCode).toBe(200);
       const after = await h.store.db.selectFrom('attempts').selectAll().execute();
       expect(after.map((a) => a.package_version_id).sort()).toEqual(before.map((a) => a.package_version_id).sort());
       // A learner who never started plays the new version.
-      const other = await h.launch({ claims: { sub: 'learner-2', [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' } } });
+      const other = await h.launch({ claims: { sub: 'learner-2', [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' } } });
       expect(other.statusCode).toBe(200);
       const theirs = await h.store.db
         .selectFrom('attempts as a')
@@ -204,9 +205,9 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
     });
 
     it('starts a new attempt on the new package when the link is bound to another one', async () => {
-      const other = await h.app.services.packages.importPackage(GOLF_12_MULTI);
-      const res = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' }, [CLAIM.CUSTOM]: { package_id: other.package.id } } });
-      expect(playerConfig(res).scos).toHaveLength(18);
+      const other = await h.app.services.packages.importPackage(COURSE_12_MULTI);
+      const res = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' }, [CLAIM.CUSTOM]: { package_id: other.package.id } } });
+      expect(playerConfig(res).scos).toHaveLength(9);
       const mine = await h.store.db
         .selectFrom('attempts as a')
         .innerJoin('users as u', 'u.id', 'a.user_id')
@@ -217,7 +218,7 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
         .execute();
       expect(mine.map((a) => a.package_id)).toEqual([packageId, other.package.id]);
       // Binding back replays the old package in yet another attempt; nothing of the old ones is lost.
-      const back = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-golf', title: 'Golf' }, [CLAIM.CUSTOM]: { package_id: packageId } } });
+      const back = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' }, [CLAIM.CUSTOM]: { package_id: packageId } } });
       expect(playerConfig(back).scos).toHaveLength(1);
     });
 
@@ -249,10 +250,10 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
         expect(old.statusCode).toBe(401);
         expect(old.json<{ error: string }>().error).toBe('LAUNCH_TOKEN_EXPIRED');
         expect((await h.app.inject({ method: 'POST', url: `${config.api}/renew` })).statusCode).toBe(401);
-        expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}shared/launchpage.html` })).statusCode).toBe(403);
+        expect((await h.app.inject({ method: 'GET', url: `${config.contentBase}launch.html` })).statusCode).toBe(403);
         const view = await h.app.inject({ method: 'GET', url: `${fresh.api}/attempt` });
         expect(view.statusCode, view.body).toBe(200);
-        const file = await h.app.inject({ method: 'GET', url: `${fresh.contentBase}shared/launchpage.html` });
+        const file = await h.app.inject({ method: 'GET', url: `${fresh.contentBase}launch.html` });
         expect(file.statusCode).toBe(200);
         const load = await h.app.inject({ method: 'POST', url: `${fresh.api}/sco/item_1` });
         expect(load.statusCode, load.body).toBe(200);
@@ -269,17 +270,17 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
   });
 
   it('lists every SCO of a multi-SCO package in the player, in manifest order', async () => {
-    const imported = await h.app.services.packages.importPackage(GOLF_12_MULTI);
+    const imported = await h.app.services.packages.importPackage(COURSE_12_MULTI);
     const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-multi' } } });
     const cfg = playerConfig(res);
-    expect(cfg.scos).toHaveLength(18);
+    expect(cfg.scos).toHaveLength(9);
     expect(res.body).toContain('class="toc"');
   });
 });
 
 describe('new attempts after completion', () => {
   async function completedAttempt(h: Harness): Promise<PlayerConfig> {
-    const imported = await h.app.services.packages.importPackage(GOLF_12);
+    const imported = await h.app.services.packages.importPackage(COURSE_12);
     const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: 'rl-again' } } });
     const cfg = playerConfig(res);
     const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRotationJob } from '../../src/keys/key-rotation.job.js';
 import { CLAIM } from '../../src/lti/claims.js';
 import { DIALECTS } from '../helpers/dialects.js';
-import { GOLF_12 } from '../helpers/fixtures.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { SimulatedServices } from '../platform/simulated-services.js';
 
@@ -71,7 +71,7 @@ describe.each(DIALECTS)('tool key rotation end to end (%s)', (dialect) => {
     // The LMS's token endpoint verifies client assertions against the same cached key set.
     services = await SimulatedServices.start({ clientId: h.platform.clientId, getToolJwks: () => lms.jwks(), now: () => h.clock.now() });
     tokenPlatform = { id: h.platformId, clientId: h.platform.clientId, tokenUrl: services.tokenUrl, tokenAudience: null };
-    packageId = (await h.app.services.packages.importPackage(GOLF_12, { title: 'Golf Basics' })).package.id;
+    packageId = (await h.app.services.packages.importPackage(COURSE_12, { title: 'Bicycle Care Basics' })).package.id;
     job = new KeyRotationJob(h.app.services.toolKeys, silent, 60_000);
   });
   afterAll(async () => {

@@ -40,7 +40,7 @@ export async function createCliWorkspace(dialect: Dialect): Promise<CliWorkspace
   };
   let schema: string | undefined;
   if (dialect === 'postgres') {
-    if (!PG_URL) throw new Error('COURSEPORT_TEST_PG_URL is not set');
+    if (!PG_URL) throw new Error('no PostgreSQL for this test run (see test/helpers/postgres-probe.ts)');
     schema = `cp_cli_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
     await pgQuery(`create schema ${schema}`);
     // libpq's `options` parameter, honoured by node-postgres: the CLI sees an ordinary URL.

@@ -2,10 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { migrateToLatest, openStore, type Dialect, type OpenOptions, type Store } from '../../src/store/database.js';
 
-/** SQLite always; PostgreSQL when COURSEPORT_TEST_PG_URL is set (.ci/run sets it). */
-export const PG_URL = process.env.COURSEPORT_TEST_PG_URL;
+/**
+ * SQLite always; PostgreSQL too when the test run found one (test/helpers/postgres-probe.ts:
+ * COURSEPORT_TEST_PG_URL, else the local default if it answers). Outside vitest (the
+ * benchmarks import helpers that import this file) nothing was provided: SQLite only.
+ */
+export const PG_URL = process.env.VITEST ? (inject('pgUrl') ?? undefined) : undefined;
 export const DIALECTS: Dialect[] = PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 export interface TestStore extends Store {
@@ -27,7 +32,7 @@ export async function openTestStore(dialect: Dialect, options: { migrate?: boole
       },
     };
   }
-  if (!PG_URL) throw new Error('COURSEPORT_TEST_PG_URL is not set');
+  if (!PG_URL) throw new Error('no PostgreSQL for this test run (see test/helpers/postgres-probe.ts)');
   const schema = `cp_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();

@@ -1,8 +1,15 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
-/** The real third-party SCORM packages in ../shared/fixtures/scorm (read-only). */
-export const SCORM_FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/fixtures/scorm');
-export const GOLF_12 = join(SCORM_FIXTURES, 'RuntimeBasicCalls_SCORM12.zip');
-export const GOLF_12_MULTI = join(SCORM_FIXTURES, 'RuntimeMinimumCalls_SCORM12.zip');
-export const GOLF_2004 = join(SCORM_FIXTURES, 'RunTimeAdvancedCalls_SCORM20043rdEdition.zip');
+/**
+ * The project's SCORM test courses (sources and description: test/fixtures/courses/), zipped
+ * once per test run by test/helpers/global-setup.ts.
+ */
+const dir = inject('courseDir');
+
+/** SCORM 1.2, one SCO ("Bicycle Care"): status, score, objectives, interactions, bookmark, suspend data. */
+export const COURSE_12 = join(dir, 'bike-care-12.zip');
+/** SCORM 1.2, nine SCOs in three chapters ("Bicycle Workshop") that call only LMSInitialize/LMSFinish. */
+export const COURSE_12_MULTI = join(dir, 'bike-workshop-12.zip');
+/** SCORM 2004 3rd edition, one SCO ("Bicycle Care"): objectives from the manifest, interactions, passing by measure 0.8. */
+export const COURSE_2004 = join(dir, 'bike-care-2004.zip');

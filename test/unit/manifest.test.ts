@@ -1,50 +1,14 @@
-import { fileURLToPath } from 'node:url';
-import yauzl from 'yauzl';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isAppError, type ErrorCode } from '../../src/errors/app-error.js';
 import { parseManifest, SYNTHESIZED_ORGANIZATION_ID } from '../../src/scorm/manifest/parse.js';
 import { appendParameters } from '../../src/scorm/manifest/resolve.js';
 import type { Manifest, ManifestItem } from '../../src/scorm/manifest/types.js';
+import { courseFiles } from '../helpers/courses.js';
+import { COURSE_12, COURSE_12_MULTI, COURSE_2004 } from '../helpers/fixtures.js';
+import { readZipEntry } from '../helpers/zip-reader.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/scorm/', import.meta.url));
-
-/** Reads one entry of a ZIP archive into a string (and nothing else of the archive). */
-function readZipEntry(zipPath: string, entryName: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(zipPath, { lazyEntries: true }, (openErr, zip) => {
-      if (openErr) return reject(openErr);
-      let found = false;
-      zip.on('error', reject);
-      zip.on('end', () => {
-        if (!found) reject(new Error(`${entryName} not found in ${zipPath}`));
-      });
-      zip.on('entry', (entry: yauzl.Entry) => {
-        if (entry.fileName !== entryName) return zip.readEntry();
-        found = true;
-        zip.openReadStream(entry, (streamErr, stream) => {
-          if (streamErr) {
-            zip.close();
-            return reject(streamErr);
-          }
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('error', (err) => {
-            zip.close();
-            reject(err);
-          });
-          stream.on('end', () => {
-            zip.close();
-            resolve(Buffer.concat(chunks).toString('utf8'));
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
-
-function fixtureManifest(name: string): Promise<string> {
-  return readZipEntry(`${FIXTURES}${name}.zip`, 'imsmanifest.xml');
+function manifestOf(zip: string): Promise<string> {
+  return readZipEntry(zip, 'imsmanifest.xml');
 }
 
 /** Runs `fn` and returns the AppError it throws (failing the test when it throws nothing else). */
@@ -108,77 +72,79 @@ function sco(manifest: Manifest, identifier: string): ManifestItem {
   return found;
 }
 
-// --- the three real packages ---------------------------------------------------------------
+// --- the project's three test courses (test/fixtures/courses/) ------------------------------
 
-describe('parseManifest on the Rustici golf packages', () => {
-  let basic: Manifest;
-  let minimum: Manifest;
+describe('parseManifest on the project test courses', () => {
+  let single: Manifest;
+  let multi: Manifest;
   let advanced: Manifest;
 
   beforeAll(async () => {
-    basic = parseManifest(await fixtureManifest('RuntimeBasicCalls_SCORM12'));
-    minimum = parseManifest(await fixtureManifest('RuntimeMinimumCalls_SCORM12'));
-    advanced = parseManifest(await fixtureManifest('RunTimeAdvancedCalls_SCORM20043rdEdition'));
+    single = parseManifest(await manifestOf(COURSE_12));
+    multi = parseManifest(await manifestOf(COURSE_12_MULTI));
+    advanced = parseManifest(await manifestOf(COURSE_2004));
   });
 
-  it('RuntimeBasicCalls_SCORM12: SCORM 1.2, one unscored SCO', () => {
-    expect(basic.version).toBe('1.2');
-    expect(basic.identifier).toBe('com.scorm.golfsamples.runtime.basicruntime.12');
-    expect(basic.title).toBe('Golf Explained - Run-time Basic Calls');
-    expect(basic.defaultOrganization).toBe('golf_sample_default_org');
-    expect(basic.scos).toHaveLength(1);
-    expect(basic.scos[0]).toMatchObject({
+  it('Bicycle Care, SCORM 1.2: one unscored SCO that lists every file of the package', () => {
+    expect(single.version).toBe('1.2');
+    expect(single.identifier).toBe('org.courseport.test.bike-care.scorm12');
+    expect(single.title).toBe('Bicycle Care (SCORM 1.2)');
+    expect(single.defaultOrganization).toBe('bike_care_org');
+    expect(single.scos).toHaveLength(1);
+    expect(single.scos[0]).toMatchObject({
       identifier: 'item_1',
-      title: 'Golf Explained',
+      title: 'Bicycle Care',
       isVisible: true,
       resourceId: 'resource_1',
       scormType: 'sco',
-      launchUrl: 'shared/launchpage.html',
+      launchUrl: 'launch.html',
     });
-    expect(basic.scos[0]?.masteryScore).toBeUndefined();
-    expect(basic.scored).toBe(false);
-    expect(basic.referencedFiles).toContain('Etiquette/Course.html');
-    expect(basic.referencedFiles).toContain('shared/launchpage.html');
-    expect(new Set(basic.referencedFiles).size).toBe(basic.referencedFiles.length);
-    expect(basic.referencedFiles).toHaveLength(39);
+    expect(single.scos[0]?.masteryScore).toBeUndefined();
+    expect(single.scored).toBe(false);
+    expect(single.referencedFiles).toContain('pages/tools.html');
+    expect(single.referencedFiles).toContain('launch.html');
+    expect(new Set(single.referencedFiles).size).toBe(single.referencedFiles.length);
+    const packaged = courseFiles('bike-care-12').map((f) => f.name).filter((n) => n !== 'imsmanifest.xml');
+    expect([...single.referencedFiles].sort()).toEqual(packaged);
+    expect(single.referencedFiles).toHaveLength(20);
   });
 
-  it('RuntimeMinimumCalls_SCORM12: 18 SCOs in a nested tree of 22 items, in document order', () => {
-    expect(minimum.version).toBe('1.2');
-    const org = minimum.organizations.find((o) => o.identifier === minimum.defaultOrganization);
-    expect(org?.items.map((i) => i.title)).toEqual(['Playing the Game', 'Etiquette', 'Handicapping', 'Having Fun']);
-    expect(countItems(org?.items ?? [])).toBe(22);
-    expect(minimum.scos).toHaveLength(18);
-    expect(minimum.scos.every((s) => s.scormType === 'sco' && s.children.length === 0)).toBe(true);
-    expect(minimum.scos[0]).toMatchObject({ identifier: 'playing_playing_item', title: 'How to Play', launchUrl: 'Playing/Playing.html' });
-    expect(minimum.scos[17]).toMatchObject({
-      identifier: 'havingfun_quiz_item',
-      title: 'Having Fun Quiz',
-      parameters: '?questions=HavingFun',
-      launchUrl: 'shared/assessmenttemplate.html?questions=HavingFun',
+  it('Bicycle Workshop, SCORM 1.2: 9 SCOs in a nested tree of 12 items, in document order', () => {
+    expect(multi.version).toBe('1.2');
+    const org = multi.organizations.find((o) => o.identifier === multi.defaultOrganization);
+    expect(org?.items.map((i) => i.title)).toEqual(['Before You Ride', 'On the Road', 'After the Ride']);
+    expect(countItems(org?.items ?? [])).toBe(12);
+    expect(multi.scos).toHaveLength(9);
+    expect(multi.scos.every((s) => s.scormType === 'sco' && s.children.length === 0)).toBe(true);
+    expect(multi.scos[0]).toMatchObject({ identifier: 'before_check_item', title: 'The Safety Check', launchUrl: 'sco/before-check.html' });
+    expect(multi.scos[8]).toMatchObject({
+      identifier: 'after_quiz_item',
+      title: 'After the Ride Quiz',
+      parameters: '?chapter=after',
+      launchUrl: 'sco/quiz.html?chapter=after',
     });
     // Several quiz SCOs share one page and differ only by their parameters.
-    expect(sco(minimum, 'etiquette_quiz_item').launchUrl).toBe('shared/assessmenttemplate.html?questions=Etiquette');
+    expect(sco(multi, 'road_quiz_item').launchUrl).toBe('sco/quiz.html?chapter=road');
     // The shared asset resource is not an item but its files are still needed.
-    expect(minimum.resources.find((r) => r.identifier === 'common_files')).toMatchObject({ scormType: 'asset', files: expect.any(Array) });
-    expect(minimum.resources.find((r) => r.identifier === 'playing_par_resource')?.dependencies).toEqual(['common_files']);
-    expect(minimum.referencedFiles).toContain('shared/scormfunctions.js');
-    expect(minimum.scored).toBe(false);
+    expect(multi.resources.find((r) => r.identifier === 'common_files')).toMatchObject({ scormType: 'asset', files: expect.any(Array) });
+    expect(multi.resources.find((r) => r.identifier === 'before_fit_resource')?.dependencies).toEqual(['common_files']);
+    expect(multi.referencedFiles).toContain('common/scorm-api.js');
+    expect(multi.scored).toBe(false);
   });
 
-  it('RunTimeAdvancedCalls_SCORM20043rdEdition: 2004 3rd edition with a scaled passing score of 0.8', () => {
+  it('Bicycle Care, SCORM 2004 3rd edition: a scaled passing score of 0.8 and declared objectives', () => {
     expect(advanced.version).toBe('2004-3rd');
     expect(advanced.scos).toHaveLength(1);
     expect(advanced.scos[0]).toMatchObject({
       identifier: 'item_1',
       scormType: 'sco',
-      launchUrl: 'shared/launchpage.html',
+      launchUrl: 'launch.html',
       scaledPassingScore: 0.8,
     });
     expect(advanced.scos[0]?.completionThreshold).toBeUndefined();
     expect(advanced.scored).toBe(true);
     // RTE 4.2.17: the LMS gives the SCO the objective ids the item declares.
-    expect(advanced.scos[0]?.objectiveIds).toEqual(expect.arrayContaining(['obj_playing', 'obj_etiquette', 'obj_handicapping', 'obj_havingfun']));
+    expect(advanced.scos[0]?.objectiveIds).toEqual(['PRIMARYOBJ', 'obj_equipment', 'obj_wheels', 'obj_drivetrain']);
   });
 });
 

@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../src/errors/app-error.js';
 import { DEFAULT_EXTRACT_LIMITS, extractPackage } from '../../src/packages/package-archive.js';
 import type { ExtractLimits, ExtractProgress } from '../../src/util/safe-zip/types.js';
+import { courseFiles } from '../helpers/courses.js';
+import { COURSE_12 } from '../helpers/fixtures.js';
 import { buildLargeZipOutOfProcess, buildZip, METHOD_DEFLATE, MINIMAL_MANIFEST, rawZip, tempDir, writeRawZip, type RawEntry } from '../helpers/zip-builder.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/scorm/', import.meta.url);
 const MiB = 1024 * 1024;
 const MANIFEST: RawEntry = { name: 'imsmanifest.xml', data: MINIMAL_MANIFEST };
 
@@ -78,16 +79,17 @@ describe('memory', () => {
 });
 
 describe('extractPackage on a real package', () => {
-  it('extracts the fixture, lists its files and returns the manifest text', async () => {
+  it('extracts a test course, lists its files and returns the manifest text', async () => {
     const zip = zipPath();
-    await copyFile(new URL('RuntimeBasicCalls_SCORM12.zip', FIXTURES), zip);
+    await copyFile(COURSE_12, zip);
 
     const result = await extractPackage(zip, dest);
 
     const onDisk = (await walk(dest)).sort();
     expect(result.files).toEqual(onDisk);
     expect(result.files).toContain('imsmanifest.xml');
-    expect(result.files.length).toBeGreaterThan(20);
+    expect(result.files).toEqual(courseFiles('bike-care-12').map((f) => f.name));
+    for (const f of courseFiles('bike-care-12')) expect(await readFile(join(dest, f.name)), f.name).toEqual(await readFile(f.path));
     expect([...result.files].sort()).toEqual(result.files);
     expect(result.manifestXml).toBe(await readFile(join(dest, 'imsmanifest.xml'), 'utf8'));
     expect(result.manifestXml).toContain('<manifest');
@@ -113,7 +115,7 @@ describe('not a ZIP', () => {
 
   it('refuses a truncated real package', async () => {
     const zip = zipPath();
-    await copyFile(new URL('RuntimeBasicCalls_SCORM12.zip', FIXTURES), zip);
+    await copyFile(COURSE_12, zip);
     await truncate(zip, Math.floor((await stat(zip)).size / 2));
     await refusal(zip, 'PACKAGE_NOT_ZIP');
     expect(await destIsEmpty()).toBe(true);
