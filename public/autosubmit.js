@@ -1,7 +1,8 @@
+// @ts-check
 /* Submits the deep linking response form at once; the visible button covers blocked scripts. */
 (function () {
   'use strict';
-  var form = document.getElementById('return-form');
+  var form = /** @type {HTMLFormElement | null} */ (document.getElementById('return-form'));
   if (!form) return;
   form.addEventListener('submit', function () {
     var button = form.querySelector('button');

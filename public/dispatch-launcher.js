@@ -1,3 +1,4 @@
+// @ts-check
 /* Courseport dispatch launcher: the one SCO of a dispatch package, run by the LMS.
  *
  * 1. Finds the LMS's SCORM API (SCORM 1.2 `API` or 2004 `API_1484_11`) by the standard
@@ -14,7 +15,7 @@
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('courseport-dispatch').textContent);
-  var frame = document.getElementById('cp-player');
+  var frame = /** @type {HTMLIFrameElement} */ (document.getElementById('cp-player'));
   var box = document.getElementById('cp-message');
   var startedAt = new Date().getTime();
   var lms = null; // { version: '1.2' | '2004', api: object }

@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * Courseport: LTI platform storage (1EdTech "LTI Client Side postMessages" and "LTI postMessage
  * Storage"), used when the browser may block the state cookie in the LMS frame.
@@ -105,9 +106,9 @@
   }
 
   function fallBack(code) {
-    var form = document.getElementById('lti-resume-form');
+    var form = /** @type {HTMLFormElement | null} */ (document.getElementById('lti-resume-form'));
     if (!form) return;
-    form.elements.namedItem('cp_storage').value = code || '';
+    /** @type {HTMLInputElement} */ (form.elements.namedItem('cp_storage')).value = code || '';
     submit(form);
   }
 
@@ -135,8 +136,8 @@
       })
       .then(function (answer) {
         if (answer.key !== cfg.key || typeof answer.value !== 'string' || answer.value === '') throw { code: 'no_value' };
-        var form = document.getElementById('lti-verified-form');
-        form.elements.namedItem('storage_value').value = answer.value;
+        var form = /** @type {HTMLFormElement} */ (document.getElementById('lti-verified-form'));
+        /** @type {HTMLInputElement} */ (form.elements.namedItem('storage_value')).value = answer.value;
         submit(form);
       })
       .catch(function (err) {

@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * LTI Dynamic Registration pages. On the final page: tell the LMS that registration is over,
  * as the spec says (lti-dr §3.6): postMessage({subject: 'org.imsglobal.lti.close'}) to the
