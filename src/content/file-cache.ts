@@ -36,7 +36,7 @@ export class PackageFileCache {
       this.files.set(absolutePath, hit);
       return hit;
     }
-    let info;
+    let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(absolutePath);
     } catch {

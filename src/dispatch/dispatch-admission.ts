@@ -208,7 +208,7 @@ export class DispatchAdmission {
   /** After a conditional update admitted nothing: which licence rule refused (read under the same transaction). */
   private async whyRefused(trx: Kysely<Database>, id: string, now: number): Promise<Refusal> {
     const d = await findDispatch(trx, id);
-    if (!d || !d.enabled) return REFUSALS.disabled();
+    if (!d?.enabled) return REFUSALS.disabled();
     if (d.expires_at !== null && now >= d.expires_at) return REFUSALS.expired();
     if (d.launch_cap !== null && d.launch_count >= d.launch_cap) return REFUSALS.launchCap();
     if (!d.allow_new_registrations) return REFUSALS.closed();

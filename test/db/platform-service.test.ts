@@ -243,7 +243,7 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(rejected?.reason).toBeInstanceOf(AppError);
-      expect((rejected?.reason as AppError).code).toBe('PLATFORM_EXISTS');
+      expect((rejected?.reason as AppError | undefined)?.code).toBe('PLATFORM_EXISTS');
     });
 
     it('allows the same issuer with another client id (one Canvas, several developer keys)', async () => {

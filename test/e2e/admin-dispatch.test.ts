@@ -60,7 +60,8 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
       scormVersion: '1.2',
     });
     expect(created.statusCode, created.body).toBe(303);
-    const dispatchId = /\/admin\/dispatch\/(dsp_[^/?]+)/.exec(created.headers.location as string)?.[1]!;
+    const dispatchId = /\/admin\/dispatch\/(dsp_[^/?]+)/.exec(created.headers.location as string)?.[1] ?? '';
+    expect(dispatchId).not.toBe('');
     const detail = await c.get(`/admin/dispatch/${dispatchId}`);
     expect(detail.statusCode).toBe(200);
     expect(detail.body).toContain('Bicycle Care for Initech');

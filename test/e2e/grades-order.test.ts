@@ -177,7 +177,10 @@ describe.each(DIALECTS)('grade delivery order: one per learner at a time, newest
     const newest = new Map<string, number>();
     // A fixed pseudo-random schedule: the same faults every run.
     let state = 7;
-    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const next = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
     const a = worker(0.2);
     const b = worker(0.8);
     for (let round = 0; round < 12; round++) {

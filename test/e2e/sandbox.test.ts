@@ -14,12 +14,12 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 
 /** The hidden-field form of a page (an auto-submitting LMS or tool form), attribute values unescaped. */
 function formOf(html: string): { action: string; fields: Record<string, string> } {
-  const unescape = (s: string) => s.replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescapeHtml = (s: string) => s.replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   const action = /<form method="post" action="([^"]*)"/.exec(html)?.[1];
   if (action === undefined) throw new Error(`no form in: ${html.slice(0, 400)}`);
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)) fields[m[1]!] = unescape(m[2]!);
-  return { action: unescape(action), fields };
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)) fields[m[1]!] = unescapeHtml(m[2]!);
+  return { action: unescapeHtml(action), fields };
 }
 
 describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {

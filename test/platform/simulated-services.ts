@@ -114,8 +114,14 @@ export class SimulatedServices {
   /** NRPS 2.0 platform side: media type, scope, pages linked by rel="next", a rel="differences" link. */
   private handleNrps(req: IncomingMessage, res: ServerResponse, url: URL): void {
     this.rosterReads++;
-    if (!this.tokenAllows(req, 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly')) return this.refuse(res, 401, 'invalid_token', 'nrps scope');
-    if (req.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') return this.refuse(res, 406, 'not_acceptable', 'nrps accept');
+    if (!this.tokenAllows(req, 'https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly')) {
+      this.refuse(res, 401, 'invalid_token', 'nrps scope');
+      return;
+    }
+    if (req.headers.accept !== 'application/vnd.ims.lti-nrps.v2.membershipcontainer+json') {
+      this.refuse(res, 406, 'not_acceptable', 'nrps accept');
+      return;
+    }
     if (this.failRoster) return void res.writeHead(this.failRoster).end('roster unavailable');
     const since = url.searchParams.get('since');
     const rlid = url.searchParams.get('rlid');

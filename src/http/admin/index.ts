@@ -110,7 +110,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
           throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
         }
         const email = field(request.body, 'email', 400);
-        let admin;
+        let admin: Awaited<ReturnType<typeof admins.create>>;
         try {
           admin = await admins.create(email, field(request.body, 'password'), { confirm: field(request.body, 'confirm'), onlyIfNone: true });
         } catch (err) {

@@ -1,4 +1,4 @@
-import { type SandboxScore } from '../../sandbox/sandbox.repository.js';
+import type { SandboxScore } from '../../sandbox/sandbox.repository.js';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';

@@ -26,6 +26,7 @@ export function decodeName(entry: Entry): string {
 export function normaliseName(name: string): { path: string; isDirectoryName: boolean } {
   if (name === '') throw unsafeEntry(name, 'the name is empty');
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw unsafeEntry(name, `the name is longer than ${MAX_NAME_BYTES} bytes`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses.
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw unsafeEntry(name, 'the name contains a control character (such as NUL)');
   if (name.includes('\\')) throw unsafeEntry(name, "the name contains a backslash; ZIP paths must use '/' (re-create the ZIP with a standard tool)");
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw unsafeEntry(name, 'it is an absolute path');
