@@ -5,10 +5,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Config } from './config/config.js';
+import { API_DESCRIPTION, API_TAGS, apiTagOf } from './http/api-docs.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { baseCsp, FrameAncestors, registerSecurityHeaders } from './http/plugins/security-headers.js';
 import { apiRoutes } from './http/routes/api.js';
 import { healthRoutes } from './http/routes/health.js';
+import { homeRoutes } from './http/routes/home.js';
 import { jwksRoutes } from './http/routes/jwks.js';
 import { ltiRoutes } from './http/routes/lti.js';
 import { playRoutes } from './http/routes/play.js';
@@ -112,7 +114,8 @@ export async function build(options: BuildOptions): Promise<App> {
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Courseport admin API', version: '1', description: 'Manage LMS registrations and tool keys. Authenticate with a bearer token from `courseport admin token create`.' },
+      info: { title: 'Courseport admin API', version: '1', description: API_DESCRIPTION },
+      tags: API_TAGS.map((t) => ({ ...t })),
       servers: [{ url: config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -123,6 +126,7 @@ export async function build(options: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   healthRoutes(app, store);
+  homeRoutes(app, { baseUrl: config.baseUrl, sandbox: config.sandbox });
   jwksRoutes(app, services.toolKeys, config.keys.jwksMaxAgeMs);
   const play = {
     db: store.db,
@@ -162,6 +166,8 @@ export async function build(options: BuildOptions): Promise<App> {
       if (config.security.apiRateLimitPerMinute > 0) scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;
+        const tag = apiTagOf(route.url);
+        if (tag) route.schema = { ...route.schema, tags: [tag] };
       });
       await apiRoutes(scope, { ...services, db: store.db, baseUrl: config.baseUrl, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CATALOGUE, LtiError } from '../../errors/app-error.js';
 import { ErrorPage } from '../../web/error-page.js';
+import { wayBackOf } from './way-back.js';
 
 /** Turns any error into an AppError: typed errors pass, framework errors map to catalogue codes. */
 export function toAppError(err: unknown): AppError {
@@ -25,7 +26,7 @@ export function toAppError(err: unknown): AppError {
   return new AppError('INTERNAL', 'Something went wrong inside Courseport.', { cause: err });
 }
 
-function wantsHtml(request: FastifyRequest): boolean {
+export function wantsHtml(request: FastifyRequest): boolean {
   const path = request.url;
   if (path.startsWith('/api/') || path.startsWith('/.well-known/') || path.startsWith('/healthz') || path.startsWith('/readyz')) return false;
   // The player's runtime calls (/play/<token>/sco/…, /play/<token>/attempt) are read by scripts.
@@ -34,17 +35,29 @@ function wantsHtml(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/html');
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+/** What a person may see of an error (messages of 5xx errors stay in the log). */
+export interface ShownError {
+  readonly error: AppError;
+  readonly message: string;
+  readonly hint: string | undefined;
+}
+
+/** Logs an error and sets the reply's status and headers; the caller renders what is returned. */
+export function prepareError(request: FastifyRequest, reply: FastifyReply, err: unknown): ShownError {
   const e = toAppError(err);
   const log = { code: e.code, status: e.status, details: e.details, path: request.routeOptions.url ?? request.url };
   if (e.status >= 500) request.log.error({ ...log, err }, e.message);
   else request.log.warn(log, `${e instanceof LtiError ? 'LTI validation failed' : 'request refused'}: ${e.message}`);
-  const message = e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.';
   reply.code(e.status).header('cache-control', 'no-store');
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="courseport"');
+  return { error: e, message: e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.', hint: e.expose ? e.hint : undefined };
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { error: e, message } = prepareError(request, reply, err);
   if (wantsHtml(request)) {
     return reply.type('text/html; charset=utf-8').send(
-      ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint: e.expose ? e.hint : undefined, requestId: request.id }),
+      ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint: e.expose ? e.hint : undefined, requestId: request.id, wayBack: wayBackOf(request.url, e.code) }),
     );
   }
   return reply.send({ error: e.code, message, ...(e.expose && e.details ? { details: e.details } : {}), requestId: request.id });

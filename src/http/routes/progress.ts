@@ -8,6 +8,7 @@ import type { RosterService } from '../../rosters/roster-service.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
 import { ProgressPage } from '../../web/progress-page.js';
+import { progressCsvDisposition, sortQuery } from '../../rosters/progress-view.js';
 
 export interface ProgressDeps {
   readonly db: Kysely<Database>;
@@ -88,7 +89,7 @@ export function progressRoutes(app: FastifyInstance, deps: ProgressDeps): void {
       // Wait a little, so that a quick LMS shows the fresh roster right away; a slow one keeps syncing.
       await Promise.race([startSync(c.contextId, c.resourceLinkId, request), new Promise((r) => setTimeout(r, SYNC_WAIT_MS).unref())]);
     }
-    return reply.redirect(c.base, 303);
+    return reply.redirect(`${c.base}${sortQuery(sortOf(request))}`, 303);
   });
 
   app.get('/progress/:token/export.csv', async (request, reply) => {
@@ -96,7 +97,7 @@ export function progressRoutes(app: FastifyInstance, deps: ProgressDeps): void {
     const csv = progressCsv(await progressRows(deps.db, c.resourceLinkId, sortOf(request)));
     return reply
       .header('cache-control', 'no-store')
-      .header('content-disposition', 'attachment; filename="progress.csv"')
+      .header('content-disposition', await progressCsvDisposition(deps.db, c.resourceLinkId))
       .type('text/csv; charset=utf-8')
       .send(csv);
   });
