@@ -11,6 +11,7 @@ import { AgsClient } from '../lti/ags.js';
 import { ServiceTokens } from '../oauth/service-tokens.js';
 import { RosterService } from '../rosters/roster-service.js';
 import { PackageService } from '../scorm/package-service.js';
+import { PackageAdmin } from '../packages/package-admin.js';
 import { RuntimeService } from '../scorm/runtime-service.js';
 // issue 10: content dispatch
 import { DispatchService } from '../dispatch/dispatch-service.js';
@@ -53,6 +54,8 @@ export interface Services {
   readonly pickerTokens: LaunchTokens;
   readonly content: LocalContentStore;
   readonly packages: PackageService;
+  /** Rename, delete and preview packages (console, API, CLI). */
+  readonly packageAdmin: PackageAdmin;
   readonly runtime: RuntimeService;
   /** issue 10: content dispatch. */
   readonly dispatch: DispatchService;
@@ -141,6 +144,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     pickerTokens: new LaunchTokens(deriveKey(config.secret, 'picker-token'), config.lti.launchTokenTtlMs),
     content,
     packages,
+    packageAdmin: new PackageAdmin(store.db, store.dialect, content, clock),
     runtime,
     // issue 10: content dispatch
     dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),

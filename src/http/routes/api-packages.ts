@@ -6,6 +6,8 @@ import multipart from '@fastify/multipart';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
+import type { PackageAdmin } from '../../packages/package-admin.js';
+import { TITLE_MAX_LENGTH } from '../../packages/titles.js';
 import type { ImportResult, PackageService } from '../../scorm/package-service.js';
 import { packageJson, versionJson } from '../../scorm/package-view.js';
 import { randomToken } from '../../util/ids.js';
@@ -14,13 +16,15 @@ import type { AuditLog } from '../../services/audit-log.js';
 
 export interface PackageApiDeps {
   readonly packages: PackageService;
+  readonly packageAdmin: PackageAdmin;
   readonly uploadDir: string;
   readonly maxUploadBytes: number;
   readonly audit: AuditLog;
 }
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const UploadQuery = Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })) }, { additionalProperties: false });
+const UploadQuery = Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: TITLE_MAX_LENGTH })) }, { additionalProperties: false });
+const RenameBody = Type.Object({ title: Type.String({ minLength: 1, maxLength: TITLE_MAX_LENGTH }) }, { additionalProperties: false });
 
 /** Options of one upload: a new version of `packageId`, or a new package. */
 export interface ReceiveOptions {
@@ -108,6 +112,19 @@ export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDep
   api.post('/packages/:id/versions', { schema: { params: IdParams, querystring: UploadQuery } }, async (request, reply) => {
     const result = await receive(request, request.params.id, request.query.title);
     return reply.code(201).send({ ...packageJson(result.package), version: versionJson(result.version) });
+  });
+
+  api.patch('/packages/:id', { schema: { params: IdParams, body: RenameBody } }, async (request) => {
+    const { package: pkg, previousTitle } = await deps.packageAdmin.rename(request.params.id, request.body.title);
+    await deps.audit.record({ actor: request.actor ?? 'system', action: 'package.rename', target: pkg.id, details: { from: previousTitle, to: pkg.title }, ip: request.ip });
+    return packageJson(pkg);
+  });
+
+  // Only while no LMS link, dispatch or attempt uses it (PACKAGE_IN_USE, 409): archive it otherwise.
+  api.delete('/packages/:id', { schema: { params: IdParams } }, async (request) => {
+    const deleted = await deps.packageAdmin.delete(request.params.id);
+    await deps.audit.record({ actor: request.actor ?? 'system', action: 'package.delete', target: request.params.id, details: deleted, ip: request.ip });
+    return { deleted: request.params.id, ...deleted };
   });
 
   api.get('/packages', async () => ({ packages: (await deps.packages.list()).map(packageJson) }));

@@ -12,6 +12,7 @@ import type { LaunchTokens } from '../../lti/launch-token.js';
 import { familyOf, type Learner, type RuntimeService } from '../../scorm/runtime-service.js';
 import { scoEntries } from '../../scorm/player-view.js';
 import { listScoRuntime } from '../../store/attempt.repository.js';
+import { PREVIEW_PLATFORM_ID } from '../../store/platform.repository.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
 import { PlayerPage, statusLabel, type PlayerRelay } from '../../web/player-page.js';
@@ -47,7 +48,7 @@ const STATIC_FILES: Record<string, string> = {
 /** Renders the player for an attempt (after a launch, or when the player page is reloaded). */
 export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, attemptId: string, extras: { progressUrl?: string | undefined; relay?: PlayerRelay | undefined } = {}): Promise<FastifyReply> {
   const { attempt, version, manifest } = await deps.runtime.attemptWithVersion(attemptId);
-  const user = await deps.db.selectFrom('users').select(['name', 'sub']).where('id', '=', attempt.user_id).executeTakeFirstOrThrow();
+  const user = await deps.db.selectFrom('users').select(['name', 'sub', 'platform_id']).where('id', '=', attempt.user_id).executeTakeFirstOrThrow();
   const runtime = new Map((await listScoRuntime(deps.db, attemptId)).map((r) => [r.sco_id, r]));
   const now = deps.clock.now();
   const playToken = deps.playTokens.issue(attempt.id, now);
@@ -64,6 +65,8 @@ export async function renderPlayer(deps: PlayRouteDeps, reply: FastifyReply, att
     // A dispatch player relays one attempt to the launcher: it does not offer a new one (see docs/dispatch.md).
     canStartNewAttempt: !extras.relay && deps.runtime.canStartNewAttempt(attempt),
     progressUrl: extras.progressUrl,
+    scoreScaled: attempt.score_scaled,
+    preview: user.platform_id === PREVIEW_PLATFORM_ID,
     config: {
       family: familyOf(manifest),
       api: `/play/${playToken}`,
