@@ -461,13 +461,13 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
                     {builtIn ? (
                       ''
                     ) : (
-                    <form method="post" action={`${base}/deployments/${encodeURIComponent(d.id)}/status`} class="inline">
-                      <Csrf token={p.csrfToken} />
-                      <input type="hidden" name="status" value={d.status === 'active' ? 'disabled' : 'active'} />
-                      <button type="submit" class={d.status === 'active' ? 'danger' : 'secondary'}>
-                        {d.status === 'active' ? 'Disable' : 'Enable'}
-                      </button>
-                    </form>
+                      <form method="post" action={`${base}/deployments/${encodeURIComponent(d.id)}/status`} class="inline">
+                        <Csrf token={p.csrfToken} />
+                        <input type="hidden" name="status" value={d.status === 'active' ? 'disabled' : 'active'} />
+                        <button type="submit" class={d.status === 'active' ? 'danger' : 'secondary'}>
+                          {d.status === 'active' ? 'Disable' : 'Enable'}
+                        </button>
+                      </form>
                     )}
                   </td>
                 </tr>
@@ -478,21 +478,21 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
         {builtIn ? (
           ''
         ) : (
-        <form method="post" action={`${base}/deployments`} id="deployment-form" class="actions">
-          <FormProblems problems={p.deploymentProblems} code={p.deploymentCode} />
-          <Csrf token={p.csrfToken} />
-          <div class="field">
-            <label for="deployment-id">Deployment id</label>
-            <input id="deployment-id" name="deploymentId" required value={p.deploymentInput ?? ''} />
-          </div>
-          <div class="field">
-            <label for="deployment-name">Name (optional)</label>
-            <input id="deployment-name" name="name" />
-          </div>
-          <button type="submit" class="secondary">
-            Add deployment
-          </button>
-        </form>
+          <form method="post" action={`${base}/deployments`} id="deployment-form" class="actions">
+            <FormProblems problems={p.deploymentProblems} code={p.deploymentCode} />
+            <Csrf token={p.csrfToken} />
+            <div class="field">
+              <label for="deployment-id">Deployment id</label>
+              <input id="deployment-id" name="deploymentId" required value={p.deploymentInput ?? ''} />
+            </div>
+            <div class="field">
+              <label for="deployment-name">Name (optional)</label>
+              <input id="deployment-name" name="name" />
+            </div>
+            <button type="submit" class="secondary">
+              Add deployment
+            </button>
+          </form>
         )}
       </div>
 
