@@ -62,7 +62,7 @@
     try {
       var doc = new DOMParser().parseFromString(html, 'text/html');
       var code = doc.querySelector('[data-error-code]');
-      var message = doc.querySelector('.card p') || doc.querySelector('.problems li');
+      var message = doc.querySelector('.card.error p') || doc.querySelector('.card p') || doc.querySelector('.problems li');
       return (message ? message.textContent : 'Upload failed (HTTP ' + status + ').') + (code ? ' [' + code.textContent + ']' : '');
     } catch (e) {
       return 'Upload failed (HTTP ' + status + ').';
@@ -84,6 +84,8 @@
       xhr.setRequestHeader('x-requested-with', 'XMLHttpRequest');
       bar.hidden = false;
       bar.value = 0;
+      bar.classList.remove('failed');
+      bar.removeAttribute('data-failed');
       status.textContent = 'Uploading…';
       status.classList.remove('error-text');
       button.disabled = true;
@@ -111,15 +113,20 @@
           window.location.assign(target);
           return;
         }
-        button.disabled = false;
-        status.classList.add('error-text');
-        status.textContent = errorFromPage(xhr.responseText, xhr.status);
+        failed(errorFromPage(xhr.responseText, xhr.status));
       });
       xhr.addEventListener('error', function () {
-        button.disabled = false;
-        status.classList.add('error-text');
-        status.textContent = 'The upload was interrupted. Check the connection and try again.';
+        failed('The upload was interrupted. Check the connection and try again.');
       });
+      // A full blue bar next to an error reads as "done": the bar turns red (failed), whatever it showed.
+      function failed(message) {
+        button.disabled = false;
+        bar.value = bar.max;
+        bar.classList.add('failed');
+        bar.setAttribute('data-failed', 'true');
+        status.classList.add('error-text');
+        status.textContent = message;
+      }
       xhr.send(new FormData(form));
     });
   }

@@ -1,6 +1,19 @@
-/* Courseport content picker: filters the list as the instructor types (the search form works without scripts too). */
+/* Courseport content picker: filters the list as the instructor types (the search form works
+ * without scripts too), and keeps "Add" disabled until a package is ticked (without scripts the
+ * server refuses an empty selection with a page that leads back here). */
 (function () {
   'use strict';
+  var form = document.getElementById('picker-form');
+  var add = document.getElementById('picker-add');
+  var hint = document.getElementById('picker-hint');
+  function updateAdd() {
+    if (!form || !add) return;
+    var chosen = form.querySelectorAll('input[name="package"]:checked').length > 0;
+    add.disabled = !chosen;
+    if (hint) hint.textContent = chosen ? '' : 'Tick a package to add it.';
+  }
+  if (form) form.addEventListener('change', updateAdd);
+  updateAdd();
   var input = document.getElementById('picker-search');
   if (!input) return;
   input.addEventListener('input', function () {
@@ -14,5 +27,6 @@
         if (box) box.checked = false;
       }
     }
+    updateAdd();
   });
 })();

@@ -78,14 +78,24 @@
     if (next) next.disabled = idx < 0 || idx >= cfg.scos.length - 1;
   }
 
+  /* Same text as scoreLabel in src/web/player-page.tsx. */
+  function scoreText(view) {
+    return typeof view.scoreScaled === 'number' ? 'Score ' + Math.round(view.scoreScaled * 1000) / 10 + ' %' : '';
+  }
+
   function refreshStatus() {
     fetch(cfg.api + '/attempt', { cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (view) {
         if (!view) return;
         if (relay) relay.status(view);
+        var text = 'Attempt ' + view.number + ' · ' + view.label;
         var label = document.querySelector('[data-attempt-status]');
-        if (label) label.textContent = 'Attempt ' + view.number + ' · ' + view.label;
+        if (label) label.textContent = text;
+        var score = document.querySelector('[data-attempt-score]');
+        if (score) score.textContent = scoreText(view);
+        var endStatus = document.querySelector('[data-end-status]');
+        if (endStatus) endStatus.textContent = text + (scoreText(view) ? ' · ' + scoreText(view) : '');
         var items = document.querySelectorAll('.toc-item');
         for (var i = 0; i < items.length; i++) {
           var s = view.scos[items[i].getAttribute('data-sco')];
@@ -123,10 +133,57 @@
     });
   }
 
+  /* After the SCO itself ended its session (its Exit, LMSFinish/Terminate): follow a SCORM 2004
+   * navigation request to another SCO, otherwise show the end page instead of a frame that
+   * still shows the finished content. */
+  var endPage = document.getElementById('end-page');
+  var leaving = false;
+
+  function navRequestOf(api) {
+    try {
+      return cfg.family === '2004' && api.adl && api.adl.nav ? String(api.adl.nav.request || '') : '';
+    } catch (e) {
+      return '';
+    }
+  }
+
+  function afterTerminate(session) {
+    if (leaving) return;
+    var idx = indexOf(session.id);
+    var nav = navRequestOf(session.api);
+    if (nav === 'continue' && idx >= 0 && idx < cfg.scos.length - 1) return load(cfg.scos[idx + 1].id);
+    if (nav === 'previous' && idx > 0) return load(cfg.scos[idx - 1].id);
+    var choice = /^\{target=([^}]+)\}(?:choice|jump)$/.exec(nav);
+    if (choice && scoById(choice[1])) return load(choice[1]);
+    showEnd(idx);
+  }
+
+  function showEnd(idx) {
+    current = null;
+    if (!endPage) return;
+    var next = document.getElementById('end-next');
+    if (next) next.hidden = !(idx >= 0 && idx < cfg.scos.length - 1);
+    endPage.hidden = false;
+    frame.hidden = true;
+    document.documentElement.setAttribute('data-ended', 'true');
+    // The finished SCO may still be running its own exit code: let it, then unload it.
+    setTimeout(function () { if (frame.hidden) frame.src = 'about:blank'; }, 0);
+    var title = document.getElementById('end-title');
+    if (title) title.focus();
+    refreshStatus();
+  }
+
+  function hideEnd() {
+    if (endPage) endPage.hidden = true;
+    frame.hidden = false;
+    document.documentElement.removeAttribute('data-ended');
+  }
+
   function load(id) {
     var sco = scoById(id);
     if (!sco || switching) return;
     switching = true;
+    hideEnd();
     unloadCurrent()
       .then(function () {
         return fetch(cfg.api + '/sco/' + encodeURIComponent(id), { method: 'POST', cache: 'no-store' });
@@ -141,7 +198,10 @@
           dataCommitFormat: 'flattened',
           includeCommitSequence: true,
           terminateCommitPayloadField: 'terminate',
-          autocommit: false,
+          // Many courses call LMSCommit only when they finish: their data is stored (and the
+          // header follows) some seconds after each change instead, as LMSs are allowed to do.
+          autocommit: true,
+          autocommitSeconds: 15,
           autoCompleteLessonStatus: true,
           logLevel: 5,
         };
@@ -163,9 +223,14 @@
           // The terminate commit is a beacon: look again once it has surely arrived.
           setTimeout(refreshStatus, 50);
           setTimeout(refreshStatus, 1000);
-          if (session.onTerminated) session.onTerminated();
+          // The player ended it (another SCO chosen, the page left): nothing more to do.
+          if (session.onTerminated) return session.onTerminated();
+          if (current === session) afterTerminate(session);
         });
-        api.on(cfg.family === '1.2' ? 'LMSCommit' : 'Commit', function () { setTimeout(refreshStatus, 50); });
+        // The header follows every commit, not only the last one: commits are synchronous requests,
+        // so the event comes once the server has stored it (CommitSuccess if commits are ever async).
+        api.on(cfg.family === '1.2' ? 'LMSCommit' : 'Commit', refreshStatus);
+        api.on('CommitSuccess', refreshStatus);
         if (cfg.family === '1.2') window.API = api;
         else window.API_1484_11 = api;
         current = session;
@@ -189,6 +254,11 @@
       var idx = indexOf(current ? current.id : cfg.start) + (t.id === 'next-sco' ? 1 : -1);
       if (idx >= 0 && idx < cfg.scos.length) load(cfg.scos[idx].id);
     }
+    if (t.id === 'end-next') {
+      var after = indexOf(lastSco) + 1;
+      if (after > 0 && after < cfg.scos.length) load(cfg.scos[after].id);
+    }
+    if (t.id === 'end-reopen') load(lastSco);
     if (t.id === 'new-attempt') {
       t.disabled = true;
       unloadCurrent()
@@ -216,7 +286,10 @@
 
   // Leaving the page: SCOs that handle beforeunload have finished already; for the others
   // the runtime's terminate commit goes out now, as a beacon (text/plain, token in the URL).
-  window.addEventListener('pagehide', function () { finish(current); });
+  window.addEventListener('pagehide', function () {
+    leaving = true;
+    finish(current);
+  });
 
   load(cfg.start);
 })();

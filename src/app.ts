@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import { API_DESCRIPTION, API_TAGS, apiTagOf } from './http/api-docs.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { serializeRequest } from './http/plugins/request-log.js';
 import { defaultPagePolicy, PAGE } from './http/plugins/page-policy.js';
@@ -21,6 +22,7 @@ import { dispatchRoutes } from './http/dispatch/dispatch.routes.js';
 import { adminRoutes } from './http/admin/index.js';
 import { registrationRoutes } from './http/lti/registration.routes.js';
 import { sandboxRoutes } from './http/sandbox/sandbox.routes.js';
+import { homeRoutes } from './http/home/home.routes.js';
 import { join } from 'node:path';
 import { createServices, type Services } from './container.js';
 import type { Store } from './store/database.js';
@@ -93,7 +95,8 @@ export async function build(options: BuildOptions): Promise<App> {
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Courseport admin API', version: '1', description: 'Manage LMS registrations and tool keys. Authenticate with a bearer token from `courseport admin token create`.' },
+      info: { title: 'Courseport admin API', version: '1', description: API_DESCRIPTION },
+      tags: API_TAGS.map((t) => ({ ...t })),
       servers: [{ url: config.baseUrl }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -104,6 +107,10 @@ export async function build(options: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
 
   healthRoutes(app, store);
+  await app.register(async (scope) => {
+    defaultPagePolicy(scope, PAGE.console);
+    homeRoutes(scope, { baseUrl: config.baseUrl, sandbox: config.sandbox });
+  });
   jwksRoutes(app, services.toolKeys, config.keys.jwksMaxAgeMs);
   playRoutes(app, { player: services.player, runtime: services.runtime });
   contentRoutes(app, { contentTokens: services.contentTokens, content: services.content, clock });
@@ -130,6 +137,8 @@ export async function build(options: BuildOptions): Promise<App> {
       if (config.security.apiRateLimitPerMinute > 0) scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;
+        const tag = apiTagOf(route.url);
+        if (tag) route.schema = { ...route.schema, tags: [tag] };
       });
       await apiRoutes(scope, { ...services, db: store.db, baseUrl: config.baseUrl, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
     },

@@ -12,6 +12,7 @@ import { ServiceTokens } from './oauth/service-tokens.js';
 import { RosterService } from './rosters/roster.service.js';
 import { ProgressService } from './rosters/progress.service.js';
 import { PackageService } from './packages/package.service.js';
+import { PackageAdmin } from './packages/package-admin.js';
 import { RuntimeService } from './attempts/runtime.service.js';
 import { DispatchService } from './dispatch/dispatch.service.js';
 import type { Store } from './store/database.js';
@@ -129,6 +130,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     launchFlow: new LaunchFlow({ launches, runtime, player, deepLinking, launchTokens, db: store.db, clock }),
     content,
     packages,
+    packageAdmin: new PackageAdmin(store.db, store.dialect, content, clock),
     runtime,
         dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
     admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),

@@ -123,8 +123,8 @@ export async function findResourceLinkPackageId(db: Kysely<Database>, resourceLi
 }
 
 /** The learner's display name for the player header. */
-export async function findAttemptUser(db: Kysely<Database>, userId: string): Promise<{ name: string | null; sub: string }> {
-  return db.selectFrom('users').select(['name', 'sub']).where('id', '=', userId).executeTakeFirstOrThrow();
+export async function findAttemptUser(db: Kysely<Database>, userId: string): Promise<{ name: string | null; sub: string; platform_id: string }> {
+  return db.selectFrom('users').select(['name', 'sub', 'platform_id']).where('id', '=', userId).executeTakeFirstOrThrow();
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { distinctAuditActions } from '../store/audit-log.repository.js';
 import type { AuditEntryRow, Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken } from '../util/ids.js';
@@ -59,6 +60,11 @@ export class AuditLog {
       details: event.details ? JSON.stringify(event.details) : null,
       ip: event.ip ?? null,
     });
+  }
+
+  /** The actions recorded so far, A→Z. */
+  actions(): Promise<string[]> {
+    return distinctAuditActions(this.db);
   }
 
   /** Newest first. */

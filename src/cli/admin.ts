@@ -52,10 +52,12 @@ export function registerAdminCommands(program: Command): void {
       } else {
         throw new AppError('VALIDATION_FAILED', 'No terminal to ask the password on: pipe it with --password-stdin.');
       }
-      await withContext(async ({ services }) => {
+      await withContext(async ({ services, config }) => {
         const created = await services.admins.create(o.email, password, { confirm });
         await services.audit.record({ actor: 'cli', action: 'admin.create', target: created.id, details: { email: created.email } });
-        output(o, created, () => [`Administrator ${created.email} created (${created.id}). Sign in at /admin/login.`]);
+        // The full address (COURSEPORT_BASE_URL): a path alone does not say which server to open.
+        const signIn = `${config.baseUrl}/admin/login`;
+        output(o, { ...created, signInUrl: signIn }, () => [`Administrator ${created.email} created (${created.id}). Sign in at ${signIn}`]);
       });
     });
   admin

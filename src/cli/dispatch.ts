@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { destinationJson, dispatchJson, eventJson, reportJson } from '../dispatch/dispatch-reports.js';
 import { parseExpiry, type LicenceInput } from '../dispatch/dispatch.service.js';
 import { dispatchZip, launcherConfig } from '../dispatch/package-export.js';
+import { unreachableOriginReason } from '../dispatch/launch-origin.js';
 import { dispatchReportCsv } from '../dispatch/report-csv.js';
 import { AppError } from '../errors/app-error.js';
 import type { Dispatch } from '../store/tables.js';
@@ -259,7 +260,9 @@ export function registerDispatchCommands(program: Command): void {
         const version = o.scorm ?? d.scorm_version;
         await pipeline(dispatchZip(launcherConfig({ ...d, scorm_version: version }, config.baseUrl, services.dispatch.secretOf(d))) as Readable, createWriteStream(o.output));
         await services.audit.record({ actor: 'cli', action: 'dispatch.export', target: d.id, details: { scormVersion: version } });
-        output(o, { dispatch: d.id, file: o.output, scormVersion: version, courseport: new URL(config.baseUrl).origin }, () => [
+        const unreachable = unreachableOriginReason(config.baseUrl);
+        if (unreachable) process.stderr.write(`courseport: warning: the package plays from ${new URL(config.baseUrl).origin}, which a customer's LMS cannot reach: ${unreachable}. Set COURSEPORT_BASE_URL to the public address.\n`);
+        output(o, { dispatch: d.id, file: o.output, scormVersion: version, courseport: new URL(config.baseUrl).origin, ...(unreachable ? { warning: unreachable } : {}) }, () => [
           `Wrote ${o.output}: SCORM ${version === '1.2' ? '1.2' : '2004 3rd edition'} package "${d.title}", playing from ${new URL(config.baseUrl).origin}.`,
         ]);
       });

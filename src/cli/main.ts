@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { AppError } from '../errors/app-error.js';
@@ -11,9 +12,16 @@ import { registerRosterCommands } from './roster.js';
 import { registerPlatformCommands } from './platform.js';
 import { registerDispatchCommands } from './dispatch.js';
 
+/** The version in package.json (src/cli and dist/cli are both two levels below it). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('courseport')
     .description('Courseport: an LTI 1.3 tool server for SCORM content')
+    .version(packageVersion(), '-V, --version', 'print the version of Courseport')
     .exitOverride();
 
   program

@@ -1,32 +1,19 @@
-import cliProgress from 'cli-progress';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { ImportProgress } from '../packages/package.service.js';
+
 import { packageJson, versionJson } from '../packages/package-view.js';
+import { AppError } from '../errors/app-error.js';
 import { output, table, withContext } from './context.js';
+import { importProgressBar } from './import-progress.js';
 
-const MiB = 1024 * 1024;
-
-/** A progress bar on stderr while the archive is extracted (only on a terminal, never with --json). */
-function progressReporter(enabled: boolean): { update(p: ImportProgress): void; stop(): void } {
-  if (!enabled) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { format: 'Importing |{bar}| {percentage}% · {done}/{total} MiB · {entries} files · {phase}', stream: process.stderr, hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update(p) {
-      const total = Math.max(1, Math.round(p.bytesTotal / MiB));
-      if (!started && p.bytesTotal > 0) {
-        bar.start(p.bytesTotal, 0, { done: 0, total, entries: 0, phase: p.phase });
-        started = true;
-      }
-      if (started) bar.update(p.phase === 'extract' ? p.bytesDone : p.bytesTotal || p.bytesDone, { done: Math.round(p.bytesDone / MiB), total, entries: `${p.entriesDone}/${p.entriesTotal}`, phase: p.phase });
-    },
-    stop() {
-      if (started) bar.stop();
-    },
-  };
+/** The archive to import, checked before anything is opened: "no such file" beats an I/O error code. */
+async function requireFile(path: string): Promise<void> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new AppError('NOT_FOUND', `no such file: ${path}`);
+    if (err.code === 'EACCES') throw new AppError('BAD_REQUEST', `cannot read ${path}: permission denied`);
+    throw err;
+  });
+  if (!info.isFile()) throw new AppError('BAD_REQUEST', `not a file: ${path} (give the path of a SCORM .zip)`);
 }
 
 export function registerPackageCommands(program: Command): void {
@@ -38,8 +25,9 @@ export function registerPackageCommands(program: Command): void {
     .option('--package <id>', 'import as a new version of this package')
     .option('--json', 'print JSON')
     .action(async (zip: string, o: { title?: string; package?: string; json?: boolean }) => {
+      await requireFile(zip);
       await withContext(async ({ services }) => {
-        const progress = progressReporter(!o.json && process.stderr.isTTY === true);
+        const progress = importProgressBar(process.stderr, { enabled: !o.json && process.stderr.isTTY === true });
         try {
           const r = await services.packages.importPackage(zip, { title: o.title, packageId: o.package, sourceName: zip.split('/').pop() }, (p) => progress.update(p));
           progress.stop();
@@ -81,6 +69,28 @@ export function registerPackageCommands(program: Command): void {
           '',
           `Launch it from an LMS with the custom parameter package_id=${p.id}`,
         ]);
+      });
+    });
+  pkg
+    .command('rename <id> <title>')
+    .description('change the title shown in the catalogue and the content picker')
+    .option('--json', 'print JSON')
+    .action(async (id: string, title: string, o: { json?: boolean }) => {
+      await withContext(async ({ services }) => {
+        const { package: p, previousTitle } = await services.packageAdmin.rename(id, title);
+        await services.audit.record({ actor: 'cli', action: 'package.rename', target: p.id, details: { from: previousTitle, to: p.title } });
+        output(o, packageJson(p), () => [`${p.id} renamed to “${p.title}”.`]);
+      });
+    });
+  pkg
+    .command('delete <id>')
+    .description('delete a package and its files (refused while LMS links, dispatches or attempts use it: archive it then)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      await withContext(async ({ services }) => {
+        const deleted = await services.packageAdmin.delete(id);
+        await services.audit.record({ actor: 'cli', action: 'package.delete', target: id, details: deleted });
+        output(o, { deleted: id, ...deleted }, () => [`Deleted ${id} (“${deleted.title}”, ${deleted.versions} version(s)).`]);
       });
     });
   for (const [verb, status, effect] of [

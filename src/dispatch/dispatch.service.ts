@@ -5,6 +5,7 @@ import type { PackageService } from '../packages/package.service.js';
 import type { Database, Dispatch, DispatchDestination, DispatchEvent } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
+import { checkTitle, fitTitle } from '../packages/titles.js';
 import { DispatchAdmission, dispatchSecret, type Admission, type DispatchLaunchInput } from './dispatch-admission.js';
 import { dispatchReport, type ReportRow } from './dispatch-reports.js';
 import * as repo from './dispatch.repository.js';
@@ -101,12 +102,13 @@ export class DispatchService {
     if (!pkg.latest_version_id) throw new AppError('PACKAGE_NOT_FOUND', `Package ${pkg.id} has no version to play.`);
     // Like new LTI links, a new dispatch may not play an archived package (existing dispatches keep playing it).
     if (pkg.status === 'archived') throw new AppError('PACKAGE_ARCHIVED', `Package “${pkg.title}” is archived: unarchive it to dispatch it.`);
-    const licence = checkLicence(input);
     const now = this.clock.now();
+    const licence = checkLicence(input);
+    refusePastExpiry(licence.expiresAt, now);
     const id = newId('dsp');
     const deploymentRef = newId('dep');
     const linkRef = newId('rl');
-    const title = (input.title?.trim() || pkg.title).slice(0, 1024);
+    const title = input.title?.trim() ? checkTitle(input.title, 'The course title') : fitTitle(pkg.title);
     const row: Dispatch = {
       id,
       destination_id: destination.id,
@@ -146,6 +148,7 @@ export class DispatchService {
   /** Changes the licence (and title / hashing). Returns the dispatch after the change. */
   async updateDispatch(id: string, changes: LicenceInput & { title?: string | undefined; hashLearnerIds?: boolean | undefined; scormVersion?: DispatchScormVersion | undefined }): Promise<Dispatch> {
     await this.getDispatch(id);
+    // A past date is allowed here: it ends a running licence at once (a new dispatch refuses one, see createDispatch).
     const licence = checkLicence(changes);
     const set: Partial<Dispatch> = { updated_at: this.clock.now() };
     if (licence.enabled !== undefined) set.enabled = licence.enabled ? 1 : 0;
@@ -155,7 +158,7 @@ export class DispatchService {
     if (licence.launchCap !== undefined) set.launch_cap = licence.launchCap;
     if (changes.hashLearnerIds !== undefined) set.hash_learner_ids = changes.hashLearnerIds ? 1 : 0;
     if (changes.scormVersion !== undefined) set.scorm_version = changes.scormVersion;
-    if (changes.title !== undefined) set.title = requireName(changes.title, 1024);
+    if (changes.title !== undefined) set.title = checkTitle(changes.title, 'The course title');
     await repo.updateDispatch(this.db, id, set);
     return this.getDispatch(id);
   }
@@ -210,6 +213,13 @@ function cleanNotes(notes: string | undefined): string | null {
   const v = notes?.trim();
   if (v && v.length > 10_000) throw new AppError('VALIDATION_FAILED', 'Notes are limited to 10000 characters.');
   return v || null;
+}
+
+/** A new dispatch's expiry must lie ahead: one created already expired would refuse every launch. */
+function refusePastExpiry(expiresAt: number | null | undefined, now: number): void {
+  if (expiresAt === undefined || expiresAt === null || expiresAt > now) return;
+  const problem = `the expiry ${new Date(expiresAt).toISOString().slice(0, 10)} is in the past (today is ${new Date(now).toISOString().slice(0, 10)}): the new dispatch would refuse every launch. Choose a later date, or none`;
+  throw new AppError('VALIDATION_FAILED', `Invalid licence: ${problem}.`, { details: { problems: [problem] } });
 }
 
 function checkLicence(l: LicenceInput): LicenceInput {

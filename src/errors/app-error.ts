@@ -62,6 +62,7 @@ export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 400, title: 'Validation failed' },
   PLATFORM_NOT_FOUND: { status: 404, title: 'Platform not found' },
   PLATFORM_EXISTS: { status: 409, title: 'Platform already registered' },
+  PLATFORM_BUILT_IN: { status: 409, title: 'Built-in registration' },
   DEPLOYMENT_EXISTS: { status: 409, title: 'Deployment already registered' },
   KEY_NOT_FOUND: { status: 404, title: 'Key not found' },
   KEY_DECRYPTION_FAILED: { status: 500, title: 'Key decryption failed' },
@@ -79,6 +80,7 @@ export const ERROR_CATALOGUE = {
   PACKAGE_MISSING_FILE: { status: 400, title: 'Manifest references a missing file' },
   PACKAGE_UNSUPPORTED: { status: 400, title: 'Unsupported package' },
   PACKAGE_NOT_FOUND: { status: 404, title: 'Package not found' },
+  PACKAGE_IN_USE: { status: 409, title: 'Package in use' },
   // SCORM runtime
   CMI_INVALID: { status: 400, title: 'Invalid SCORM data' },
   CMI_STALE_COMMIT: { status: 409, title: 'Stale commit' },

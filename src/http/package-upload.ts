@@ -15,7 +15,6 @@ export interface PackageUploadDeps {
   readonly audit: AuditLog;
 }
 
-
 /** Options of one upload: a new version of `packageId`, or a new package. */
 export interface ReceiveOptions {
   readonly packageId?: string | undefined;

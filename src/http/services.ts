@@ -9,6 +9,7 @@ import type { LaunchService } from '../launch/launch.service.js';
 import type { SignedTokens } from '../util/signed-tokens.js';
 import type { LocalContentStore } from '../content/content-store.js';
 import type { PackageService } from '../packages/package.service.js';
+import type { PackageAdmin } from '../packages/package-admin.js';
 import type { PlatformKeyStatusService } from '../platforms/platform-key-status.service.js';
 import type { PlatformKeys } from '../lti/platform-keys.js';
 import type { PlatformService } from '../platforms/platform.service.js';
@@ -45,6 +46,8 @@ export interface Services {
   readonly pickerTokens: SignedTokens;
   readonly content: LocalContentStore;
   readonly packages: PackageService;
+  /** Rename, delete and preview packages (console, API, CLI). */
+  readonly packageAdmin: PackageAdmin;
   readonly runtime: RuntimeService;
   readonly dispatch: DispatchService;
   readonly fetch: SafeFetch;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { PREVIEW_PLATFORM_ID } from '../platforms/platform.repository.js';
 import type { Database, Package, PackageVersion } from '../store/tables.js';
 
 export async function insertPackage(db: Kysely<Database>, p: Package): Promise<void> {
@@ -28,7 +29,13 @@ export async function setPackageStatus(db: Kysely<Database>, id: string, status:
 /** Per package: how many versions and resource links it has (admin console list). */
 export async function packageUsage(db: Kysely<Database>): Promise<Map<string, { versions: number; links: number }>> {
   const versions = await db.selectFrom('package_versions').select(['package_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('package_id').execute();
-  const links = await db.selectFrom('resource_links').select(['package_id', (eb) => eb.fn.countAll<number>().as('n')]).where('package_id', 'is not', null).groupBy('package_id').execute();
+  const links = await db
+    .selectFrom('resource_links')
+    .select(['package_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('package_id', 'is not', null)
+    .where('platform_id', '!=', PREVIEW_PLATFORM_ID)
+    .groupBy('package_id')
+    .execute();
   const out = new Map<string, { versions: number; links: number }>();
   for (const v of versions) out.set(v.package_id, { versions: Number(v.n), links: 0 });
   for (const l of links) if (l.package_id) out.set(l.package_id, { versions: out.get(l.package_id)?.versions ?? 0, links: Number(l.n) });

@@ -20,6 +20,7 @@ import { parseManifest } from '../scorm/manifest/parse.js';
 import type { Manifest } from '../scorm/manifest/types.js';
 import type { ExtractLimits, ExtractProgress } from '../util/safe-zip/types.js';
 import { extractPackage } from './package-archive.js';
+import { checkTitle, fitTitle } from './titles.js';
 
 export type ImportPhase = 'extract' | 'validate' | 'store' | 'done';
 
@@ -67,8 +68,7 @@ export class PackageService {
   async importPackage(zipPath: string, options: ImportOptions = {}, onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
     const existing = options.packageId ? await findPackage(this.db, options.packageId) : undefined;
     if (options.packageId && !existing) throw new AppError('PACKAGE_NOT_FOUND', `No package with id ${options.packageId}.`);
-    const title = options.title?.trim() || undefined;
-    if (title !== undefined && title.length > 1024) throw new AppError('VALIDATION_FAILED', 'The title must be at most 1024 characters.');
+    const title = options.title?.trim() ? checkTitle(options.title) : undefined;
 
     const staging = await this.store.createStaging();
     let committedKey: string | undefined;
@@ -101,7 +101,7 @@ export class PackageService {
     meta: { title: string | undefined; sourceName: string | undefined; files: number; bytes: number },
   ): Promise<ImportResult> {
     const now = this.clock.now();
-    const versionTitle = meta.title ?? manifest.title;
+    const versionTitle = meta.title ?? fitTitle(manifest.title);
     const pkg: Package = existing ?? { id: newId('pkg'), title: versionTitle, description: null, latest_version_id: null, status: 'active', created_at: now, updated_at: now };
     // A new version keeps the package's title unless a title was given.
     const packageTitle = existing && !meta.title ? existing.title : versionTitle;

@@ -16,7 +16,7 @@ export async function insertPlatform(db: Kysely<Database>, platform: NewPlatform
 }
 
 export async function findPlatformById(db: Kysely<Database>, id: string): Promise<Platform | undefined> {
-  if (id === DISPATCH_PLATFORM_ID) return undefined;
+  if (id === DISPATCH_PLATFORM_ID || id === PREVIEW_PLATFORM_ID) return undefined;
   return await platformById.first(db, { id });
 }
 
@@ -34,8 +34,11 @@ export async function findPlatform(db: Kysely<Database>, issuer: string, clientI
  */
 export const DISPATCH_PLATFORM_ID = 'plt_courseport_dispatch';
 
+/** The internal platform row that owns the console's package previews: hidden the same way. */
+export const PREVIEW_PLATFORM_ID = 'plt_courseport_preview';
+
 export async function listPlatforms(db: Kysely<Database>): Promise<Platform[]> {
-  return db.selectFrom('platforms').selectAll().where('id', '!=', DISPATCH_PLATFORM_ID).orderBy('created_at').execute();
+  return db.selectFrom('platforms').selectAll().where('id', 'not in', [DISPATCH_PLATFORM_ID, PREVIEW_PLATFORM_ID]).orderBy('created_at').execute();
 }
 
 export async function updatePlatform(db: Kysely<Database>, id: string, changes: PlatformUpdate): Promise<void> {

@@ -77,27 +77,49 @@ export class PlatformService {
 
   /**
    * Every problem of a registration at once (CLI, API and console forms show the same list).
-   * Throws VALIDATION_FAILED with `details.problems`.
+   * Throws VALIDATION_FAILED with `details.problems`, and `details.fields`: the problems of each
+   * PlatformInput field (forms mark those fields).
    */
   async validate(input: PlatformInput): Promise<ValidRegistration> {
     const problems: string[] = [];
-    const issuer = text(input.issuer, 'issuer', 1024, problems);
-    if (issuer) url(issuer, 'issuer', this.policy, problems);
-    const clientId = text(input.clientId, 'client id', 255, problems);
-    const authUrl = url(input.authUrl, 'auth URL', this.policy, problems);
-    const tokenUrl = url(input.tokenUrl, 'token URL', this.policy, problems);
-    const jwksUrl = input.jwksUrl ? url(input.jwksUrl, 'JWKS URL', this.policy, problems) : undefined;
-    const tokenAudience = input.tokenAudience ? text(input.tokenAudience, 'token audience', 2048, problems) : undefined;
-    if (!input.jwksUrl && !input.publicKey) problems.push('a JWKS URL (or a static public key) is required to verify launches');
-    if (input.jwksUrl && input.publicKey) problems.push('give either a JWKS URL or a static public key, not both');
+    const fields: Partial<Record<keyof PlatformInput, string[]>> = {};
+    /** Runs a field's checks; what they add to `problems` is that field's. */
+    const on = async <T>(field: keyof PlatformInput | readonly (keyof PlatformInput)[], check: () => T | Promise<T>): Promise<T> => {
+      const before = problems.length;
+      const result = await check();
+      for (const f of typeof field === 'string' ? [field] : field) if (problems.length > before) (fields[f] ??= []).push(...problems.slice(before));
+      return result;
+    };
+    const issuer = await on('issuer', () => {
+      const v = text(input.issuer, 'issuer', 1024, problems);
+      if (v) url(v, 'issuer', this.policy, problems);
+      return v;
+    });
+    const clientId = await on('clientId', () => text(input.clientId, 'client id', 255, problems));
+    const authUrl = await on('authUrl', () => url(input.authUrl, 'auth URL', this.policy, problems));
+    const tokenUrl = await on('tokenUrl', () => url(input.tokenUrl, 'token URL', this.policy, problems));
+    const jwksUrl = await on('jwksUrl', () => (input.jwksUrl ? url(input.jwksUrl, 'JWKS URL', this.policy, problems) : undefined));
+    const tokenAudience = await on('tokenAudience', () => (input.tokenAudience ? text(input.tokenAudience, 'token audience', 2048, problems) : undefined));
+    await on(['jwksUrl', 'publicKey'], () => {
+      if (!input.jwksUrl && !input.publicKey) problems.push('a JWKS URL (or a static public key) is required to verify launches');
+      if (input.jwksUrl && input.publicKey) problems.push('give either a JWKS URL or a static public key, not both');
+    });
     const deploymentIds = [...new Set((input.deployments ?? []).map((d) => d.trim()))];
-    for (const d of deploymentIds) if (!d || d.length > 255) problems.push(`deployment id ${JSON.stringify(d)} must be 1 to 255 characters`);
-    const publicJwk = input.publicKey ? await parsePublicKey(input.publicKey, problems) : undefined;
+    await on('deployments', () => {
+      for (const d of deploymentIds) if (!d || d.length > 255) problems.push(`deployment id ${JSON.stringify(d)} must be 1 to 255 characters`);
+    });
+    const publicJwk = await on('publicKey', () => (input.publicKey ? parsePublicKey(input.publicKey, problems) : undefined));
     const name = input.name?.trim() || (issuer ? hostOf(issuer) : '');
-    if (name.length > 255) problems.push('name must be at most 255 characters');
-    if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
-    if (input.allowMissingKid !== undefined && typeof input.allowMissingKid !== 'boolean') problems.push('allow missing kid must be true or false');
-    if (problems.length) throw validationError(problems);
+    await on('name', () => {
+      if (name.length > 255) problems.push('name must be at most 255 characters');
+    });
+    await on('gradePolicy', () => {
+      if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
+    });
+    await on('allowMissingKid', () => {
+      if (input.allowMissingKid !== undefined && typeof input.allowMissingKid !== 'boolean') problems.push('allow missing kid must be true or false');
+    });
+    if (problems.length) throw validationError(problems, fields);
     return {
       name,
       issuer,
@@ -243,8 +265,8 @@ export function deploymentJson(d: Deployment): Record<string, unknown> {
   return { id: d.id, deploymentId: d.deployment_id, name: d.name, createdAt: new Date(d.created_at).toISOString() };
 }
 
-function validationError(problems: string[]): AppError {
-  return new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems } });
+function validationError(problems: string[], fields?: Partial<Record<keyof PlatformInput, string[]>>): AppError {
+  return new AppError('VALIDATION_FAILED', problems.join('; '), { details: { problems, ...(fields ? { fields } : {}) } });
 }
 
 function text(value: string | undefined, label: string, max: number, problems: string[]): string {

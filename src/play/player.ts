@@ -3,6 +3,7 @@ import { scoEntries } from '../attempts/player-view.js';
 import { findAttemptLearner, findAttemptUser, listScoRuntime } from '../attempts/attempt.repository.js';
 import type { DispatchService } from '../dispatch/dispatch.service.js';
 import { AppError } from '../errors/app-error.js';
+import { PREVIEW_PLATFORM_ID } from '../platforms/platform.repository.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
@@ -50,6 +51,10 @@ export interface PlayerView {
   readonly canStartNewAttempt: boolean;
   /** For instructors: their view of every learner's progress. */
   readonly progressUrl?: string | undefined;
+  /** The attempt's score (0–1), shown in the header. */
+  readonly scoreScaled: number | null;
+  /** A console preview: nothing is reported to an LMS. */
+  readonly preview: boolean;
   readonly config: PlayerConfig;
 }
 
@@ -95,6 +100,8 @@ export class Player {
       // A dispatch player relays one attempt to the launcher: it does not offer a new one (see docs/dispatch.md).
       canStartNewAttempt: !extras.relay && runtime.canStartNewAttempt(attempt),
       progressUrl: extras.progressUrl,
+      scoreScaled: attempt.score_scaled,
+      preview: user.platform_id === PREVIEW_PLATFORM_ID,
       config: {
         family: familyOf(manifest),
         api: `/play/${playTokens.issue(attempt.id, now)}`,

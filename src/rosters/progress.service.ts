@@ -7,6 +7,7 @@ import type { SignedTokens } from '../util/signed-tokens.js';
 import { PROGRESS_SORTS, progressCsv, progressRows, type ProgressRow, type ProgressSort } from './progress.js';
 import { findProgressLaunch, findRoster } from './roster.repository.js';
 import type { RosterService } from './roster.service.js';
+import { progressCsvDisposition } from './progress-view.js';
 
 export interface ProgressDeps {
   readonly db: Kysely<Database>;
@@ -88,6 +89,11 @@ export class ProgressService {
   async syncNow(c: ProgressContext, onSyncError: (err: unknown) => void): Promise<void> {
     if (!c.contextId) return;
     await Promise.race([this.startSync(c, onSyncError), new Promise((r) => setTimeout(r, SYNC_WAIT_MS).unref())]);
+  }
+
+  /** The CSV's Content-Disposition, named after the course and activity. */
+  async csvDisposition(c: ProgressContext): Promise<string> {
+    return progressCsvDisposition(this.deps.db, c.resourceLinkId);
   }
 
   async csv(c: ProgressContext, sort: ProgressSort): Promise<string> {

@@ -1,5 +1,14 @@
 import { Layout } from './layout.js';
 
+/** Where a person can go from an error page shown inside an LMS frame. */
+export interface WayBack {
+  /** A page that works again (a GET), when there is one. */
+  readonly href?: string | undefined;
+  readonly label?: string | undefined;
+  /** Always shown: how to get back to the course in the LMS. */
+  readonly note: string;
+}
+
 export interface ErrorPageProps {
   readonly status: number;
   readonly code: string;
@@ -7,6 +16,8 @@ export interface ErrorPageProps {
   readonly message: string;
   readonly hint: string | undefined;
   readonly requestId: string;
+  /** Pages shown inside an LMS frame: where to go from here (see src/http/plugins/way-back.ts). */
+  readonly wayBack?: WayBack | undefined;
 }
 
 /** The one page every error shown to a person goes through: what happened, its code, what to do. */
@@ -28,7 +39,28 @@ export function ErrorPage(p: ErrorPageProps): JSX.Element {
           <code safe>{p.requestId}</code>
         </p>
         <p class="muted">If you report this problem, include the error code and reference.</p>
+        {p.wayBack ? <WayBackLinks back={p.wayBack} /> : ''}
       </div>
     </Layout>
+  );
+}
+
+/** Inside an LMS frame the browser's Back button may re-post a form: give a way that works. */
+function WayBackLinks(p: { back: WayBack }): JSX.Element {
+  return (
+    <div class="way-back" id="way-back">
+      {p.back.href ? (
+        <p>
+          <a class="button primary" href={p.back.href} id="way-back-link" safe>
+            {p.back.label ?? 'Back'}
+          </a>
+        </p>
+      ) : (
+        ''
+      )}
+      <p class="muted" safe>
+        {p.back.note}
+      </p>
+    </div>
   );
 }

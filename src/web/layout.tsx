@@ -32,6 +32,26 @@ button{font:inherit}
 main:has(.progress){max-width:1100px}.progress-table{width:100%;border-collapse:collapse;margin-top:12px;font-size:.95em}
 .progress-table th,.progress-table td{border-top:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
 .progress-table th a{color:inherit}
+body{overflow-wrap:break-word}
+[hidden]{display:none!important}
+h1,h2,h3,strong,code,.muted{overflow-wrap:anywhere}
+td.text,th.text{overflow-wrap:anywhere;min-width:12ch}
+td.nowrap,th.nowrap,.nowrap{white-space:nowrap}
+.picker-item{min-width:0;overflow-wrap:anywhere}
+button,.button{display:inline-block;font:inherit;line-height:1.4;background:#fff;color:var(--fg);border:1px solid var(--line);border-radius:4px;padding:5px 12px;cursor:pointer;text-decoration:none;vertical-align:middle}
+button:hover,.button:hover{background:#eef2f7;text-decoration:none}
+button.primary,.button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
+button.primary:hover,.button.primary:hover{background:#1a52a6}
+button:disabled,button:disabled:hover{opacity:.55;cursor:not-allowed;background:#fff}
+button.primary:disabled{background:var(--accent)}
+.site-nav{display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center;margin:0 0 12px}
+.end-page{flex:1;display:flex;align-items:flex-start;justify-content:center;padding:40px 24px;overflow:auto}
+.end-page .card{max-width:560px}.end-page h1:focus{outline:none}
+.player-score{white-space:nowrap}
+.preview-banner{margin:0;background:#fdf3d8;color:#6b4e00;padding:4px 12px;border-bottom:1px solid var(--line);font-size:.9em}
+.way-back{margin-top:16px}
+.summary{margin:8px 0}
+.card+.card{margin-top:16px}.card>h2:first-child{margin-top:0}
 `;
 
 export function Layout(props: { title: string; bodyClass?: string; referrer?: string; head?: Children; children?: Children }): JSX.Element {

@@ -48,12 +48,13 @@ export function PickerPage(p: PickerPageProps): JSX.Element {
             </ul>
           )}
           <p class="picker-actions">
-            <button type="submit" name="action" value="add">
+            <button type="submit" name="action" value="add" class="primary" id="picker-add">
               {p.multiple ? 'Add selected' : 'Add'}
             </button>
             <button type="submit" name="action" value="cancel" formnovalidate>
               Cancel
             </button>
+            <span class="muted" id="picker-hint" aria-live="polite"></span>
           </p>
         </form>
       </div>
@@ -73,7 +74,9 @@ export function ReturnToPlatformPage(p: { returnUrl: string; jwt: string; summar
         <p safe>{p.summary}</p>
         <form method="post" action={p.returnUrl} id="return-form">
           <input type="hidden" name="JWT" value={p.jwt} />
-          <button type="submit">Continue to the LMS</button>
+          <button type="submit" class="primary">
+            Continue to the LMS
+          </button>
         </form>
       </div>
       <script src="/static/autosubmit.js"></script>

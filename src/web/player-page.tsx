@@ -16,17 +16,32 @@ export function statusLabel(completion: string, success: string): string {
   return STATUS_LABEL[success] ?? STATUS_LABEL[completion] ?? completion;
 }
 
+/** "Score 80 %" for the header ('' without a score); public/player.js formats live updates the same way. */
+export function scoreLabel(scoreScaled: number | null | undefined): string {
+  return scoreScaled === null || scoreScaled === undefined ? '' : `Score ${Math.round(scoreScaled * 1000) / 10} %`;
+}
+
 /** The SCORM player inside the LMS frame: table of contents, the SCO frame, the runtime. */
 export function PlayerPage(p: PlayerPageProps): JSX.Element {
   const multi = p.config.scos.length > 1;
   return (
     <Layout title={p.title} bodyClass="player">
+      {p.preview ? (
+        <p class="preview-banner" id="preview-banner" role="note">
+          Preview from the admin console: progress is kept for this preview only and nothing is sent to an LMS.
+        </p>
+      ) : (
+        ''
+      )}
       <header class="player-bar">
-        <strong class="player-title" safe>
+        <strong class="player-title" title={p.title} safe>
           {p.title}
         </strong>
-        <span class="muted" data-attempt-status safe>
+        <span class="muted nowrap" data-attempt-status role="status" safe>
           {`Attempt ${p.attemptNumber} · ${statusLabel(p.completion, p.success)}`}
+        </span>
+        <span class="muted player-score" data-attempt-score safe>
+          {scoreLabel(p.scoreScaled)}
         </span>
         {multi ? (
           <span class="player-nav">
@@ -41,7 +56,7 @@ export function PlayerPage(p: PlayerPageProps): JSX.Element {
           ''
         )}
         {p.progressUrl ? (
-          <a href={p.progressUrl} id="progress-link" target="_blank" rel="noopener">
+          <a href={p.progressUrl} id="progress-link" class="nowrap" target="_blank" rel="noopener">
             Learner progress
           </a>
         ) : (
@@ -72,6 +87,27 @@ export function PlayerPage(p: PlayerPageProps): JSX.Element {
           ''
         )}
         <iframe id="sco-frame" name="sco" title="Course content" allow="fullscreen; autoplay"></iframe>
+        <div class="end-page" id="end-page" hidden>
+          <div class="card" role="region" aria-labelledby="end-title">
+            <h1 id="end-title" tabindex="-1">
+              {multi ? 'You have finished this part' : 'You have finished'}
+            </h1>
+            <p data-end-status></p>
+            <p>You can close this window, or return to the course in your LMS.</p>
+            <p class="picker-actions">
+              {multi ? (
+                <button type="button" class="primary" id="end-next" hidden>
+                  Next part →
+                </button>
+              ) : (
+                ''
+              )}
+              <button type="button" id="end-reopen">
+                Open the course again
+              </button>
+            </p>
+          </div>
+        </div>
       </div>
       <script type="application/json" id="player-config">
         {jsonScript(p.config)}

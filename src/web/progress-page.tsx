@@ -2,6 +2,7 @@ import type { ProgressSort } from '../rosters/progress.js';
 import type { ProgressView } from '../rosters/progress.service.js';
 import { Layout } from './layout.js';
 import { statusLabel } from './player-page.js';
+import { formatDuration, progressSummary, sortDirection, sortQuery, summaryLine } from '../rosters/progress-view.js';
 
 export type ProgressPageProps = ProgressView;
 
@@ -14,10 +15,18 @@ function ago(ms: number): string {
 
 /** The instructor's view of a link: every learner's progress, and where their grade stands. */
 export function ProgressPage(p: ProgressPageProps): JSX.Element {
+  // aria-sort belongs on the header cell; the arrow shows the same to sighted users.
   const col = (key: ProgressSort, label: string) => (
-    <th>
-      <a href={`${p.base}?sort=${key}`} aria-sort={p.sort === key ? 'descending' : 'none'} safe>
-        {label}
+    <th aria-sort={p.sort === key ? sortDirection(key) : 'none'} data-sort-key={key}>
+      <a href={`${p.base}?sort=${key}`}>
+        <span safe>{label}</span>
+        {p.sort === key ? (
+          <span class="sort-arrow" aria-hidden="true">
+            {sortDirection(key) === 'ascending' ? ' ▲' : ' ▼'}
+          </span>
+        ) : (
+          ''
+        )}
       </a>
     </th>
   );
@@ -43,18 +52,23 @@ export function ProgressPage(p: ProgressPageProps): JSX.Element {
         ) : (
           ''
         )}
-        <p class="picker-actions">
+        <p class="summary" id="progress-summary" safe>
+          {summaryLine(progressSummary(p.rows))}
+        </p>
+        <div class="picker-actions">
           {p.roster !== 'none' ? (
-            <form method="post" action={`${p.base}/sync`}>
-              <button type="submit">Update roster now</button>
+            <form method="post" action={`${p.base}/sync${sortQuery(p.sort)}`}>
+              <button type="submit" class="primary">
+                Update roster now
+              </button>
             </form>
           ) : (
             ''
           )}
-          <a href={`${p.base}/export.csv`} download="progress.csv">
+          <a class="button" href={`${p.base}/export.csv${sortQuery(p.sort)}`} download="" id="progress-csv">
             Download CSV
           </a>
-        </p>
+        </div>
         <table class="progress-table">
           <thead>
             <tr>
@@ -70,7 +84,7 @@ export function ProgressPage(p: ProgressPageProps): JSX.Element {
           <tbody>
             {p.rows.map((r) => (
               <tr data-learner={r.sub}>
-                <td>
+                <td class="text">
                   <span safe>{r.name ?? r.sub}</span>
                   {r.email ? (
                     <span class="muted" safe>
@@ -89,13 +103,13 @@ export function ProgressPage(p: ProgressPageProps): JSX.Element {
                 <td data-col="score" safe>
                   {r.scorePercent === null ? '–' : `${r.scorePercent} %`}
                 </td>
-                <td data-col="time" safe>
-                  {r.timeMs ? `${Math.round(r.timeMs / 60_000)} min` : '–'}
+                <td data-col="time" class="nowrap" safe>
+                  {formatDuration(r.timeMs)}
                 </td>
                 <td data-col="last" safe>
                   {r.lastAccess ? new Date(r.lastAccess).toISOString().slice(0, 16).replace('T', ' ') : 'never'}
                 </td>
-                <td data-col="grade" title={r.gradeError ?? ''} safe>
+                <td data-col="grade" class="text" title={r.gradeError ?? ''} safe>
                   {r.grade ? `${GRADE_LABEL[r.grade] ?? r.grade}${r.grade === 'dead' && r.gradeError ? `: ${r.gradeError}` : ''}` : '–'}
                 </td>
               </tr>

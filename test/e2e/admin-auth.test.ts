@@ -132,6 +132,8 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
     const routes = h.app.adminRouteList;
     expect(routes.length).toBeGreaterThan(10);
+    // Package rename, deletion and preview are console routes like the others (checked below).
+    for (const url of ['/admin/packages/:id/rename', '/admin/packages/:id/delete', '/admin/packages/:id/preview']) expect(routes).toContainEqual({ method: 'POST', url });
     for (const { method, url } of routes) {
       const concrete = url.replace(/:[a-zA-Z]+/g, 'x');
       const r = await h.app.inject({ method, url: concrete, ...(method === 'POST' ? { payload: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}) });

@@ -76,7 +76,10 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     const zip = await c.get(`/admin/dispatch/${dispatchId}/package?scorm=1.2`);
     expect(zip.statusCode).toBe(200);
     expect(zip.headers['content-type']).toBe('application/zip');
-    expect(zip.headers['content-disposition']).toBe(`attachment; filename="bicycle-care-for-initech-${dispatchId}.zip"`);
+    expect(zip.headers['content-disposition']).toBe(`attachment; filename="bicycle-care-for-initech-${dispatchId}-scorm12.zip"`);
+    // The 2004 package of the same dispatch is another file: another name.
+    const zip2004 = await c.get(`/admin/dispatch/${dispatchId}/package?scorm=2004`);
+    expect(zip2004.headers['content-disposition']).toBe(`attachment; filename="bicycle-care-for-initech-${dispatchId}-scorm2004.zip"`);
     const file = join(dir, 'console.zip');
     writeFileSync(file, zip.rawPayload);
     expect((await h.app.services.packages.importPackage(file)).version).toMatchObject({ scorm_version: '1.2', title: 'Bicycle Care for Initech' });

@@ -216,12 +216,24 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
     // A forged status from the LMS origin (with the right nonce, read from the launch form) is ignored:
     // the launcher accepts messages only from Courseport's origin and its player frame.
+    // (Checked once the launcher has handled it: its own listener runs before the one added here.)
     const launcher = page.frames().find((f) => f.url() === `${lmsOrigin}/pkg/index.html`)!;
-    await launcher.evaluate(() => {
-      const g = globalThis as unknown as { document: { querySelector(s: string): { value: string } | null }; postMessage(m: unknown, o: string): void };
-      const nonce = g.document.querySelector('input[name="nonce"]')?.value;
-      g.postMessage({ type: 'courseport.dispatch.status', nonce, completion: 'completed', success: 'passed', scoreRaw: 99 }, '*');
-    });
+    await launcher.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const g = globalThis as unknown as {
+            document: { querySelector(s: string): { value: string } | null };
+            postMessage(m: unknown, o: string): void;
+            addEventListener(type: 'message', listener: (e: { data: unknown }) => void): void;
+          };
+          const nonce = g.document.querySelector('input[name="nonce"]')?.value;
+          g.addEventListener('message', (e) => {
+            if ((e.data as { scoreRaw?: unknown } | null)?.scoreRaw === 99) resolve();
+          });
+          g.postMessage({ type: 'courseport.dispatch.status', nonce, completion: 'completed', success: 'passed', scoreRaw: 99 }, '*');
+        }),
+    );
+    expect(await page.evaluate(readLms)).toMatchObject({ status: 'incomplete', raw: '' });
 
     // The course commits on every page and the player relays each commit's status to the LMS; the forged one never arrived.
     const lmsCommits = async () => (await page.evaluate(readLms)).calls.filter((c) => c === 'LMSCommit').length;

@@ -61,7 +61,7 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     const res = await h.app.inject({ method: 'GET', url: `/api/v1/dispatches/${id}/package${query}`, headers: { authorization: `Bearer ${token}` } });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/zip');
-    expect(res.headers['content-disposition']).toMatch(new RegExp(`attachment; filename=".*-${id}\\.zip"`));
+    expect(res.headers['content-disposition']).toMatch(new RegExp(`attachment; filename=".*-${id}-scorm(12|2004)\\.zip"`));
     const file = join(dir, `${id}${query ? '-2004' : ''}.zip`);
     writeFileSync(file, res.rawPayload);
     const imported = await h.app.services.packages.importPackage(file);

@@ -150,8 +150,8 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     expect(outbox).toEqual([{ state: 'sent', last_error: null }]);
     const gradebook = await (await fetch(url('/sandbox/gradebook'), { headers: { accept: 'text/html' } })).text();
     const aliceRow = /<tr data-user="sandbox-alice">(.*?)<\/tr>/s.exec(gradebook)?.[1] ?? '';
-    expect(aliceRow).toContain(`<td data-line-item="${lineItem!.id}">85% · Completed · FullyGraded</td>`);
-    expect(aliceRow).toContain(`<td data-line-item="${scored!.lineItemId}">—</td>`);
+    expect(aliceRow).toContain(`<td data-line-item="${lineItem!.id}" class="text">85% · Completed · FullyGraded</td>`);
+    expect(aliceRow).toContain(`<td data-line-item="${scored!.lineItemId}" class="text">—</td>`);
 
     // The results endpoint reports it back (as the tool's grade policies read it).
     const tokenPlatform = { id: platformId, clientId: SANDBOX_CLIENT_ID, tokenUrl: url('/sandbox/token'), tokenAudience: null };

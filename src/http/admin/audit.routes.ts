@@ -20,6 +20,7 @@ export const auditPages: AdminPageModule = (c) => {
       rows.length > AUDIT_PAGE_SIZE && last
         ? `/admin/audit?${new URLSearchParams({ ...(action ? { action } : {}), before: `${Date.parse(last.at)}~${last.id}` }).toString()}`
         : undefined;
-    return c.render(reply, ctx, { title: 'Audit log', nav: 'audit', body: AuditPage({ entries, action, olderHref, firstPage: !before }) });
+    const actions = await c.deps.services.audit.actions();
+    return c.render(reply, ctx, { title: 'Audit log', nav: 'audit', body: AuditPage({ entries, action, actions, olderHref, firstPage: !before }) });
   });
 };

@@ -36,7 +36,8 @@ import type { Actor } from '../../audit/audit-log.service.js';
 import type { Services } from '../services.js';
 import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
-import { ConsoleLayout } from '../../web/admin/console-layout.js';
+import { ADMIN_NAV, ConsoleErrorBody, ConsoleLayout } from '../../web/admin/console-layout.js';
+import { prepareError } from '../plugins/errors.js';
 
 export interface AdminDeps {
   readonly services: Services;
@@ -81,6 +82,8 @@ export interface AdminConsole {
   get(path: string, handler: AdminHandler): void;
   post(path: string, handler: AdminHandler, options?: AdminRouteOptions): void;
   render(reply: FastifyReply, ctx: AdminContext, page: AdminPageSpec): FastifyReply;
+  /** An error page inside the console's frame, with the error's status (logged like any error). */
+  renderError(request: FastifyRequest, reply: FastifyReply, ctx: AdminContext, err: unknown): FastifyReply;
   redirect(reply: FastifyReply, to: string, notice?: string): FastifyReply;
   audit(request: FastifyRequest, ctx: AdminContext, action: string, target?: string, details?: Record<string, unknown>): Promise<void>;
   /** For multipart routes: refuses (ADMIN_CSRF_INVALID) unless the header or the given field carries the token. */
@@ -172,6 +175,11 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
   return ctx;
 }
 
+/** The context of a signed-in administrator outside a console route (unknown console paths). */
+export function contextOfSession(session: ConsoleSession): AdminContext {
+  return { session, actor: `admin:${session.admin.email}`, csrfToken: session.csrfToken, notice: undefined };
+}
+
 /** Builds the console API that page modules use, on the /admin scope. */
 export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): AdminConsole {
   const wrap =
@@ -200,7 +208,20 @@ export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): Adm
       return reply
         .code(page.status ?? 200)
         .type('text/html; charset=utf-8')
-        .send(ConsoleLayout({ title: page.title, nav: page.nav, email: ctx.session.admin.email, csrfToken: ctx.csrfToken, notice: ctx.notice, children: page.body }));
+        .send(
+          ConsoleLayout({ title: page.title, nav: page.nav, email: ctx.session.admin.email, csrfToken: ctx.csrfToken, notice: ctx.notice, sandbox: deps.config.sandbox, children: page.body }),
+        );
+    },
+    renderError(request, reply, ctx, err) {
+      const { error, message, hint } = prepareError(request, reply, err);
+      // The section the path belongs to stays marked, so the navigation says where one is.
+      const section = /^\/admin\/([^/?]+)/.exec(request.url)?.[1] ?? '';
+      return c.render(reply, ctx, {
+        title: error.title,
+        nav: ADMIN_NAV.some((n) => n.key === section) ? section : '',
+        status: error.status,
+        body: ConsoleErrorBody({ status: error.status, code: error.code, title: error.title, message, hint, requestId: request.id }),
+      });
     },
     redirect(reply, to, notice) {
       if (notice) reply.setCookie(FLASH_COOKIE, notice.slice(0, 300), { path: '/admin', httpOnly: true, sameSite: 'lax', secure: deps.config.baseUrl.startsWith('https:'), maxAge: 60 });

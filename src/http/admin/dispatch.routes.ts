@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseExpiry, type LicenceInput } from '../../dispatch/dispatch.service.js';
 import { dispatchFileName, dispatchZip, launcherConfig } from '../../dispatch/package-export.js';
 import { dispatchReportCsv } from '../../dispatch/report-csv.js';
+import { unreachableOriginReason } from '../../dispatch/launch-origin.js';
 import { AppError } from '../../errors/app-error.js';
 import {
   DestinationPage,
@@ -91,7 +92,18 @@ export const dispatchPages: AdminPageModule = (c) => {
       title: d.title,
       nav: 'dispatch',
       status,
-      body: DispatchDetailPage({ dispatch: d, destination, packageTitle: pkg.package.title, report, events, csrfToken: ctx.csrfToken, now: now(), ...extra }),
+      body: DispatchDetailPage({
+        dispatch: d,
+        destination,
+        packageTitle: pkg.package.title,
+        report,
+        events,
+        csrfToken: ctx.csrfToken,
+        now: now(),
+        launchOrigin: new URL(c.deps.config.baseUrl).origin,
+        unreachable: unreachableOriginReason(c.deps.config.baseUrl),
+        ...extra,
+      }),
     });
   };
 
@@ -186,7 +198,7 @@ export const dispatchPages: AdminPageModule = (c) => {
     const version = q === '2004' ? '2004' : q === '1.2' ? '1.2' : d.scorm_version;
     await c.audit(request, ctx, 'dispatch.export', d.id, { scormVersion: version });
     return reply
-      .header('content-disposition', `attachment; filename="${dispatchFileName(d)}"`)
+      .header('content-disposition', `attachment; filename="${dispatchFileName(d, version)}"`)
       .type('application/zip')
       .send(dispatchZip(launcherConfig({ ...d, scorm_version: version }, c.deps.config.baseUrl, svc.secretOf(d))));
   });

@@ -2,11 +2,13 @@ import { uploadLimits } from '../package-upload.js';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
+import { sendError } from '../plugins/errors.js';
 import { randomToken } from '../../util/ids.js';
 import { defaultPagePolicy, PAGE } from '../plugins/page-policy.js';
 import { LoginPage, SetupPage } from '../../web/admin/auth-pages.js';
 import {
   checkOrigin,
+  contextOfSession,
   createAdminConsole,
   csrfError,
   FLASH_COOKIE,
@@ -173,15 +175,22 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       for (const module of ADMIN_PAGE_MODULES) await module(c);
       routeList.push(...c.routes);
 
-      // Unknown console paths: sign-in first (nothing is revealed to strangers), then 404.
+      // Unknown console paths: sign-in first (nothing is revealed to strangers), then a 404 inside the console.
       scope.setNotFoundHandler(async (request, reply) => {
-        if (request.method === 'GET' || request.method === 'HEAD') {
-          const session = await admins.findSession(request.cookies[cookieName]);
-          if (!session) return reply.redirect((await admins.count()) === 0 ? '/admin/setup' : `/admin/login?next=${encodeURIComponent('/admin')}`, 303);
-        } else if (!(await admins.findSession(request.cookies[cookieName]))) {
+        const session = await admins.findSession(request.cookies[cookieName]);
+        if (!session) {
+          if (request.method === 'GET' || request.method === 'HEAD') {
+            return reply.redirect((await admins.count()) === 0 ? '/admin/setup' : `/admin/login?next=${encodeURIComponent('/admin')}`, 303);
+          }
           throw new AppError('ADMIN_LOGIN_REQUIRED', 'Sign in to use the console. Nothing was changed.');
         }
-        throw new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`);
+        const notFound = new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`, { hint: 'Use the navigation above to find your way.' });
+        return c.renderError(request, reply, contextOfSession(session), notFound);
+      });
+      // Errors of signed-in requests (an unknown id, a refused action) keep the console's navigation.
+      scope.setErrorHandler(async (err, request, reply) => {
+        if (request.adminContext) return c.renderError(request, reply, request.adminContext, err);
+        return sendError(request, reply, err);
       });
     },
     { prefix: '/admin' },

@@ -1,13 +1,14 @@
 import { receivePackageUpload, type PackageUploadDeps } from '../package-upload.js';
 import { join } from 'node:path';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors/app-error.js';
 import { packageUsage } from '../../packages/package.repository.js';
-import { PackageDetailPage, PackageListPage } from '../../web/admin/packages-page.js';
+import { PackageDetailPage, PackageListPage, type PackageDetailProps } from '../../web/admin/packages-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
 
-/** Packages: upload (streamed to disk by the API's upload code), list, versions, archive and unarchive. */
+/** Packages: upload (streamed to disk by the API's upload code), list, versions, archive and unarchive, rename, delete, preview. */
 export const packagePages: AdminPageModule = (c) => {
-  const { packages, audit } = c.deps.services;
+  const { packages, packageAdmin, audit } = c.deps.services;
   const uploadDeps: PackageUploadDeps = { packages, audit, uploadDir: join(c.deps.config.dataDir, 'uploads'), maxUploadBytes: c.deps.config.packages.maxUploadBytes };
   const maxUploadBytes = uploadDeps.maxUploadBytes;
 
@@ -18,10 +19,49 @@ export const packagePages: AdminPageModule = (c) => {
     return c.render(reply, ctx, { title: 'Packages', nav: 'packages', body: PackageListPage({ rows, csrfToken: ctx.csrfToken, maxUploadBytes, showArchived }) });
   });
 
-  c.get('/packages/:id', async (request, reply, ctx) => {
-    const { package: pkg, versions } = await packages.get((request.params as { id: string }).id.slice(0, 64));
+  const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: Partial<PackageDetailProps> = {}, status = 200) => {
+    const { package: pkg, versions } = await packages.get(id);
     const links = (await packageUsage(c.deps.db)).get(pkg.id)?.links ?? 0;
-    return c.render(reply, ctx, { title: pkg.title, nav: 'packages', body: PackageDetailPage({ pkg, versions, links, csrfToken: ctx.csrfToken, maxUploadBytes }) });
+    return c.render(reply, ctx, { title: pkg.title, nav: 'packages', status, body: PackageDetailPage({ pkg, versions, links, csrfToken: ctx.csrfToken, maxUploadBytes, ...extra }) });
+  };
+  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
+
+  c.get('/packages/:id', async (request, reply, ctx) => detail(reply, ctx, idOf(request)));
+
+  c.post('/packages/:id/rename', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const raw = (request.body as Record<string, unknown>).title;
+    const title = typeof raw === 'string' ? raw.slice(0, 4096) : '';
+    try {
+      const { package: pkg, previousTitle } = await packageAdmin.rename(id, title);
+      await c.audit(request, ctx, 'package.rename', pkg.id, { from: previousTitle, to: pkg.title });
+      return c.redirect(reply, `/admin/packages/${encodeURIComponent(pkg.id)}`, `Renamed to “${pkg.title}”.`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'VALIDATION_FAILED') throw err;
+      return detail(reply, ctx, id, { renameValue: title, renameProblems: (err.details?.problems as string[] | undefined) ?? [err.message], code: err.code }, err.status);
+    }
+  });
+
+  c.post('/packages/:id/delete', async (request, reply, ctx) => {
+    const id = idOf(request);
+    try {
+      const deleted = await packageAdmin.delete(id);
+      await c.audit(request, ctx, 'package.delete', id, deleted);
+      request.log.warn({ package: id, versions: deleted.versions }, 'package deleted from the console');
+      return c.redirect(reply, '/admin/packages', `Package “${deleted.title}” deleted (${deleted.versions} version(s)).`);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'PACKAGE_IN_USE') throw err;
+      request.log.warn({ package: id, code: err.code, details: err.details }, 'package deletion refused');
+      return detail(reply, ctx, id, { deleteProblems: [err.message, ...(err.hint ? [err.hint] : [])], code: err.code }, err.status);
+    }
+  });
+
+  // The player as a learner sees it, on an internal platform (nothing reaches an LMS); opened in a new tab.
+  c.post('/packages/:id/preview', async (request, reply, ctx) => {
+    const id = idOf(request);
+    const attemptId = await packageAdmin.startPreview(id, ctx.session.admin.email);
+    await c.audit(request, ctx, 'package.preview', id);
+    return c.redirect(reply, `/play/${c.deps.services.playTokens.issue(attemptId, c.deps.clock.now())}`);
   });
 
   const upload = async (request: FastifyRequest, ctx: AdminContext, packageId: string | undefined) =>

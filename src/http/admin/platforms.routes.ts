@@ -4,9 +4,13 @@ import type { JwksCheck } from '../../lti/platform-keys.js';
 import type { PlatformKeyHealth } from '../../platforms/platform-key-status.service.js';
 import { PLATFORM_STATUSES, type PlatformInput, type PlatformWithDeployments } from '../../platforms/platform.service.js';
 import type { Platform } from '../../store/tables.js';
+import { findPreset, normaliseSite } from '../../platforms/lms-presets.js';
+import { SANDBOX_CLIENT_ID } from '../../sandbox/sandbox-platform.js';
 import {
   EMPTY_PLATFORM_FORM,
   NewPlatformPage,
+  type FieldProblems,
+  type PresetChoice,
   PlatformDetailPage,
   PlatformListPage,
   type PlatformDetailProps,
@@ -62,21 +66,57 @@ function valuesOf(p: Platform): PlatformFormValues {
   };
 }
 
-/** Errors a form shows in place (the user keeps the input); anything else goes to the error page. */
-function formProblems(err: unknown): { problems: string[]; code: string; status: number } | undefined {
+/** Errors a form shows in place (the user keeps the input, the fields at fault are marked); anything else goes to the error page. */
+function formProblems(err: unknown): { problems: string[]; fieldProblems: FieldProblems; code: string; status: number } | undefined {
   if (!(err instanceof AppError)) return undefined;
-  if (err.code === 'VALIDATION_FAILED') return { problems: (err.details?.problems as string[] | undefined) ?? [err.message], code: err.code, status: err.status };
-  if (err.code === 'PLATFORM_EXISTS' || err.code === 'DEPLOYMENT_EXISTS') return { problems: [err.message], code: err.code, status: err.status };
+  if (err.code === 'VALIDATION_FAILED') {
+    return {
+      problems: (err.details?.problems as string[] | undefined) ?? [err.message],
+      fieldProblems: (err.details?.fields as FieldProblems | undefined) ?? {},
+      code: err.code,
+      status: err.status,
+    };
+  }
+  if (err.code === 'PLATFORM_EXISTS') return { problems: [err.message], fieldProblems: { issuer: [err.message], clientId: [err.message] }, code: err.code, status: err.status };
+  if (err.code === 'DEPLOYMENT_EXISTS') return { problems: [err.message], fieldProblems: { deployments: [err.message] }, code: err.code, status: err.status };
   return undefined;
+}
+
+/** The form filled from a preset chosen on the page (a GET: `?lms=moodle&site=…&clientId=…`). */
+function presetOf(query: unknown): { values: PlatformFormValues; choice: PresetChoice } | undefined {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : '');
+  const preset = findPreset(q.lms);
+  if (!preset) return undefined;
+  const choice = { lms: preset.id, site: str(q.site, 2048), clientId: str(q.clientId, 255).trim() };
+  let site = '';
+  if (preset.needsSite) {
+    const s = normaliseSite(choice.site);
+    if ('problem' in s) return { values: EMPTY_PLATFORM_FORM, choice: { ...choice, problem: s.problem } };
+    site = s.site;
+  }
+  const v = preset.values({ site, clientId: choice.clientId });
+  return { values: { ...EMPTY_PLATFORM_FORM, ...v }, choice: { ...choice, site: site || choice.site, applied: preset } };
 }
 
 const STATUS_ACTIONS: Record<string, string> = { active: 'platform.enable', disabled: 'platform.disable', pending: 'platform.pending' };
 
 /** Platforms: list, add, edit, enable/disable/activate, deployments, JWKS status — all through PlatformService. */
 export const platformPages: AdminPageModule = (c) => {
-  const { platforms, platformKeys, platformKeyStatus } = c.deps.services;
+  const { platforms, platformKeys, platformKeyStatus, sandbox } = c.deps.services;
+  /** The sandbox LMS served by this Courseport: its registration is Courseport's own, never edited here. */
+  const isBuiltIn = (p: Platform) => c.deps.config.sandbox && p.issuer === sandbox.issuer && p.client_id === SANDBOX_CLIENT_ID;
+  const refuseBuiltIn = async (id: string) => {
+    const { platform } = await platforms.get(id);
+    if (isBuiltIn(platform)) {
+      throw new AppError('PLATFORM_BUILT_IN', 'The sandbox LMS registration is built into Courseport and cannot be changed from the console. Nothing was changed.', {
+        hint: 'Its URLs, key and deployment are Courseport’s own. To turn the sandbox off, start Courseport with COURSEPORT_SANDBOX=false.',
+      });
+    }
+  };
   const row = (p: PlatformWithDeployments, health?: PlatformKeyHealth): PlatformRow => ({
     ...p,
+    builtIn: isBuiltIn(p.platform),
     keys: platformKeys.status({ id: p.platform.id, jwksUrl: p.platform.jwks_url, publicJwk: p.platform.public_jwk }),
     // What every process recorded about the JWKS endpoint (stale key set warnings).
     ...(health && p.platform.jwks_url ? { health } : {}),
@@ -101,9 +141,14 @@ export const platformPages: AdminPageModule = (c) => {
     c.render(reply, ctx, { title: 'Platforms', nav: 'platforms', body: PlatformListPage({ rows: await listRows(), csrfToken: ctx.csrfToken }) }),
   );
 
-  c.get('/platforms/new', async (_request, reply, ctx) =>
-    c.render(reply, ctx, { title: 'Add a platform', nav: 'platforms', body: NewPlatformPage({ values: EMPTY_PLATFORM_FORM, csrfToken: ctx.csrfToken }) }),
-  );
+  c.get('/platforms/new', async (request, reply, ctx) => {
+    const preset = presetOf(request.query);
+    return c.render(reply, ctx, {
+      title: 'Add a platform',
+      nav: 'platforms',
+      body: NewPlatformPage({ values: preset?.values ?? EMPTY_PLATFORM_FORM, csrfToken: ctx.csrfToken, preset: preset?.choice }),
+    });
+  });
 
   c.post('/platforms/new', async (request, reply, ctx) => {
     const values = formValues(request.body);
@@ -129,6 +174,7 @@ export const platformPages: AdminPageModule = (c) => {
 
   c.post('/platforms/:id', async (request, reply, ctx) => {
     const id = idOf(request);
+    await refuseBuiltIn(id);
     const values = formValues(request.body);
     let updated: PlatformWithDeployments;
     try {
@@ -161,6 +207,7 @@ export const platformPages: AdminPageModule = (c) => {
     if (typeof status !== 'string' || !PLATFORM_STATUSES.includes(status as Platform['status'])) {
       throw new AppError('VALIDATION_FAILED', `status must be one of ${PLATFORM_STATUSES.join(', ')}`);
     }
+    await refuseBuiltIn(id);
     const before = await platforms.get(id);
     const after = await platforms.setStatus(id, status as Platform['status']);
     if (status !== 'active') platformKeys.forget(id);
@@ -172,6 +219,7 @@ export const platformPages: AdminPageModule = (c) => {
 
   c.post('/platforms/:id/deployments', async (request, reply, ctx) => {
     const id = idOf(request);
+    await refuseBuiltIn(id);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const deploymentId = typeof body.deploymentId === 'string' ? body.deploymentId.slice(0, 1024) : '';
     const name = typeof body.name === 'string' ? body.name.slice(0, 255) : undefined;
@@ -192,6 +240,7 @@ export const platformPages: AdminPageModule = (c) => {
     const dep = (request.params as { dep: string }).dep.slice(0, 64);
     const status = (request.body as Record<string, unknown> | undefined)?.status;
     if (status !== 'active' && status !== 'disabled') throw new AppError('VALIDATION_FAILED', 'status must be active or disabled');
+    await refuseBuiltIn(id);
     const d = await platforms.setDeploymentStatus(id, dep, status);
     await c.audit(request, ctx, status === 'active' ? 'deployment.enable' : 'deployment.disable', id, { deploymentId: d.deployment_id });
     return c.redirect(reply, `/admin/platforms/${encodeURIComponent(id)}`, `Deployment ${d.deployment_id} is now ${status}.`);

@@ -6,6 +6,7 @@ import { parseExpiry, type DispatchService } from '../../dispatch/dispatch.servi
 import { dispatchFileName, dispatchZip, launcherConfig } from '../../dispatch/package-export.js';
 import { dispatchReportCsv } from '../../dispatch/report-csv.js';
 import type { AuditLog } from '../../audit/audit-log.service.js';
+import { TITLE_MAX_LENGTH } from '../../packages/titles.js';
 
 export interface DispatchApiDeps {
   readonly dispatch: DispatchService;
@@ -29,7 +30,7 @@ const LicenceFields = {
   registrationCap: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: '0 = unlimited' })),
   expiresAt: Type.Optional(Type.Union([Type.String({ maxLength: 64, description: 'YYYY-MM-DD (end of that day, UTC) or ISO 8601' }), Type.Null()])),
   launchCap: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description: '0 or null = no cap' }), Type.Null()])),
-  title: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  title: Type.Optional(Type.String({ minLength: 1, maxLength: TITLE_MAX_LENGTH })),
   scormVersion: Type.Optional(ScormVersion),
   hashLearnerIds: Type.Optional(Type.Boolean()),
 };
@@ -110,7 +111,7 @@ export async function dispatchApiRoutes(app: FastifyInstance, deps: DispatchApiD
     const version = request.query.scorm ?? d.scorm_version;
     await deps.audit.record({ actor: actorOf(request), action: 'dispatch.export', target: d.id, details: { scormVersion: version }, ip: request.ip });
     return reply
-      .header('content-disposition', `attachment; filename="${dispatchFileName(d)}"`)
+      .header('content-disposition', `attachment; filename="${dispatchFileName(d, version)}"`)
       .type('application/zip')
       .send(dispatchZip(launcherConfig({ ...d, scorm_version: version }, deps.baseUrl, svc.secretOf(d))));
   });

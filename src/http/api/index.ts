@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminTokenService } from '../../admin/admin-tokens.service.js';
 import { AppError } from '../../errors/app-error.js';
-import type { PackageUploadDeps } from '../package-upload.js';
 import { auditApiRoutes } from './audit.routes.js';
 import { dispatchApiRoutes, type DispatchApiDeps } from './dispatch.routes.js';
 import { gradeApiRoutes, type GradeApiDeps } from './grades.routes.js';
 import { keyApiRoutes } from './keys.routes.js';
-import { packageApiRoutes } from './packages.routes.js';
+import { packageApiRoutes, type PackageApiDeps } from './packages.routes.js';
 import { platformApiRoutes, type PlatformApiDeps } from './platforms.routes.js';
 import type { ToolKeyService } from '../../keys/tool-keys.service.js';
 
-export interface ApiDeps extends PackageUploadDeps, DispatchApiDeps, PlatformApiDeps, GradeApiDeps {
+export interface ApiDeps extends PackageApiDeps, DispatchApiDeps, PlatformApiDeps, GradeApiDeps {
   readonly adminTokens: AdminTokenService;
   readonly toolKeys: ToolKeyService;
 }

@@ -4,7 +4,7 @@ import type { DispatchService } from '../../dispatch/dispatch.service.js';
 import { AppError } from '../../errors/app-error.js';
 import type { Player } from '../../play/player.js';
 import { PlayerPage } from '../../web/player-page.js';
-import { PAGE } from '../plugins/page-policy.js';
+import { PAGE, withWayBack } from '../plugins/page-policy.js';
 import { sendHtml } from '../reply.js';
 import { perMinute } from '../route-config.js';
 
@@ -35,7 +35,7 @@ const LaunchBody = Type.Object({
 export function dispatchRoutes(app: FastifyInstance, deps: DispatchRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/dispatch/launch',
-    { config: { page: PAGE.open, invalidCode: 'DISPATCH_LAUNCH_INVALID', ...perMinute(deps.launchRateLimitPerMinute) }, schema: { body: LaunchBody } },
+    { config: { page: withWayBack(PAGE.open, 'lms'), invalidCode: 'DISPATCH_LAUNCH_INVALID', ...perMinute(deps.launchRateLimitPerMinute) }, schema: { body: LaunchBody } },
     async (request, reply) => {
       const body = request.body;
       const nonce = body.nonce ?? '';

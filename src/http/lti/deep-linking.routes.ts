@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DeepLinkingAnswer } from '../../launch/deep-linking-answer.js';
 import { PickerPage, ReturnToPlatformPage } from '../../web/picker-page.js';
-import { PAGE, withSecret } from '../plugins/page-policy.js';
+import { PAGE, withSecret, withWayBack } from '../plugins/page-policy.js';
 import { sendHtml } from '../reply.js';
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) });
@@ -15,7 +15,7 @@ const AnswerBody = Type.Object({
 /** The content picker of a deep linking launch and the answer it posts back to the LMS. */
 export function deepLinkingRoutes(app: FastifyInstance, deps: { readonly deepLinking: DeepLinkingAnswer }): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const config = { page: withSecret(PAGE.lms, 'token'), invalidCode: 'DEEP_LINKING_INVALID_SELECTION' as const };
+  const config = { page: withWayBack(withSecret(PAGE.lms, 'token'), 'picker'), invalidCode: 'DEEP_LINKING_INVALID_SELECTION' as const };
 
   api.get('/lti/deep-link/:token', { config, schema: { params: TokenParams, querystring: SearchQuery } }, async (request, reply) => {
     const { token } = request.params;

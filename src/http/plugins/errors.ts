@@ -6,6 +6,7 @@ import { wantsHtml } from './page-policy.js';
 
 /** What a client is told to wait before trying again while the database is away. */
 const DATABASE_RETRY_AFTER_S = 2;
+import { wayBackOf } from './way-back.js';
 
 /** Turns any error into an AppError: typed errors pass, framework errors map to catalogue codes. */
 export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST'): AppError {
@@ -33,7 +34,15 @@ export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST')
   return new AppError('INTERNAL', 'Something went wrong inside Courseport.', { cause: err });
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+/** What a person may see of an error (messages of 5xx errors stay in the log). */
+export interface ShownError {
+  readonly error: AppError;
+  readonly message: string;
+  readonly hint: string | undefined;
+}
+
+/** Logs an error and sets the reply's status and headers; the caller renders what is returned. */
+export function prepareError(request: FastifyRequest, reply: FastifyReply, err: unknown): ShownError {
   const e = toAppError(err, request.routeOptions.config?.invalidCode);
   const log = { code: e.code, status: e.status, details: e.details, path: request.routeOptions.url ?? request.url };
   // The outage itself is logged once, with the engine's error, by the store (DatabaseHealth): each
@@ -41,13 +50,17 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: unk
   if (e.code === 'DATABASE_UNAVAILABLE') request.log.warn({ ...log, dbError: databaseErrorCode(e.cause) }, `request refused: ${e.message}`);
   else if (e.status >= 500) request.log.error({ ...log, err }, e.message);
   else request.log.warn(log, `${e instanceof LtiError ? 'LTI validation failed' : 'request refused'}: ${e.message}`);
-  const message = e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.';
   reply.code(e.status).header('cache-control', 'no-store');
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="courseport"');
   if (e.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+  return { error: e, message: e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.', hint: e.expose ? e.hint : undefined };
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { error: e, message, hint } = prepareError(request, reply, err);
   if (wantsHtml(request)) {
     return reply.type('text/html; charset=utf-8').send(
-      ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint: e.expose ? e.hint : undefined, requestId: request.id }),
+      ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint, requestId: request.id, wayBack: wayBackOf(request, e.code) }),
     );
   }
   return reply.send({ error: e.code, message, ...(e.expose && e.details ? { details: e.details } : {}), requestId: request.id });

@@ -23,11 +23,16 @@ export interface PagePolicy {
   readonly errors: 'html' | 'json';
   /** Path parameters that are bearer tokens: replaced in the logged URL. */
   readonly secretParams?: readonly string[];
+  /**
+   * What an error page offers as a way back: `lms` (return through the LMS), or a GET page of
+   * this area behind the same `token` path parameter (the picker, the progress view).
+   */
+  readonly wayBack?: 'lms' | 'picker' | 'progress';
 }
 
 export const PAGE = {
   /** Pages shown inside the LMS: launch, player, picker, progress. */
-  lms: { frame: 'lms', errors: 'html' },
+  lms: { frame: 'lms', errors: 'html', wayBack: 'lms' },
   /** Calls the player's scripts make from inside the LMS frame. */
   lmsScript: { frame: 'lms', errors: 'json' },
   content: { frame: 'content', errors: 'html' },
@@ -44,6 +49,11 @@ export const PAGE = {
 /** A policy with the named path parameters kept out of the logs. */
 export function withSecret(policy: PagePolicy, ...secretParams: string[]): PagePolicy {
   return { ...policy, secretParams };
+}
+
+/** A policy whose error pages offer another way back. */
+export function withWayBack(policy: PagePolicy, wayBack: NonNullable<PagePolicy['wayBack']>): PagePolicy {
+  return { ...policy, wayBack };
 }
 
 declare module 'fastify' {

@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator, type X2jOptions } from 'fast-xml-parser';
+import { describeXmlError } from './xml-errors.js';
 import { AppError } from '../../errors/app-error.js';
 import { invalid } from './errors.js';
 
@@ -144,8 +145,8 @@ export function readXml(xml: string): XmlDocument {
   }
   const validation = XMLValidator.validate(source);
   if (validation !== true) {
-    const { msg, line, col } = validation.err;
-    throw invalid(`imsmanifest.xml is not well-formed XML: ${msg}`, { reason: msg, line, column: col });
+    const where = describeXmlError(validation.err, source);
+    throw invalid(`imsmanifest.xml is not well-formed XML: line ${where.line}: ${where.text}.`, { reason: where.text, line: where.line, column: where.column });
   }
   let parsed: unknown;
   try {

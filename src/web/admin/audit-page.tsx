@@ -3,6 +3,8 @@ import type { AuditEntry } from '../../audit/audit-log.service.js';
 export interface AuditPageProps {
   readonly entries: readonly AuditEntry[];
   readonly action: string;
+  /** The actions the log holds (the filter's choices). */
+  readonly actions: readonly string[];
   /** Link to the next (older) page, when there is one. */
   readonly olderHref: string | undefined;
   readonly firstPage: boolean;
@@ -16,7 +18,16 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
         <form method="get" action="/admin/audit" class="actions" role="search">
           <div class="field">
             <label for="audit-action">Action</label>
-            <input id="audit-action" name="action" value={p.action} placeholder="e.g. admin.login.failed" />
+            <select id="audit-action" name="action">
+              <option value="" selected={!p.action}>
+                All actions
+              </option>
+              {(p.action && !p.actions.includes(p.action) ? [p.action, ...p.actions] : p.actions).map((a) => (
+                <option value={a} selected={a === p.action} safe>
+                  {a}
+                </option>
+              ))}
+            </select>
           </div>
           <button type="submit" class="secondary">
             Filter
@@ -41,13 +52,19 @@ export function AuditPage(p: AuditPageProps): JSX.Element {
               {p.entries.map((e) => (
                 <tr data-action={e.action}>
                   <td safe>{e.at.replace('T', ' ').replace(/\.\d{3}Z$/, '')}</td>
-                  <td safe>{e.actor}</td>
+                  <td class="text" safe>
+                    {e.actor}
+                  </td>
                   <td>
                     <code safe>{e.action}</code>
                   </td>
-                  <td safe>{e.target ?? ''}</td>
-                  <td>{e.details ? <AuditDetails details={e.details} /> : ''}</td>
-                  <td safe>{e.ip ?? ''}</td>
+                  <td class="text id" safe>
+                    {e.target ?? ''}
+                  </td>
+                  <td class="text">{e.details ? <AuditDetails details={e.details} /> : ''}</td>
+                  <td class="text" safe>
+                    {e.ip ?? ''}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -5,9 +5,9 @@ import { Layout } from '../layout.js';
  * The admin console's frame: header, navigation, notice, sign-out. Pages render their body
  * inside it through `AdminConsole.render` (src/http/routes/admin-console.ts).
  *
- * Adding a page to the navigation: append one entry to ADMIN_NAV (keep Logout last — it is
- * rendered separately as a form, not listed here). `key` is what a page passes as `nav`
- * to be marked as the current one.
+ * Adding a page to the navigation: append one entry to ADMIN_NAV. Logout is not a section: it
+ * is a form button on the right of the header, with the account link. `key` is what a page
+ * passes as `nav` to be marked as the current one.
  */
 export interface AdminNavItem {
   readonly key: string;
@@ -35,6 +35,8 @@ export interface ConsoleLayoutProps {
   readonly csrfToken: string;
   /** A one-time message from the previous action (e.g. "Platform saved."). */
   readonly notice?: string | undefined;
+  /** The sandbox LMS is served (COURSEPORT_SANDBOX): the header links to it. */
+  readonly sandbox?: boolean | undefined;
   readonly children?: Children;
 }
 
@@ -61,19 +63,26 @@ export function ConsoleLayout(p: ConsoleLayoutProps): JSX.Element {
                 </a>
               </li>
             ))}
-            <li>
-              <form method="post" action="/admin/logout" class="inline">
-                <input type="hidden" name="_csrf" value={p.csrfToken} />
-                <button type="submit" class="link" id="logout">
-                  Logout
-                </button>
-              </form>
-            </li>
           </ul>
         </nav>
-        <a class="muted admin-who" href="/admin/account" title="Your account" aria-current={p.nav === 'account' ? 'page' : undefined} safe>
-          {p.email}
-        </a>
+        <div class="admin-session">
+          {p.sandbox ? (
+            <a href="/sandbox" id="sandbox-link" title="The built-in sandbox LMS (docs/sandbox.md)">
+              Sandbox LMS
+            </a>
+          ) : (
+            ''
+          )}
+          <a class="muted admin-who" href="/admin/account" title="Your account" aria-current={p.nav === 'account' ? 'page' : undefined} safe>
+            {p.email}
+          </a>
+          <form method="post" action="/admin/logout" class="inline">
+            <input type="hidden" name="_csrf" value={p.csrfToken} />
+            <button type="submit" class="secondary" id="logout">
+              Logout
+            </button>
+          </form>
+        </div>
       </header>
       <main class="admin-main">
         {p.notice ? (
@@ -123,6 +132,26 @@ export function FormProblems(p: { problems: readonly string[] | undefined; code?
 /** A hidden anti-forgery field: every console form that changes something carries one. */
 export function Csrf(p: { token: string }): JSX.Element {
   return <input type="hidden" name="_csrf" value={p.token} />;
+}
+
+/** An error inside the console's frame (unknown pages and ids keep the navigation). */
+export function ConsoleErrorBody(p: { status: number; code: string; title: string; message: string; hint: string | undefined; requestId: string }): JSX.Element {
+  return (
+    <div class="card error" role="alert" id="console-error">
+      <h1 safe>{p.title}</h1>
+      <p safe>{p.message}</p>
+      {p.hint ? (
+        <p class="hint" safe>
+          {p.hint}
+        </p>
+      ) : (
+        ''
+      )}
+      <p class="muted">
+        Error code <code data-error-code safe>{p.code}</code> · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
+      </p>
+    </div>
+  );
 }
 
 export function formatTime(ms: number | null | undefined): string {

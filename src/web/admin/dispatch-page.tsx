@@ -1,5 +1,6 @@
 import type { ReportRow } from '../../dispatch/dispatch-reports.js';
 import type { Dispatch, DispatchDestination, DispatchEvent, Package } from '../../store/tables.js';
+import { TITLE_MAX_LENGTH } from '../../packages/titles.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
 /*
@@ -56,14 +57,14 @@ function Check(p: { name: string; label: string; checked: boolean; hint?: string
   );
 }
 
-function LicenceFields(p: { v: LicenceFormValues; titleHint: string }): JSX.Element {
+function LicenceFields(p: { v: LicenceFormValues; titleHint: string; today?: string }): JSX.Element {
   return (
     <>
       <div class="field">
         <label for="df-title">
           Course title <span class="muted" safe>{p.titleHint}</span>
         </label>
-        <input id="df-title" name="title" maxlength="1024" value={p.v.title} />
+        <input id="df-title" name="title" maxlength={String(TITLE_MAX_LENGTH)} value={p.v.title} />
       </div>
       <Check name="enabled" label="Enabled" checked={p.v.enabled} hint="(off: every launch is refused)" />
       <Check name="allowNewRegistrations" label="Allow new registrations" checked={p.v.allowNewRegistrations} hint="(off: only learners who launched before)" />
@@ -77,7 +78,7 @@ function LicenceFields(p: { v: LicenceFormValues; titleHint: string }): JSX.Elem
         <label for="df-expires">
           Expires <span class="muted">(end of that day, UTC; empty = never)</span>
         </label>
-        <input id="df-expires" name="expires" type="date" value={p.v.expires} />
+        <input id="df-expires" name="expires" type="date" value={p.v.expires} min={p.today} />
       </div>
       <div class="field">
         <label for="df-launchCap">
@@ -143,7 +144,7 @@ export function DispatchTable(p: { dispatches: readonly Dispatch[]; destinations
           const expired = d.expires_at !== null && p.now >= d.expires_at;
           return (
             <tr data-id={d.id}>
-              <td>
+              <td class="text">
                 <a href={href.dispatch(d.id)} safe>
                   {d.title}
                 </a>
@@ -152,7 +153,7 @@ export function DispatchTable(p: { dispatches: readonly Dispatch[]; destinations
                   {d.id}
                 </code>
               </td>
-              <td>
+              <td class="text">
                 <a href={href.destination(d.destination_id)} safe>
                   {names.get(d.destination_id) ?? d.destination_id}
                 </a>
@@ -173,58 +174,19 @@ export function DispatchTable(p: { dispatches: readonly Dispatch[]; destinations
 export function DispatchOverviewPage(p: DispatchOverviewProps): JSX.Element {
   const dv = p.dispatchValues ?? { ...NEW_LICENCE, destinationId: '', packageId: '' };
   const activePackages = p.packages.filter((x) => x.status === 'active' && x.latest_version_id);
+  const today = new Date(p.now).toISOString().slice(0, 10);
   return (
     <>
       <h1>Content dispatch</h1>
       <p class="muted">
         A dispatch is a small SCORM package a customer uploads to an LMS without LTI: it plays the course from Courseport, reports to the LMS through its SCORM runtime, and works
-        only while its licence allows. See <code>docs/dispatch.md</code>.
+        only while its licence allows. Add the customer as a destination first, then create a dispatch of a package for it. See{' '}
+        <a href="/docs/dispatch.md">docs/dispatch.md</a>.
       </p>
-      <div class="card">
-        <h2>Dispatches</h2>
-        <DispatchTable dispatches={p.dispatches} destinations={p.destinations} now={p.now} />
-      </div>
-      <div class="card">
-        <h2>New dispatch</h2>
-        {p.destinations.length === 0 || activePackages.length === 0 ? (
-          <p class="muted">{p.destinations.length === 0 ? 'Add a destination first.' : 'Import a package first.'}</p>
-        ) : (
-          <form method="post" action="/admin/dispatch/dispatches" id="dispatch-form">
-            {p.problemsFor === 'dispatch' ? <FormProblems problems={p.problems} code={p.code} /> : ''}
-            <Csrf token={p.csrfToken} />
-            <div class="field">
-              <label for="df-destination">Destination</label>
-              <select id="df-destination" name="destinationId" required>
-                {p.destinations.map((d) => (
-                  <option value={d.id} selected={dv.destinationId === d.id} safe>
-                    {d.name}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div class="field">
-              <label for="df-package">Package</label>
-              <select id="df-package" name="packageId" required>
-                {activePackages.map((x) => (
-                  <option value={x.id} selected={dv.packageId === x.id} safe>
-                    {x.title}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <LicenceFields v={dv} titleHint="(empty: the package title)" />
-            <div class="actions">
-              <button type="submit" class="primary" id="dispatch-create">
-                Create dispatch
-              </button>
-            </div>
-          </form>
-        )}
-      </div>
-      <div class="card">
-        <h2>Destinations</h2>
+      <div class="card" id="destinations-card">
+        <h2>1. Destinations</h2>
         {p.destinations.length === 0 ? (
-          <p class="muted">No destinations yet.</p>
+          <p class="muted">No destinations yet: add the customer (the LMS) you will send a course to.</p>
         ) : (
           <table class="data" id="destinations">
             <thead>
@@ -238,7 +200,7 @@ export function DispatchOverviewPage(p: DispatchOverviewProps): JSX.Element {
             <tbody>
               {p.destinations.map((d) => (
                 <tr data-id={d.id}>
-                  <td>
+                  <td class="text">
                     <a href={href.destination(d.id)} safe>
                       {d.name}
                     </a>
@@ -247,7 +209,9 @@ export function DispatchOverviewPage(p: DispatchOverviewProps): JSX.Element {
                     <Badge on={d.enabled === 1} on_="enabled" off="disabled" />
                   </td>
                   <td safe>{String(p.dispatches.filter((x) => x.destination_id === d.id).length)}</td>
-                  <td safe>{d.notes ?? ''}</td>
+                  <td class="text" safe>
+                    {d.notes ?? ''}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -275,6 +239,45 @@ export function DispatchOverviewPage(p: DispatchOverviewProps): JSX.Element {
             </button>
           </div>
         </form>
+      </div>
+      <div class="card" id="dispatches-card">
+        <h2>2. Dispatches</h2>
+        <DispatchTable dispatches={p.dispatches} destinations={p.destinations} now={p.now} />
+        <h2>New dispatch</h2>
+        {p.destinations.length === 0 || activePackages.length === 0 ? (
+          <p class="muted">{p.destinations.length === 0 ? 'Add a destination first (above).' : 'Import a package first (Packages).'}</p>
+        ) : (
+          <form method="post" action="/admin/dispatch/dispatches" id="dispatch-form">
+            {p.problemsFor === 'dispatch' ? <FormProblems problems={p.problems} code={p.code} /> : ''}
+            <Csrf token={p.csrfToken} />
+            <div class="field">
+              <label for="df-destination">Destination</label>
+              <select id="df-destination" name="destinationId" required>
+                {p.destinations.map((d) => (
+                  <option value={d.id} selected={dv.destinationId === d.id} safe>
+                    {d.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field">
+              <label for="df-package">Package</label>
+              <select id="df-package" name="packageId" required>
+                {activePackages.map((x) => (
+                  <option value={x.id} selected={dv.packageId === x.id} safe>
+                    {x.title}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <LicenceFields v={dv} titleHint="(empty: the package title)" today={today} />
+            <div class="actions">
+              <button type="submit" class="primary" id="dispatch-create">
+                Create dispatch
+              </button>
+            </div>
+          </form>
+        )}
       </div>
     </>
   );
@@ -343,6 +346,10 @@ export interface DispatchDetailProps {
   readonly events: readonly DispatchEvent[];
   readonly csrfToken: string;
   readonly now: number;
+  /** Where exported packages play the course from (COURSEPORT_BASE_URL's origin). */
+  readonly launchOrigin: string;
+  /** Why that origin only works near this machine (loopback, private network), if it does. */
+  readonly unreachable?: string | undefined;
   readonly values?: LicenceFormValues;
   readonly problems?: readonly string[];
   readonly code?: string;
@@ -390,6 +397,17 @@ export function DispatchDetailPage(p: DispatchDetailProps): JSX.Element {
       <div class="card">
         <h2>Package</h2>
         <p class="muted">Upload the ZIP to the customer's LMS as a SCORM activity. It carries this dispatch's secret: treat it like a key.</p>
+        <p id="launch-origin">
+          A package downloaded now plays the course from <code safe>{p.launchOrigin}</code> (<code>COURSEPORT_BASE_URL</code>): the learners' browsers must reach
+          that address.
+        </p>
+        {p.unreachable ? (
+          <p class="warning" role="alert" id="launch-origin-warning" safe>
+            {`Warning: ${p.launchOrigin} will not work for a customer — ${p.unreachable}. Start Courseport with its public https address in COURSEPORT_BASE_URL before downloading packages for a customer.`}
+          </p>
+        ) : (
+          ''
+        )}
         <div class="actions">
           <form method="get" action={`${base}/package`} class="inline" id="download-12">
             <input type="hidden" name="scorm" value="1.2" />
@@ -417,7 +435,7 @@ export function DispatchDetailPage(p: DispatchDetailProps): JSX.Element {
         <form method="post" action={`${base}/licence`} id="licence-form">
           <FormProblems problems={p.problems} code={p.code} />
           <Csrf token={p.csrfToken} />
-          <LicenceFields v={p.values ?? licenceValues(d)} titleHint="(in the package manifest)" />
+          <LicenceFields v={p.values ?? licenceValues(d)} titleHint="(in the package manifest)" today={new Date(p.now).toISOString().slice(0, 10)} />
           <div class="actions">
             <button type="submit" class="primary" id="licence-save">
               Save licence
@@ -450,7 +468,7 @@ export function DispatchDetailPage(p: DispatchDetailProps): JSX.Element {
             <tbody>
               {p.report.map((r) => (
                 <tr data-learner={r.learnerId}>
-                  <td>
+                  <td class="text">
                     <code safe>{r.learnerId}</code>
                     {r.hashed ? <span class="muted"> (hash)</span> : ''}
                   </td>

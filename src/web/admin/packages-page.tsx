@@ -1,5 +1,6 @@
 import type { Package, PackageVersion } from '../../store/tables.js';
-import { Csrf, formatTime } from './console-layout.js';
+import { TITLE_MAX_LENGTH } from '../../packages/titles.js';
+import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -16,9 +17,12 @@ export function UploadForm(p: { action: string; csrfToken: string; maxUploadByte
       <Csrf token={p.csrfToken} />
       <div class="field">
         <label for="upload-title">
-          Title <span class="muted">(optional; {p.newVersion ? 'keeps the current title when empty' : "defaults to the manifest's"})</span>
+          Title{' '}
+          <span class="muted">
+            (optional, up to {String(TITLE_MAX_LENGTH)} characters; {p.newVersion ? 'keeps the current title when empty' : "defaults to the manifest's"})
+          </span>
         </label>
-        <input id="upload-title" name="title" maxlength="1024" />
+        <input id="upload-title" name="title" maxlength={String(TITLE_MAX_LENGTH)} />
       </div>
       <div class="field">
         <label for="upload-file">
@@ -76,7 +80,7 @@ export function PackageListPage(p: { rows: readonly PackageListRow[]; csrfToken:
             <tbody>
               {rows.map(({ pkg, versions, links }) => (
                 <tr data-id={pkg.id} data-status={pkg.status}>
-                  <td>
+                  <td class="text">
                     <a href={`/admin/packages/${encodeURIComponent(pkg.id)}`} safe>
                       {pkg.title}
                     </a>
@@ -93,7 +97,7 @@ export function PackageListPage(p: { rows: readonly PackageListRow[]; csrfToken:
                   <td safe>{String(versions)}</td>
                   <td safe>{String(links)}</td>
                   <td safe>{formatTime(pkg.updated_at)}</td>
-                  <td>
+                  <td class="nowrap">
                     <ArchiveButton pkg={pkg} csrfToken={p.csrfToken} back="list" />
                   </td>
                 </tr>
@@ -121,10 +125,40 @@ function ArchiveButton(p: { pkg: Package; csrfToken: string; back: 'list' | 'det
 
 const SCORM: Record<string, string> = { '1.2': 'SCORM 1.2', '2004-2nd': 'SCORM 2004 2nd ed.', '2004-3rd': 'SCORM 2004 3rd ed.', '2004-4th': 'SCORM 2004 4th ed.' };
 
-export function PackageDetailPage(p: { pkg: Package; versions: readonly PackageVersion[]; links: number; csrfToken: string; maxUploadBytes: number }): JSX.Element {
+export interface PackageDetailProps {
+  readonly pkg: Package;
+  readonly versions: readonly PackageVersion[];
+  readonly links: number;
+  readonly csrfToken: string;
+  readonly maxUploadBytes: number;
+  /** A refused rename (the form keeps the input) or deletion. */
+  readonly renameValue?: string;
+  readonly renameProblems?: readonly string[];
+  readonly deleteProblems?: readonly string[];
+  readonly code?: string;
+}
+
+export function PackageDetailPage(p: PackageDetailProps): JSX.Element {
+  const base = `/admin/packages/${encodeURIComponent(p.pkg.id)}`;
   return (
     <>
+      <p>
+        <a href="/admin/packages">← Packages</a>
+      </p>
       <h1 safe>{p.pkg.title}</h1>
+      <div class="actions page-actions">
+        {p.pkg.latest_version_id ? (
+          <form method="post" action={`${base}/preview`} target="_blank" class="inline">
+            <Csrf token={p.csrfToken} />
+            <button type="submit" class="primary" id="package-preview">
+              Preview in the player
+            </button>
+          </form>
+        ) : (
+          ''
+        )}
+        <span class="muted">Opens the player in a new tab, as a learner sees it; the preview's progress is kept for you only and never sent to an LMS.</span>
+      </div>
       <div class="card">
         <dl>
           <dt>Id</dt>
@@ -164,17 +198,28 @@ export function PackageDetailPage(p: { pkg: Package; versions: readonly PackageV
           <tbody>
             {p.versions.map((v) => (
               <tr data-version={String(v.version)}>
-                <td>
+                <td class="nowrap">
                   {String(v.version)}
-                  {v.id === p.pkg.latest_version_id ? <span class="badge current">latest</span> : ''}
+                  {v.id === p.pkg.latest_version_id ? (
+                    <>
+                      {' '}
+                      <span class="badge current">latest</span>
+                    </>
+                  ) : (
+                    ''
+                  )}
                 </td>
-                <td safe>{v.title}</td>
+                <td class="text" safe>
+                  {v.title}
+                </td>
                 <td safe>{SCORM[v.scorm_version] ?? v.scorm_version}</td>
                 <td safe>{String(v.sco_count)}</td>
                 <td safe>{String(v.file_count)}</td>
                 <td safe>{bytes(v.total_bytes)}</td>
                 <td>{v.scored ? 'yes' : 'no'}</td>
-                <td safe>{v.source_name ?? ''}</td>
+                <td class="text" safe>
+                  {v.source_name ?? ''}
+                </td>
                 <td safe>{formatTime(v.created_at)}</td>
               </tr>
             ))}
@@ -184,6 +229,45 @@ export function PackageDetailPage(p: { pkg: Package; versions: readonly PackageV
       <div class="card">
         <h2>Upload a new version</h2>
         <UploadForm action={`/admin/packages/${encodeURIComponent(p.pkg.id)}/upload`} csrfToken={p.csrfToken} maxUploadBytes={p.maxUploadBytes} newVersion />
+      </div>
+      <div class="card">
+        <h2>Rename</h2>
+        <form method="post" action={`${base}/rename`} id="rename-form">
+          <FormProblems problems={p.renameProblems} code={p.code} />
+          <Csrf token={p.csrfToken} />
+          <div class="field">
+            <label for="rename-title">
+              Title <span class="muted">(up to {String(TITLE_MAX_LENGTH)} characters; shown in the catalogue and the content picker — links already in LMSs keep the name they were given)</span>
+            </label>
+            <input
+              id="rename-title"
+              name="title"
+              required
+              maxlength={String(TITLE_MAX_LENGTH)}
+              value={p.renameValue ?? p.pkg.title}
+              aria-invalid={p.renameProblems?.length ? 'true' : undefined}
+            />
+          </div>
+          <div class="actions">
+            <button type="submit" class="secondary" id="rename-save">
+              Rename
+            </button>
+          </div>
+        </form>
+      </div>
+      <div class="card">
+        <h2>Delete</h2>
+        <FormProblems problems={p.deleteProblems} code={p.code} title="The package was not deleted:" />
+        <p class="muted">
+          Deletes the package, its versions and their files. Only possible while no LMS link, dispatch or learner attempt uses it; otherwise archive it.
+        </p>
+        <form method="post" action={`${base}/delete`} class="inline">
+          <Csrf token={p.csrfToken} />
+          <button type="submit" class="danger" id="package-delete">
+            Delete package
+          </button>
+        </form>
+        {p.links > 0 ? <p class="muted">{`${p.links} LMS link(s) use it: archive it instead.`}</p> : ''}
       </div>
     </>
   );

@@ -1,6 +1,7 @@
 import type { JwksCheck, PlatformKeyStatus } from '../../lti/platform-keys.js';
 import type { PlatformKeyHealth } from '../../platforms/platform-key-status.service.js';
 import type { PlatformWithDeployments } from '../../platforms/platform.service.js';
+import { LMS_PRESETS, type LmsPreset } from '../../platforms/lms-presets.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
 export interface PlatformFormValues {
@@ -35,6 +36,8 @@ export const EMPTY_PLATFORM_FORM: PlatformFormValues = {
 
 export interface PlatformRow extends PlatformWithDeployments {
   readonly keys: PlatformKeyStatus;
+  /** The built-in sandbox LMS: shown, never changed from the console. */
+  readonly builtIn?: boolean | undefined;
   /** The JWKS endpoint's health as every process recorded it (stale key set warnings). */
   readonly health?: PlatformKeyHealth | undefined;
 }
@@ -80,10 +83,10 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
     <>
       <h1>Platforms</h1>
       <p class="actions">
-        <a href="/admin/platforms/new" id="add-platform">
+        <a href="/admin/platforms/new" id="add-platform" class="button primary">
           Add a platform
         </a>
-        <span class="muted">— one registration per issuer and client id; deployments belong to a registration.</span>
+        <span class="muted">One registration per issuer and client id; deployments belong to a registration.</span>
       </p>
       <div class="card">
         {p.rows.length === 0 ? (
@@ -103,14 +106,24 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
               </tr>
             </thead>
             <tbody>
-              {p.rows.map(({ platform, deployments, keys, health }) => (
+              {p.rows.map(({ platform, deployments, keys, health, builtIn }) => (
                 <tr data-id={platform.id} data-status={platform.status}>
-                  <td>
+                  <td class="text">
                     <a href={`/admin/platforms/${encodeURIComponent(platform.id)}`} safe>
                       {platform.name}
                     </a>
+                    {builtIn ? (
+                      <>
+                        {' '}
+                        <span class="badge" title="The sandbox LMS built into Courseport">
+                          built-in
+                        </span>
+                      </>
+                    ) : (
+                      ''
+                    )}
                   </td>
-                  <td>
+                  <td class="text">
                     <code safe>{platform.issuer}</code>
                     <br />
                     <code safe>{platform.client_id}</code>
@@ -122,7 +135,7 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
                     </span>
                   </td>
                   <td safe>{formatTime(platform.last_launch_at)}</td>
-                  <td>
+                  <td class="text">
                     {platform.last_error ? (
                       <span class="error-text" title={formatTime(platform.last_error_at)} safe>
                         {platform.last_error.length > 120 ? `${platform.last_error.slice(0, 120)}…` : platform.last_error}
@@ -134,9 +147,7 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
                   <td>
                     <JwksStatus keys={keys} health={health} />
                   </td>
-                  <td>
-                    <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} fromList />
-                  </td>
+                  <td class="nowrap">{builtIn ? '' : <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} fromList />}</td>
                 </tr>
               ))}
             </tbody>
@@ -147,10 +158,28 @@ export function PlatformListPage(p: { rows: readonly PlatformRow[]; csrfToken: s
   );
 }
 
-function TextField(p: { id: keyof PlatformFormValues; label: string; value: string; required?: boolean; hint?: string; type?: string }): JSX.Element {
+/** Problems of each form field (PlatformService's `details.fields`), marked on the fields. */
+export type FieldProblems = Readonly<Partial<Record<keyof PlatformFormValues, readonly string[]>>>;
+
+/** The message under a field, referenced by aria-describedby of an invalid field. */
+function FieldError(p: { id: string; problems: readonly string[] | undefined }): JSX.Element {
+  if (!p.problems?.length) return <></>;
   return (
-    <div class="field">
-      <label for={`pf-${p.id}`}>
+    <p class="field-error" id={`${p.id}-error`} safe>
+      {p.problems.join('; ')}
+    </p>
+  );
+}
+
+function invalidAttrs(id: string, problems: readonly string[] | undefined) {
+  return problems?.length ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {};
+}
+
+function TextField(p: { id: keyof PlatformFormValues; label: string; value: string; required?: boolean; hint?: string; type?: string; problems?: readonly string[] | undefined }): JSX.Element {
+  const id = `pf-${p.id}`;
+  return (
+    <div class={p.problems?.length ? 'field invalid' : 'field'}>
+      <label for={id}>
         {p.label}
         {p.hint ? (
           <>
@@ -163,32 +192,43 @@ function TextField(p: { id: keyof PlatformFormValues; label: string; value: stri
           ''
         )}
       </label>
-      <input id={`pf-${p.id}`} name={p.id} type={p.type ?? 'text'} value={p.value} required={p.required === true} />
+      <input id={id} name={p.id} type={p.type ?? 'text'} value={p.value} required={p.required === true} {...invalidAttrs(id, p.problems)} />
+      <FieldError id={id} problems={p.problems} />
     </div>
   );
 }
 
-export function PlatformForm(p: { action: string; values: PlatformFormValues; csrfToken: string; isNew: boolean; problems?: readonly string[] | undefined; code?: string | undefined }): JSX.Element {
+export function PlatformForm(p: {
+  action: string;
+  values: PlatformFormValues;
+  csrfToken: string;
+  isNew: boolean;
+  problems?: readonly string[] | undefined;
+  fieldProblems?: FieldProblems | undefined;
+  code?: string | undefined;
+}): JSX.Element {
   const v = p.values;
+  const f = p.fieldProblems ?? {};
   return (
     <form method="post" action={p.action} id="platform-form">
       <FormProblems problems={p.problems} code={p.code} />
       <Csrf token={p.csrfToken} />
-      <TextField id="name" label="Name" value={v.name} hint="(shown here; defaults to the issuer's host)" />
-      <TextField id="issuer" label="Issuer" value={v.issuer} required hint="(the LMS's “platform id”, exactly as it sends it)" />
-      <TextField id="clientId" label="Client id" value={v.clientId} required />
-      <TextField id="authUrl" label="Authentication request URL" value={v.authUrl} required hint="(OIDC auth endpoint)" />
-      <TextField id="tokenUrl" label="Access token URL" value={v.tokenUrl} required />
-      <TextField id="jwksUrl" label="Public keyset (JWKS) URL" value={v.jwksUrl} hint="(or a static key below)" />
-      <div class="field">
+      <TextField id="name" label="Name" value={v.name} hint="(shown here; defaults to the issuer's host)" problems={f.name} />
+      <TextField id="issuer" label="Issuer" value={v.issuer} required hint="(the LMS's “platform id”, exactly as it sends it)" problems={f.issuer} />
+      <TextField id="clientId" label="Client id" value={v.clientId} required problems={f.clientId} />
+      <TextField id="authUrl" label="Authentication request URL" value={v.authUrl} required hint="(OIDC auth endpoint)" problems={f.authUrl} />
+      <TextField id="tokenUrl" label="Access token URL" value={v.tokenUrl} required problems={f.tokenUrl} />
+      <TextField id="jwksUrl" label="Public keyset (JWKS) URL" value={v.jwksUrl} hint="(or a static key below)" problems={f.jwksUrl} />
+      <div class={f.publicKey?.length ? 'field invalid' : 'field'}>
         <label for="pf-publicKey">
           Static public key <span class="muted">(JWK JSON or PEM; only when the LMS has no JWKS URL)</span>
         </label>
-        <textarea id="pf-publicKey" name="publicKey" safe>
+        <textarea id="pf-publicKey" name="publicKey" {...invalidAttrs('pf-publicKey', f.publicKey)} safe>
           {v.publicKey}
         </textarea>
+        <FieldError id="pf-publicKey" problems={f.publicKey} />
       </div>
-      <TextField id="tokenAudience" label="Token audience" value={v.tokenAudience} hint="(only if the LMS names one, e.g. Brightspace OAuth2 Audience)" />
+      <TextField id="tokenAudience" label="Token audience" value={v.tokenAudience} hint="(only if the LMS names one, e.g. Brightspace OAuth2 Audience)" problems={f.tokenAudience} />
       <div class="field">
         <label for="pf-gradePolicy">When the gradebook already holds a grade Courseport did not send</label>
         <select id="pf-gradePolicy" name="gradePolicy">
@@ -213,13 +253,14 @@ export function PlatformForm(p: { action: string; values: PlatformFormValues; cs
         </label>
       </div>
       {p.isNew ? (
-        <div class="field">
+        <div class={f.deployments?.length ? 'field invalid' : 'field'}>
           <label for="pf-deployments">
             Deployment ids <span class="muted">(one per line; more can be added later)</span>
           </label>
-          <textarea id="pf-deployments" name="deployments" safe>
+          <textarea id="pf-deployments" name="deployments" {...invalidAttrs('pf-deployments', f.deployments)} safe>
             {v.deployments}
           </textarea>
+          <FieldError id="pf-deployments" problems={f.deployments} />
         </div>
       ) : (
         ''
@@ -234,15 +275,82 @@ export function PlatformForm(p: { action: string; values: PlatformFormValues; cs
   );
 }
 
-export function NewPlatformPage(p: { values: PlatformFormValues; csrfToken: string; problems?: readonly string[] | undefined; code?: string | undefined }): JSX.Element {
+/** The preset chooser: a GET form, so it works without scripts and keeps nothing secret. */
+export interface PresetChoice {
+  readonly lms: string;
+  readonly site: string;
+  readonly clientId: string;
+  readonly problem?: string | undefined;
+  /** The preset that filled the form below, for its note. */
+  readonly applied?: LmsPreset | undefined;
+}
+
+function PresetForm(p: { choice: PresetChoice | undefined }): JSX.Element {
+  const c = p.choice;
+  return (
+    <form method="get" action="/admin/platforms/new" id="preset-form" class="preset-form">
+      <div class="field">
+        <label for="preset-lms">LMS</label>
+        <select id="preset-lms" name="lms">
+          {LMS_PRESETS.map((x) => (
+            <option value={x.id} selected={c?.lms === x.id} safe>
+              {x.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class={c?.problem ? 'field invalid' : 'field'}>
+        <label for="preset-site">
+          LMS address <span class="muted">(Moodle, Brightspace)</span>
+        </label>
+        <input id="preset-site" name="site" value={c?.site ?? ''} placeholder="https://moodle.example.edu" {...invalidAttrs('preset-site', c?.problem ? [c.problem] : undefined)} />
+        <FieldError id="preset-site" problems={c?.problem ? [c.problem] : undefined} />
+      </div>
+      <div class="field">
+        <label for="preset-clientId">
+          Client id <span class="muted">(if you have it; Blackboard: the Application ID)</span>
+        </label>
+        <input id="preset-clientId" name="clientId" value={c?.clientId ?? ''} />
+      </div>
+      <button type="submit" class="secondary" id="preset-apply">
+        Fill in the form
+      </button>
+    </form>
+  );
+}
+
+export function NewPlatformPage(p: {
+  values: PlatformFormValues;
+  csrfToken: string;
+  problems?: readonly string[] | undefined;
+  fieldProblems?: FieldProblems | undefined;
+  code?: string | undefined;
+  preset?: PresetChoice | undefined;
+}): JSX.Element {
   return (
     <>
       <h1>Add a platform</h1>
       <div class="card">
+        <h2>Start from your LMS</h2>
+        <p class="muted">
+          Fills in the URLs where the LMS keeps them (see <a href="/admin/settings#guides">the guides</a> for what to set up in the LMS). Check them against what
+          the LMS shows.
+        </p>
+        <PresetForm choice={p.preset} />
+        {p.preset?.applied ? (
+          <p class="notice" id="preset-note" safe>
+            {`Filled in for ${p.preset.applied.label}. ${p.preset.applied.note}`}
+          </p>
+        ) : (
+          ''
+        )}
+      </div>
+      <div class="card">
+        <h2>Registration</h2>
         <p class="muted">
           Copy these values from the LMS's tool registration (see <a href="/admin/settings#guides">the guides</a>).
         </p>
-        <PlatformForm action="/admin/platforms/new" values={p.values} csrfToken={p.csrfToken} isNew problems={p.problems} code={p.code} />
+        <PlatformForm action="/admin/platforms/new" values={p.values} csrfToken={p.csrfToken} isNew problems={p.problems} fieldProblems={p.fieldProblems} code={p.code} />
       </div>
     </>
   );
@@ -253,6 +361,7 @@ export interface PlatformDetailProps {
   readonly values: PlatformFormValues;
   readonly csrfToken: string;
   readonly problems?: readonly string[];
+  readonly fieldProblems?: FieldProblems | undefined;
   readonly code?: string;
   readonly deploymentProblems?: readonly string[];
   readonly deploymentCode?: string;
@@ -261,11 +370,23 @@ export interface PlatformDetailProps {
 }
 
 export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
-  const { platform, deployments, keys, health } = p.row;
+  const { platform, deployments, keys, health, builtIn } = p.row;
   const base = `/admin/platforms/${encodeURIComponent(platform.id)}`;
   return (
     <>
+      <p>
+        <a href="/admin/platforms">← Platforms</a>
+      </p>
       <h1 safe>{platform.name}</h1>
+      {builtIn ? (
+        <p class="hint" id="built-in-note">
+          This is the sandbox LMS built into Courseport (<a href="/sandbox">/sandbox</a>, <a href="/docs/sandbox.md">docs/sandbox.md</a>). Its URLs, key and deployment
+          are Courseport's own, so it is shown read-only here: changing them would only break it. To turn it off, start Courseport with{' '}
+          <code>COURSEPORT_SANDBOX=false</code>.
+        </p>
+      ) : (
+        ''
+      )}
       <div class="card">
         <dl>
           <dt>Id</dt>
@@ -277,7 +398,7 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
             <span class={`badge ${platform.status}`} id="platform-status" safe>
               {platform.status}
             </span>{' '}
-            <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} />
+            {builtIn ? '' : <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} />}
             {platform.status === 'pending' ? <p class="muted">Registered by the LMS (dynamic registration): launches are refused until you activate it.</p> : ''}
           </dd>
           <dt>Last launch</dt>
@@ -336,51 +457,89 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
             <tbody>
               {deployments.map((d) => (
                 <tr data-deployment={d.deployment_id}>
-                  <td>
+                  <td class="text">
                     <code safe>{d.deployment_id}</code>
                   </td>
-                  <td safe>{d.name ?? ''}</td>
+                  <td class="text" safe>
+                    {d.name ?? ''}
+                  </td>
                   <td>
                     <span class={`badge ${d.status}`} safe>
                       {d.status}
                     </span>
                   </td>
                   <td safe>{formatTime(d.created_at)}</td>
-                  <td>
-                    <form method="post" action={`${base}/deployments/${encodeURIComponent(d.id)}/status`} class="inline">
-                      <Csrf token={p.csrfToken} />
-                      <input type="hidden" name="status" value={d.status === 'active' ? 'disabled' : 'active'} />
-                      <button type="submit" class={d.status === 'active' ? 'danger' : 'secondary'}>
-                        {d.status === 'active' ? 'Disable' : 'Enable'}
-                      </button>
-                    </form>
+                  <td class="nowrap">
+                    {builtIn ? (
+                      ''
+                    ) : (
+                      <form method="post" action={`${base}/deployments/${encodeURIComponent(d.id)}/status`} class="inline">
+                        <Csrf token={p.csrfToken} />
+                        <input type="hidden" name="status" value={d.status === 'active' ? 'disabled' : 'active'} />
+                        <button type="submit" class={d.status === 'active' ? 'danger' : 'secondary'}>
+                          {d.status === 'active' ? 'Disable' : 'Enable'}
+                        </button>
+                      </form>
+                    )}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        <form method="post" action={`${base}/deployments`} id="deployment-form" class="actions">
-          <FormProblems problems={p.deploymentProblems} code={p.deploymentCode} />
-          <Csrf token={p.csrfToken} />
-          <div class="field">
-            <label for="deployment-id">Deployment id</label>
-            <input id="deployment-id" name="deploymentId" required value={p.deploymentInput ?? ''} />
-          </div>
-          <div class="field">
-            <label for="deployment-name">Name (optional)</label>
-            <input id="deployment-name" name="name" />
-          </div>
-          <button type="submit" class="secondary">
-            Add deployment
-          </button>
-        </form>
+        {builtIn ? (
+          ''
+        ) : (
+          <form method="post" action={`${base}/deployments`} id="deployment-form" class="actions">
+            <FormProblems problems={p.deploymentProblems} code={p.deploymentCode} />
+            <Csrf token={p.csrfToken} />
+            <div class="field">
+              <label for="deployment-id">Deployment id</label>
+              <input id="deployment-id" name="deploymentId" required value={p.deploymentInput ?? ''} />
+            </div>
+            <div class="field">
+              <label for="deployment-name">Name (optional)</label>
+              <input id="deployment-name" name="name" />
+            </div>
+            <button type="submit" class="secondary">
+              Add deployment
+            </button>
+          </form>
+        )}
       </div>
 
       <div class="card">
         <h2>Registration</h2>
-        <PlatformForm action={base} values={p.values} csrfToken={p.csrfToken} isNew={false} problems={p.problems} code={p.code} />
+        {builtIn ? (
+          <RegistrationSummary values={p.values} />
+        ) : (
+          <PlatformForm action={base} values={p.values} csrfToken={p.csrfToken} isNew={false} problems={p.problems} fieldProblems={p.fieldProblems} code={p.code} />
+        )}
       </div>
     </>
+  );
+}
+
+/** A registration shown, not edited (the built-in sandbox). */
+function RegistrationSummary(p: { values: PlatformFormValues }): JSX.Element {
+  const v = p.values;
+  const rows: [string, string][] = [
+    ['Issuer', v.issuer],
+    ['Client id', v.clientId],
+    ['Authentication request URL', v.authUrl],
+    ['Access token URL', v.tokenUrl],
+    ['Public keyset (JWKS) URL', v.jwksUrl || '–'],
+  ];
+  return (
+    <dl id="registration-read-only">
+      {rows.map(([label, value]) => (
+        <>
+          <dt safe>{label}</dt>
+          <dd>
+            <code safe>{value}</code>
+          </dd>
+        </>
+      ))}
+    </dl>
   );
 }

@@ -4,7 +4,11 @@ import type { SandboxLineItem, SandboxLink, SandboxScore } from '../../sandbox/s
 
 const NAV = (
   <p class="muted sandbox-nav">
-    <a href="/sandbox">Course</a> · <a href="/sandbox/gradebook">Gradebook</a> · Courseport sandbox LMS (for trying Courseport out; see docs/sandbox.md)
+    <a href="/sandbox">Course</a> · <a href="/sandbox/gradebook">Gradebook</a> ·{' '}
+    <a href="/admin" id="sandbox-console-link">
+      Courseport admin console
+    </a>{' '}
+    · Courseport sandbox LMS (for trying Courseport out; see <a href="/docs/sandbox.md">docs/sandbox.md</a>)
   </p>
 );
 
@@ -21,11 +25,11 @@ export function SandboxCoursePage(p: { links: readonly SandboxLink[]; packageCou
         </p>
         <form method="get" action="/sandbox/launch" class="picker-actions">
           <input type="hidden" name="deeplink" value="1" />
-          <button type="submit" id="sandbox-add-content">
+          <button type="submit" id="sandbox-add-content" class="primary">
             Add content…
           </button>
           <span class="muted" safe>
-            {`As ${SANDBOX_INSTRUCTOR.name}, through Deep Linking. ${p.packageCount === 0 ? 'Import a SCORM package first (courseport package import course.zip).' : `${p.packageCount} package(s) to choose from.`}`}
+            {`As ${SANDBOX_INSTRUCTOR.name}, through Deep Linking. ${p.packageCount === 0 ? 'Import a SCORM package first (admin console → Packages, or courseport package import course.zip).' : `${p.packageCount} package(s) to choose from.`}`}
           </span>
         </form>
         <h2>Content</h2>
@@ -51,7 +55,7 @@ export function SandboxCoursePage(p: { links: readonly SandboxLink[]; packageCou
                       ))}
                     </select>
                   </label>
-                  <button type="submit" data-action="launch-learner">
+                  <button type="submit" data-action="launch-learner" class="primary">
                     Launch as learner
                   </button>
                 </form>
@@ -76,13 +80,13 @@ export function SandboxFramePage(p: { title: string; start: string }): JSX.Eleme
   return (
     <Layout title={p.title} bodyClass="player">
       <div class="player-bar">
-        <a href="/sandbox" class="player-title">
+        <a href="/sandbox" class="nowrap">
           ← Sandbox course
         </a>
         <span class="player-title" safe>
           {p.title}
         </span>
-        <a href="/sandbox/gradebook" class="player-nav">
+        <a href="/sandbox/gradebook" class="player-nav nowrap">
           Gradebook
         </a>
       </div>
@@ -159,7 +163,7 @@ export function SandboxGradebookPage(p: { items: readonly SandboxLineItem[]; lat
               <tr>
                 <th>Learner</th>
                 {p.items.map((i) => (
-                  <th data-line-item={i.id} safe>
+                  <th data-line-item={i.id} class="text" safe>
                     {`${i.label} (max ${i.scoreMaximum})`}
                   </th>
                 ))}
@@ -168,9 +172,11 @@ export function SandboxGradebookPage(p: { items: readonly SandboxLineItem[]; lat
             <tbody>
               {SANDBOX_MEMBERS.map((m) => (
                 <tr data-user={m.sub}>
-                  <td safe>{m.name}</td>
+                  <td class="nowrap" safe>
+                    {m.name}
+                  </td>
                   {p.items.map((i) => (
-                    <td data-line-item={i.id} safe>
+                    <td data-line-item={i.id} class="text" safe>
                       {cell(p.latest.get(i.id)?.get(m.sub))}
                     </td>
                   ))}
