@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * Courseport admin console: copy buttons and the package upload progress bar. Everything
  * else works without scripts (the upload form posts normally when this file does not run).
@@ -8,7 +9,7 @@
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
     // Fallback for plain-http consoles: a selected, off-screen textarea and execCommand.
-    return new Promise(function (resolve, reject) {
+    return /** @type {Promise<void>} */ (new Promise(function (resolve, reject) {
       var area = document.createElement('textarea');
       area.value = text;
       area.setAttribute('readonly', '');
@@ -25,11 +26,11 @@
       document.body.removeChild(area);
       if (ok) resolve();
       else reject(new Error('copy refused'));
-    });
+    }));
   }
 
   function setupCopyButtons() {
-    var buttons = document.querySelectorAll('button[data-copy]');
+    var buttons = /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('button[data-copy]'));
     for (var i = 0; i < buttons.length; i++) {
       (function (button) {
         button.hidden = false;
@@ -70,17 +71,17 @@
   }
 
   function setupUpload() {
-    var form = document.getElementById('upload-form');
+    var form = /** @type {HTMLFormElement | null} */ (document.getElementById('upload-form'));
     if (!form || !window.FormData || !window.XMLHttpRequest) return;
-    var bar = document.getElementById('upload-progress');
+    var bar = /** @type {HTMLProgressElement | null} */ (document.getElementById('upload-progress'));
     var status = document.getElementById('upload-status');
     form.addEventListener('submit', function (event) {
       event.preventDefault();
-      var button = form.querySelector('button[type=submit]');
+      var button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
       var xhr = new XMLHttpRequest();
       var events = 0;
       xhr.open('POST', form.action);
-      xhr.setRequestHeader('x-csrf-token', form.querySelector('input[name=_csrf]').value);
+      xhr.setRequestHeader('x-csrf-token', /** @type {HTMLInputElement} */ (form.querySelector('input[name=_csrf]')).value);
       xhr.setRequestHeader('x-requested-with', 'XMLHttpRequest');
       bar.hidden = false;
       bar.value = 0;

@@ -1,10 +1,11 @@
+// @ts-check
 /* Courseport content picker: filters the list as the instructor types (the search form works
  * without scripts too), and keeps "Add" disabled until a package is ticked (without scripts the
  * server refuses an empty selection with a page that leads back here). */
 (function () {
   'use strict';
   var form = document.getElementById('picker-form');
-  var add = document.getElementById('picker-add');
+  var add = /** @type {HTMLButtonElement | null} */ (document.getElementById('picker-add'));
   var hint = document.getElementById('picker-hint');
   function updateAdd() {
     if (!form || !add) return;
@@ -14,11 +15,11 @@
   }
   if (form) form.addEventListener('change', updateAdd);
   updateAdd();
-  var input = document.getElementById('picker-search');
+  var input = /** @type {HTMLInputElement | null} */ (document.getElementById('picker-search'));
   if (!input) return;
   input.addEventListener('input', function () {
     var q = input.value.trim().toLowerCase();
-    var items = document.querySelectorAll('.picker-list li');
+    var items = /** @type {NodeListOf<HTMLLIElement>} */ (document.querySelectorAll('.picker-list li'));
     for (var i = 0; i < items.length; i++) {
       var match = items[i].getAttribute('data-title').indexOf(q) !== -1;
       items[i].hidden = !match;

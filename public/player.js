@@ -1,9 +1,12 @@
+// @ts-check
 /* Courseport SCORM player: one scorm-again runtime per SCO session, committed to
  * /play/<token>/sco/<id>/commit; no cookies (the token is in every URL). */
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('player-config').textContent);
-  var frame = document.getElementById('sco-frame');
+  var frame = /** @type {HTMLIFrameElement} */ (document.getElementById('sco-frame'));
+  /** scorm-again's globals, and the SCORM API objects a SCO looks for. */
+  var win = /** @type {any} */ (window);
   var current = null; // { id, api, terminated }
   var switching = false;
   var lastSco = cfg.start;
@@ -71,8 +74,8 @@
   function markCurrent(id) {
     var items = document.querySelectorAll('.toc-item');
     for (var i = 0; i < items.length; i++) items[i].setAttribute('aria-current', items[i].getAttribute('data-sco') === id ? 'true' : 'false');
-    var prev = document.getElementById('prev-sco');
-    var next = document.getElementById('next-sco');
+    var prev = /** @type {HTMLButtonElement | null} */ (document.getElementById('prev-sco'));
+    var next = /** @type {HTMLButtonElement | null} */ (document.getElementById('next-sco'));
     var idx = indexOf(id);
     if (prev) prev.disabled = idx <= 0;
     if (next) next.disabled = idx < 0 || idx >= cfg.scos.length - 1;
@@ -118,7 +121,7 @@
     var session = current;
     if (!session) return Promise.resolve();
     current = null;
-    return new Promise(function (resolve) {
+    return /** @type {Promise<void>} */ (new Promise(function (resolve) {
       var done = false;
       function end() {
         if (done) return;
@@ -130,7 +133,7 @@
       session.onTerminated = end;
       frame.src = 'about:blank';
       setTimeout(end, 1500);
-    });
+    }));
   }
 
   /* After the SCO itself ended its session (its Exit, LMSFinish/Terminate): follow a SCORM 2004
@@ -215,7 +218,7 @@
             return params;
           };
         }
-        api = cfg.family === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
+        api = cfg.family === '1.2' ? new win.Scorm12API(settings) : new win.Scorm2004API(settings);
         api.loadFromFlattenedJSON(data.cmi);
         var session = { id: id, session: data.session, api: api, terminated: false, onTerminated: null };
         api.on(cfg.family === '1.2' ? 'LMSFinish' : 'Terminate', function () {
@@ -231,8 +234,8 @@
         // so the event comes once the server has stored it (CommitSuccess if commits are ever async).
         api.on(cfg.family === '1.2' ? 'LMSCommit' : 'Commit', refreshStatus);
         api.on('CommitSuccess', refreshStatus);
-        if (cfg.family === '1.2') window.API = api;
-        else window.API_1484_11 = api;
+        if (cfg.family === '1.2') win.API = api;
+        else win.API_1484_11 = api;
         current = session;
         lastSco = id;
         markCurrent(id);
@@ -260,7 +263,7 @@
     }
     if (t.id === 'end-reopen') load(lastSco);
     if (t.id === 'new-attempt') {
-      t.disabled = true;
+      /** @type {HTMLButtonElement} */ (t).disabled = true;
       unloadCurrent()
         .then(function () { return fetch(cfg.api + '/attempts', { method: 'POST' }); })
         .then(function (r) { return r.json(); })
