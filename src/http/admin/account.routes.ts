@@ -1,6 +1,7 @@
 import { AppError } from '../../errors/app-error.js';
 import { AccountPage } from '../../web/admin/account-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
+import { formOf } from './console.js';
 import type { FastifyReply } from 'fastify';
 
 /** Your account (linked from the header): change your password; the list of administrators. */
@@ -17,7 +18,7 @@ export const accountPages: AdminPageModule = (c) => {
   c.get('/account', async (_request, reply, ctx) => page(reply, ctx));
 
   c.post('/account/password', async (request, reply, ctx) => {
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formOf(request);
     const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).slice(0, 2048) : '');
     try {
       await admins.changePassword(ctx.session.admin.id, str('current'), str('password'), str('confirm'), ctx.session.idHash);

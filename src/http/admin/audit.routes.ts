@@ -1,12 +1,13 @@
 import { AuditPage } from '../../web/admin/audit-page.js';
 import type { AdminPageModule } from './console.js';
+import { queryOf } from './console.js';
 
 export const AUDIT_PAGE_SIZE = 50;
 
 /** Audit log: newest first, paged with a cursor (`before=<ms>~<id>`) that stays stable as entries are added. */
 export const auditPages: AdminPageModule = (c) => {
   c.get('/audit', async (request, reply, ctx) => {
-    const q = request.query as { before?: unknown; action?: unknown };
+    const q = queryOf(request);
     const action = typeof q.action === 'string' ? q.action.trim().slice(0, 64) : '';
     let before: { at: number; id: string } | undefined;
     if (typeof q.before === 'string') {

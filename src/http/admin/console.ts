@@ -38,6 +38,29 @@ import type { Database } from '../../store/tables.js';
 import type { Clock } from '../../util/clock.js';
 import { ADMIN_NAV, ConsoleErrorBody, ConsoleLayout } from '../../web/admin/console-layout.js';
 import { prepareError } from '../plugins/errors.js';
+import { Type, type Static } from 'typebox';
+import { readInput } from '../input.js';
+
+/** A console form (urlencoded): every field a string, repeated fields a list. */
+export const Form = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 65_536 }), Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000 })]));
+/** Query parameters of a console page. */
+export const Query = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 2048 }))]));
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** A console form's fields, validated. */
+export function formOf(request: FastifyRequest): Static<typeof Form> {
+  return readInput(Form, request.body ?? {});
+}
+
+/** A console page's query parameters, validated. */
+export function queryOf(request: FastifyRequest): Static<typeof Query> {
+  return readInput(Query, request.query ?? {});
+}
+
+/** The record id of a console path (`/…/:id`), validated. */
+export function idOf(request: FastifyRequest): string {
+  return readInput(IdParams, request.params).id;
+}
 
 export interface AdminDeps {
   readonly services: Services;
@@ -166,9 +189,9 @@ async function authenticate(deps: AdminDeps, request: FastifyRequest, reply: Fas
     if (header !== undefined) {
       if (!csrfMatches(session.csrfToken, header)) throw csrfError('the anti-forgery token does not match this session');
     } else if (!deferred) {
-      const body = request.body as Record<string, unknown> | undefined;
-      if (!csrfMatches(session.csrfToken, body?._csrf)) {
-        throw csrfError(body?._csrf === undefined ? 'the anti-forgery token is missing' : 'the anti-forgery token does not match this session');
+      const submitted = formOf(request)._csrf;
+      if (!csrfMatches(session.csrfToken, submitted)) {
+        throw csrfError(submitted === undefined ? 'the anti-forgery token is missing' : 'the anti-forgery token does not match this session');
       }
     }
   }

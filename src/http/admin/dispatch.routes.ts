@@ -1,5 +1,5 @@
 import { dispatchJson } from '../../dispatch/dispatch-reports.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { parseExpiry, type LicenceInput } from '../../dispatch/dispatch.service.js';
 import { dispatchFileName, dispatchZip, launcherConfig } from '../../dispatch/package-export.js';
 import { dispatchReportCsv } from '../../dispatch/report-csv.js';
@@ -13,6 +13,7 @@ import {
   type LicenceFormValues,
 } from '../../web/admin/dispatch-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
+import { queryOf, idOf } from './console.js';
 
 function field(body: unknown, name: string, max = 1024): string {
   const v = (body as Record<string, unknown> | undefined)?.[name];
@@ -73,7 +74,6 @@ const problemsOf = (err: AppError): string[] => (err.details?.problems as string
 export const dispatchPages: AdminPageModule = (c) => {
   const { dispatch: svc, packages } = c.deps.services;
   const now = () => c.deps.clock.now();
-  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
 
   const overview = async (reply: FastifyReply, ctx: AdminContext, extra: Partial<DispatchOverviewProps> = {}, status = 200) => {
     const [destinations, dispatches, pkgs] = await Promise.all([svc.listDestinations(), svc.listDispatches(), packages.list()]);
@@ -194,7 +194,7 @@ export const dispatchPages: AdminPageModule = (c) => {
 
   c.get('/dispatch/:id/package', async (request, reply, ctx) => {
     const d = await svc.getDispatch(idOf(request));
-    const q = (request.query as { scorm?: unknown }).scorm;
+    const q = queryOf(request).scorm;
     const version = q === '2004' ? '2004' : q === '1.2' ? '1.2' : d.scorm_version;
     await c.audit(request, ctx, 'dispatch.export', d.id, { scormVersion: version });
     return reply

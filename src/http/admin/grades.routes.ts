@@ -2,6 +2,7 @@ import { listOutbox, outboxCounts, requeue } from '../../grades/grade-outbox.js'
 import { AppError } from '../../errors/app-error.js';
 import { GradesPage } from '../../web/admin/grades-page.js';
 import type { AdminPageModule } from './console.js';
+import { idOf } from './console.js';
 
 /** Grades: the outbox's counts, pending and dead scores with their last error, retry one or all dead. */
 export const gradePages: AdminPageModule = (c) => {
@@ -13,7 +14,7 @@ export const gradePages: AdminPageModule = (c) => {
   });
 
   c.post('/grades/:id/retry', async (request, reply, ctx) => {
-    const { id } = request.params as { id: string };
+    const id = idOf(request);
     const requeued = await requeue(db, [id.slice(0, 64)], clock.now());
     if (requeued === 0) throw new AppError('NOT_FOUND', `No pending or dead score ${id}.`, { hint: 'It may have been delivered meanwhile: reload the Grades page.' });
     request.log.info({ outbox: id }, 'grade delivery retried from the console');

@@ -16,6 +16,7 @@ import {
   sessionCookieOptions,
   type AdminDeps,
   type AdminPageModule,
+  queryOf,
 } from './console.js';
 import { accountPages } from './account.routes.js';
 import { auditPages } from './audit.routes.js';
@@ -136,7 +137,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         if (await admins.findSession(request.cookies[cookieName])) return reply.redirect('/admin', 303);
         const notice = request.cookies[FLASH_COOKIE];
         if (notice !== undefined) reply.clearCookie(FLASH_COOKIE, { path: '/admin' });
-        const next = (request.query as { next?: unknown }).next;
+        const next = queryOf(request).next;
         return html(reply, 200, LoginPage({ csrfToken: preToken(request, reply), next: safeNext(next), ...(notice ? { notice: notice.slice(0, 300) } : {}) }));
       });
 

@@ -5,6 +5,7 @@ import { AppError } from '../../errors/app-error.js';
 import { packageUsage } from '../../packages/package.repository.js';
 import { PackageDetailPage, PackageListPage, type PackageDetailProps } from '../../web/admin/packages-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
+import { formOf, queryOf, idOf } from './console.js';
 
 /** Packages: upload (streamed to disk by the API's upload code), list, versions, archive and unarchive, rename, delete, preview. */
 export const packagePages: AdminPageModule = (c) => {
@@ -15,7 +16,7 @@ export const packagePages: AdminPageModule = (c) => {
   c.get('/packages', async (request, reply, ctx) => {
     const [all, usage] = await Promise.all([packages.list(), packageUsage(c.deps.db)]);
     const rows = all.map((pkg) => ({ pkg, versions: usage.get(pkg.id)?.versions ?? 0, links: usage.get(pkg.id)?.links ?? 0 }));
-    const showArchived = (request.query as { archived?: unknown }).archived === '1';
+    const showArchived = queryOf(request).archived === '1';
     return c.render(reply, ctx, { title: 'Packages', nav: 'packages', body: PackageListPage({ rows, csrfToken: ctx.csrfToken, maxUploadBytes, showArchived }) });
   });
 
@@ -24,13 +25,12 @@ export const packagePages: AdminPageModule = (c) => {
     const links = (await packageUsage(c.deps.db)).get(pkg.id)?.links ?? 0;
     return c.render(reply, ctx, { title: pkg.title, nav: 'packages', status, body: PackageDetailPage({ pkg, versions, links, csrfToken: ctx.csrfToken, maxUploadBytes, ...extra }) });
   };
-  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
 
   c.get('/packages/:id', async (request, reply, ctx) => detail(reply, ctx, idOf(request)));
 
   c.post('/packages/:id/rename', async (request, reply, ctx) => {
     const id = idOf(request);
-    const raw = (request.body as Record<string, unknown>).title;
+    const raw = formOf(request).title;
     const title = typeof raw === 'string' ? raw.slice(0, 4096) : '';
     try {
       const { package: pkg, previousTitle } = await packageAdmin.rename(id, title);
@@ -79,7 +79,7 @@ export const packagePages: AdminPageModule = (c) => {
   c.post(
     '/packages/:id/upload',
     async (request, reply, ctx) => {
-      const result = await upload(request, ctx, (request.params as { id: string }).id.slice(0, 64));
+      const result = await upload(request, ctx, idOf(request));
       return c.redirect(reply, `/admin/packages/${encodeURIComponent(result.package.id)}`, `Version ${result.version.version} of “${result.package.title}” imported.`);
     },
     { multipart: true },
@@ -87,10 +87,10 @@ export const packagePages: AdminPageModule = (c) => {
 
   for (const [verb, status] of [['archive', 'archived'], ['unarchive', 'active']] as const) {
     c.post(`/packages/:id/${verb}`, async (request, reply, ctx) => {
-      const pkg = await packages.setStatus((request.params as { id: string }).id.slice(0, 64), status);
+      const pkg = await packages.setStatus(idOf(request), status);
       await c.audit(request, ctx, `package.${verb}`, pkg.id, { title: pkg.title });
       request.log.info({ package: pkg.id, status }, `package ${verb}d from the console`);
-      const back = (request.body as Record<string, unknown>).back === 'list' ? '/admin/packages' : `/admin/packages/${encodeURIComponent(pkg.id)}`;
+      const back = formOf(request).back === 'list' ? '/admin/packages' : `/admin/packages/${encodeURIComponent(pkg.id)}`;
       return c.redirect(reply, back, `“${pkg.title}” ${verb === 'archive' ? 'archived: it no longer appears in the content picker' : 'is back in the content picker'}.`);
     });
   }

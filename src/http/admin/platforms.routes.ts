@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import type { JwksCheck } from '../../lti/platform-keys.js';
 import type { PlatformKeyHealth } from '../../platforms/platform-key-status.service.js';
@@ -18,6 +18,11 @@ import {
   type PlatformRow,
 } from '../../web/admin/platforms-page.js';
 import type { AdminContext, AdminPageModule } from './console.js';
+import { Type } from 'typebox';
+import { readInput } from '../input.js';
+import { formOf, idOf } from './console.js';
+
+const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), dep: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const FIELDS = ['name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'jwksUrl', 'publicKey', 'tokenAudience', 'gradePolicy', 'allowMissingKid', 'deployments'] as const;
 
@@ -125,7 +130,6 @@ export const platformPages: AdminPageModule = (c) => {
     const health = await platformKeyStatus.all();
     return (await platforms.list()).map((p) => row(p, health.get(p.platform.id)));
   };
-  const idOf = (request: FastifyRequest) => (request.params as { id: string }).id.slice(0, 64);
 
   const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: Partial<PlatformDetailProps> = {}, status = 200) => {
     const p = await platforms.get(id);
@@ -203,7 +207,7 @@ export const platformPages: AdminPageModule = (c) => {
 
   c.post('/platforms/:id/status', async (request, reply, ctx) => {
     const id = idOf(request);
-    const status = (request.body as Record<string, unknown> | undefined)?.status;
+    const status = formOf(request).status;
     if (typeof status !== 'string' || !PLATFORM_STATUSES.includes(status as Platform['status'])) {
       throw new AppError('VALIDATION_FAILED', `status must be one of ${PLATFORM_STATUSES.join(', ')}`);
     }
@@ -214,13 +218,13 @@ export const platformPages: AdminPageModule = (c) => {
     const action = before.platform.status === 'pending' && status === 'active' ? 'platform.activate' : STATUS_ACTIONS[status]!;
     await c.audit(request, ctx, action, id, { from: before.platform.status, to: status });
     request.log.info({ platform: id, from: before.platform.status, to: status }, 'platform status changed from the console');
-    return c.redirect(reply, (request.body as Record<string, unknown>).back === 'list' ? '/admin/platforms' : `/admin/platforms/${encodeURIComponent(id)}`, `${after.platform.name} is now ${status}.`);
+    return c.redirect(reply, formOf(request).back === 'list' ? '/admin/platforms' : `/admin/platforms/${encodeURIComponent(id)}`, `${after.platform.name} is now ${status}.`);
   });
 
   c.post('/platforms/:id/deployments', async (request, reply, ctx) => {
     const id = idOf(request);
     await refuseBuiltIn(id);
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    const body = formOf(request);
     const deploymentId = typeof body.deploymentId === 'string' ? body.deploymentId.slice(0, 1024) : '';
     const name = typeof body.name === 'string' ? body.name.slice(0, 255) : undefined;
     try {
@@ -237,8 +241,8 @@ export const platformPages: AdminPageModule = (c) => {
 
   c.post('/platforms/:id/deployments/:dep/status', async (request, reply, ctx) => {
     const id = idOf(request);
-    const dep = (request.params as { dep: string }).dep.slice(0, 64);
-    const status = (request.body as Record<string, unknown> | undefined)?.status;
+    const dep = readInput(DeploymentParams, request.params).dep;
+    const status = formOf(request).status;
     if (status !== 'active' && status !== 'disabled') throw new AppError('VALIDATION_FAILED', 'status must be active or disabled');
     await refuseBuiltIn(id);
     const d = await platforms.setDeploymentStatus(id, dep, status);

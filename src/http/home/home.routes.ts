@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../errors/app-error.js';
 import { toolUrls } from '../../web/admin/settings-page.js';
@@ -48,8 +49,8 @@ export function homeRoutes(app: FastifyInstance, deps: HomeRouteDeps): void {
 
   app.get('/docs', async (_request, reply) => html(reply, DocsIndexPage({ docs: await listDocs(docsDir) })));
 
-  app.get('/docs/:file', async (request, reply) => {
-    const { file } = request.params as { file: string };
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/docs/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } }, async (request, reply) => {
+    const { file } = request.params;
     // Only names listed in the folder: no path ever reaches the file system from the URL.
     if (!DOC_NAME.test(file) || !(await listDocs(docsDir)).some((d) => d.file === file)) throw new AppError('NOT_FOUND', `No document ${file.slice(0, 80)}.`, { hint: 'See /docs for the list.' });
     return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(await readFile(join(docsDir, file), 'utf8'));
