@@ -47,7 +47,8 @@ describe('loadConfig: defaults', () => {
     expect(c.lti).toEqual({ loginStateTtlMs: 600_000, clockSkewMs: 60_000, launchTokenTtlMs: 4 * 3600_000, loginRateLimitPerMinute: 3000 });
     expect(c.http).toEqual({ timeoutMs: 10_000, maxResponseBytes: 5 * 1024 * 1024, blockPrivateNetwork: false });
     expect(c.jwks).toEqual({ cacheMaxAgeMs: 600_000, cooldownMs: 30_000, staleLimitMs: 86_400_000 });
-    expect(c.grades).toEqual({ pollMs: 1000, maxAgeMs: 168 * 3600_000, leaseMs: 60_000 });
+    expect(c.grades).toEqual({ pollMs: 1000, maxAgeMs: 168 * 3600_000, leaseMs: 60_000, retryBaseMs: 5000 });
+    expect(c.database).toEqual({ connectTimeoutMs: 5000, statementTimeoutMs: 10_000, poolSize: 10 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
