@@ -131,7 +131,10 @@ export async function startBenchServer(
   await store.close();
 
   const profileArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profileArgs, 'dist/cli/main.js', 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...profileArgs, 'dist/cli/main.js', 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitReady(`${baseUrl}/readyz`, child);
   const tool = new Pool(`http://127.0.0.1:${port}`, { connections: concurrency, pipelining: 1 });
   const platform = new Pool(lms.origin.replace('localhost', '127.0.0.1'), { connections: concurrency });
@@ -198,7 +201,8 @@ export async function handshake(s: BenchServer, user: string, hint?: { link: str
     body: new URLSearchParams({ id_token: idToken, state }).toString(),
   });
   const body = await launch.body.text();
-  if (launch.statusCode !== 200) throw new Error(`launch answered ${launch.statusCode}: ${/data-error-code[^>]*>([A-Z_]+)/.exec(body)?.[1] ?? body.slice(0, 200)}`);
+  if (launch.statusCode !== 200)
+    throw new Error(`launch answered ${launch.statusCode}: ${/data-error-code[^>]*>([A-Z_]+)/.exec(body)?.[1] ?? body.slice(0, 200)}`);
   return body;
 }
 

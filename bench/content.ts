@@ -11,7 +11,11 @@ import { benchCourse, closedLoop, handshake, startBenchServer, type LoadResult }
 
 const FILES = ['launch.html', 'common/scorm-api.js', 'pages/tools.html', 'media/tools.jpg', 'media/tyres.jpg', 'course.css'];
 
-export async function runContentBench(options: { concurrency: number; durationMs: number; warmupMs: number }): Promise<{ courseport: LoadResult; fastifyStatic: LoadResult; ratio: number; ratios: number[] }> {
+export async function runContentBench(options: {
+  concurrency: number;
+  durationMs: number;
+  warmupMs: number;
+}): Promise<{ courseport: LoadResult; fastifyStatic: LoadResult; ratio: number; ratios: number[] }> {
   let packageId = '';
   let versionId = '';
   const s = await startBenchServer(options.concurrency, async (services) => {
@@ -20,7 +24,9 @@ export async function runContentBench(options: { concurrency: number; durationMs
     versionId = r.version.id;
   });
   const staticPort = await freePort();
-  const ref = spawn(process.execPath, ['--import', 'tsx', 'bench/static-server.ts', join(s.dataDir, 'content', 'packages', versionId), String(staticPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ref = spawn(process.execPath, ['--import', 'tsx', 'bench/static-server.ts', join(s.dataDir, 'content', 'packages', versionId), String(staticPort)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const refPool = new Pool(`http://127.0.0.1:${staticPort}`, { connections: options.concurrency });
   try {
     const page = await handshake(s, 'content-bench', { link: 'rl-content', package: packageId });

@@ -67,7 +67,14 @@ export async function runGradeBench(options: { learners: number; concurrency: nu
     const store = openStore(config.databaseUrl);
     await migrateToLatest(store);
     const app = createServices(config, store, systemClock);
-    const worker = new GradeWorker(store.db, store.dialect, app.ags, systemClock, { info: () => undefined, warn: () => undefined, error: () => undefined }, { ...DEFAULT_GRADE_WORKER, batch: 64 });
+    const worker = new GradeWorker(
+      store.db,
+      store.dialect,
+      app.ags,
+      systemClock,
+      { info: () => undefined, warn: () => undefined, error: () => undefined },
+      { ...DEFAULT_GRADE_WORKER, batch: 64 },
+    );
     const started = performance.now();
     let delivered = 0;
     for (let round = 0; round < 1000 && delivered < options.learners; round++) delivered += await worker.runOnce();

@@ -41,7 +41,9 @@ function report(title: string, target: string, r: LoadResult, unit: string): voi
 }
 
 execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-console.log(`Courseport benchmarks · node ${process.version} · ${cpus().length} cores · ${cpus()[0]?.model ?? ''} · ${concurrency} concurrent clients, ${seconds} s each`);
+console.log(
+  `Courseport benchmarks · node ${process.version} · ${cpus().length} cores · ${cpus()[0]?.model ?? ''} · ${concurrency} concurrent clients, ${seconds} s each`,
+);
 
 if (selected.has('launch')) {
   report('Launch handshake (login → platform auth → launch), SQLite', 'target ≥ 600, p99 < 100 ms', await runLaunchBench(load), 'launches');
@@ -61,7 +63,9 @@ if (selected.has('content')) {
   const c = await runContentBench(load);
   report('Package files from /content/<token>/…', 'Courseport', c.courseport, 'requests');
   report('The same files from @fastify/static', 'reference', c.fastifyStatic, 'requests');
-  console.log(`  ratio Courseport / @fastify/static: ${c.ratio.toFixed(2)} (median of alternating rounds: ${c.ratios.map((r) => r.toFixed(2)).join(', ')})   (target ≥ 0.8)`);
+  console.log(
+    `  ratio Courseport / @fastify/static: ${c.ratio.toFixed(2)} (median of alternating rounds: ${c.ratios.map((r) => r.toFixed(2)).join(', ')})   (target ≥ 0.8)`,
+  );
 }
 if (selected.has('grades')) {
   const learners = Number(process.env.BENCH_GRADE_LEARNERS ?? 2000);
@@ -69,7 +73,9 @@ if (selected.has('grades')) {
   console.log('');
   console.log(`Grade delivery (outbox → AGS scores at the simulated LMS), ${learners} learners`);
   console.log(`  scores/s           ${g.perSecond.toFixed(0)}   (target ≥ 500)`);
-  console.log(`  ${g.scores} scores in ${g.seconds.toFixed(2)} s, ${g.tokenRequests} token request(s), ${g.lineItems} line item(s) created, ${g.refusals} refusal(s)`);
+  console.log(
+    `  ${g.scores} scores in ${g.seconds.toFixed(2)} s, ${g.tokenRequests} token request(s), ${g.lineItems} line item(s) created, ${g.refusals} refusal(s)`,
+  );
   if (g.scores !== learners || g.refusals > 0 || g.lineItems !== 1) failed = true;
 }
 if (selected.has('grades-pg')) {
@@ -78,7 +84,9 @@ if (selected.has('grades-pg')) {
   console.log('');
   console.log(`Grade delivery (outbox → AGS scores at the simulated LMS), PostgreSQL, ${learners} learners`);
   console.log(`  scores/s           ${g.perSecond.toFixed(0)}   (target ≥ 500)`);
-  console.log(`  ${g.scores} scores in ${g.seconds.toFixed(2)} s, ${g.tokenRequests} token request(s), ${g.lineItems} line item(s) created, ${g.refusals} refusal(s)`);
+  console.log(
+    `  ${g.scores} scores in ${g.seconds.toFixed(2)} s, ${g.tokenRequests} token request(s), ${g.lineItems} line item(s) created, ${g.refusals} refusal(s)`,
+  );
   if (g.scores !== learners || g.refusals > 0 || g.lineItems !== 1) failed = true;
 }
 if (selected.has('import')) {

@@ -9,24 +9,26 @@
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
     // Fallback for plain-http consoles: a selected, off-screen textarea and execCommand.
-    return /** @type {Promise<void>} */ (new Promise(function (resolve, reject) {
-      var area = document.createElement('textarea');
-      area.value = text;
-      area.setAttribute('readonly', '');
-      area.style.position = 'fixed';
-      area.style.left = '-9999px';
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try {
-        ok = document.execCommand('copy');
-      } catch (e) {
-        ok = false;
-      }
-      document.body.removeChild(area);
-      if (ok) resolve();
-      else reject(new Error('copy refused'));
-    }));
+    return /** @type {Promise<void>} */ (
+      new Promise(function (resolve, reject) {
+        var area = document.createElement('textarea');
+        area.value = text;
+        area.setAttribute('readonly', '');
+        area.style.position = 'fixed';
+        area.style.left = '-9999px';
+        document.body.appendChild(area);
+        area.select();
+        var ok = false;
+        try {
+          ok = document.execCommand('copy');
+        } catch (_e) {
+          ok = false;
+        }
+        document.body.removeChild(area);
+        if (ok) resolve();
+        else reject(new Error('copy refused'));
+      })
+    );
   }
 
   function setupCopyButtons() {
@@ -42,7 +44,9 @@
             function () {
               button.textContent = 'Copied';
               button.setAttribute('data-copied', 'true');
-              setTimeout(function () { button.textContent = label; }, 1500);
+              setTimeout(function () {
+                button.textContent = label;
+              }, 1500);
             },
             function () {
               // Last resort: select the text so that Ctrl+C works.
@@ -52,7 +56,7 @@
               sel.removeAllRanges();
               sel.addRange(range);
               button.textContent = 'Press Ctrl+C';
-            }
+            },
           );
         });
       })(buttons[i]);
@@ -65,7 +69,7 @@
       var code = doc.querySelector('[data-error-code]');
       var message = doc.querySelector('.card.error p') || doc.querySelector('.card p') || doc.querySelector('.problems li');
       return (message ? message.textContent : 'Upload failed (HTTP ' + status + ').') + (code ? ' [' + code.textContent + ']' : '');
-    } catch (e) {
+    } catch (_e) {
       return 'Upload failed (HTTP ' + status + ').';
     }
   }
@@ -108,7 +112,7 @@
           var target = '/admin/packages';
           try {
             target = JSON.parse(xhr.responseText).redirect || target;
-          } catch (e) {
+          } catch (_e) {
             /* keep the catalogue */
           }
           window.location.assign(target);

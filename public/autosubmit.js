@@ -6,7 +6,10 @@
   if (!form) return;
   form.addEventListener('submit', function () {
     var button = form.querySelector('button');
-    if (button) setTimeout(function () { button.disabled = true; }, 0);
+    if (button)
+      setTimeout(function () {
+        button.disabled = true;
+      }, 0);
   });
   form.requestSubmit ? form.requestSubmit() : form.submit();
 })();

@@ -17,7 +17,7 @@
   var cfg = JSON.parse(document.getElementById('courseport-dispatch').textContent);
   var frame = /** @type {HTMLIFrameElement} */ (document.getElementById('cp-player'));
   var box = document.getElementById('cp-message');
-  var startedAt = new Date().getTime();
+  var startedAt = Date.now();
   var lms = null; // { version: '1.2' | '2004', api: object }
   var finished = false;
   var last = null; // the last status relayed by the player
@@ -43,9 +43,15 @@
     for (var n = 0; win && n <= 7; n++) {
       try {
         if (win[name]) return win[name];
-      } catch (e) { /* cross-origin */ }
+      } catch (_e) {
+        /* cross-origin */
+      }
       var up;
-      try { up = win.parent; } catch (e2) { up = null; }
+      try {
+        up = win.parent;
+      } catch (_e2) {
+        up = null;
+      }
       if (!up || up === win) break;
       win = up;
     }
@@ -54,53 +60,84 @@
   function findApi(name) {
     var api = scan(window, name);
     if (!api) {
-      try { if (window.opener) api = scan(window.opener, name); } catch (e) { api = null; }
+      try {
+        if (window.opener) api = scan(window.opener, name);
+      } catch (_e) {
+        api = null;
+      }
     }
     return api;
   }
 
   var EL = {
-    '1.2': { id: 'cmi.core.student_id', name: 'cmi.core.student_name', location: 'cmi.core.lesson_location' },
-    '2004': { id: 'cmi.learner_id', name: 'cmi.learner_name', location: 'cmi.location' },
+    1.2: { id: 'cmi.core.student_id', name: 'cmi.core.student_name', location: 'cmi.core.lesson_location' },
+    2004: { id: 'cmi.learner_id', name: 'cmi.learner_name', location: 'cmi.location' },
   };
 
   function call(fn12, fn2004, a, b) {
     var f = lms.api[lms.version === '1.2' ? fn12 : fn2004];
     return f.call(lms.api, a === undefined ? '' : a, b);
   }
-  function getValue(el) { var v = call('LMSGetValue', 'GetValue', el); return v === null || v === undefined ? '' : String(v); }
-  function setValue(el, v) { return String(call('LMSSetValue', 'SetValue', el, String(v))) === 'true'; }
-  function commit() { return call('LMSCommit', 'Commit', ''); }
+  function getValue(el) {
+    var v = call('LMSGetValue', 'GetValue', el);
+    return v === null || v === undefined ? '' : String(v);
+  }
+  function setValue(el, v) {
+    return String(call('LMSSetValue', 'SetValue', el, String(v))) === 'true';
+  }
+  function commit() {
+    return call('LMSCommit', 'Commit', '');
+  }
 
-  function pad(n, w) { var s = String(n); while (s.length < w) s = '0' + s; return s; }
+  function pad(n, w) {
+    var s = String(n);
+    while (s.length < w) s = '0' + s;
+    return s;
+  }
   /* SCORM 1.2 CMITimespan HHHH:MM:SS.SS and SCORM 2004 ISO 8601 duration. */
   function timespan12(ms) {
     var cs = Math.max(0, Math.round(ms / 10));
-    var h = Math.floor(cs / 360000), m = Math.floor((cs % 360000) / 6000), s = Math.floor((cs % 6000) / 100), c = cs % 100;
+    var h = Math.floor(cs / 360000),
+      m = Math.floor((cs % 360000) / 6000),
+      s = Math.floor((cs % 6000) / 100),
+      c = cs % 100;
     return pad(Math.min(h, 9999), 2) + ':' + pad(m, 2) + ':' + pad(s, 2) + '.' + pad(c, 2);
   }
   function duration2004(ms) {
     var cs = Math.max(0, Math.round(ms / 10));
-    var h = Math.floor(cs / 360000), m = Math.floor((cs % 360000) / 6000), s = (cs % 6000) / 100;
+    var h = Math.floor(cs / 360000),
+      m = Math.floor((cs % 360000) / 6000),
+      s = (cs % 6000) / 100;
     return 'PT' + h + 'H' + m + 'M' + s + 'S';
   }
-  function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
-  function round2(v) { return Math.round(v * 100) / 100; }
+  function num(v) {
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }
+  function round2(v) {
+    return Math.round(v * 100) / 100;
+  }
 
   function sessionMs() {
     var relayed = last ? num(last.sessionTimeMs) : null;
-    return relayed && relayed > 0 ? relayed : new Date().getTime() - startedAt;
+    return relayed && relayed > 0 ? relayed : Date.now() - startedAt;
   }
 
   /* What the LMS must record, from the player's status message. */
   function record(m) {
     var completed = m.completion === 'completed';
     var success = m.success === 'passed' || m.success === 'failed' ? m.success : 'unknown';
-    var raw = num(m.scoreRaw), min = num(m.scoreMin), max = num(m.scoreMax), scaled = num(m.scoreScaled);
+    var raw = num(m.scoreRaw),
+      min = num(m.scoreMin),
+      max = num(m.scoreMax),
+      scaled = num(m.scoreScaled);
     var bookmark = typeof m.bookmark === 'string' ? m.bookmark : '';
     if (lms.version === '1.2') {
       setValue('cmi.core.lesson_status', success !== 'unknown' ? success : completed ? 'completed' : 'incomplete');
-      if (raw === null && scaled !== null) { raw = round2(scaled * 100); min = 0; max = 100; }
+      if (raw === null && scaled !== null) {
+        raw = round2(scaled * 100);
+        min = 0;
+        max = 100;
+      }
       if (raw !== null) {
         setValue('cmi.core.score.raw', round2(raw));
         if (min !== null) setValue('cmi.core.score.min', round2(min));
@@ -128,9 +165,15 @@
     finished = true;
     try {
       if (last) record(last);
-      else setValue(lms.version === '1.2' ? 'cmi.core.session_time' : 'cmi.session_time', lms.version === '1.2' ? timespan12(sessionMs()) : duration2004(sessionMs()));
+      else
+        setValue(
+          lms.version === '1.2' ? 'cmi.core.session_time' : 'cmi.session_time',
+          lms.version === '1.2' ? timespan12(sessionMs()) : duration2004(sessionMs()),
+        );
       call('LMSFinish', 'Terminate', '');
-    } catch (e) { /* the LMS window may be going away */ }
+    } catch (_e) {
+      /* the LMS window may be going away */
+    }
   }
 
   window.addEventListener('message', function (ev) {
@@ -144,7 +187,11 @@
       document.documentElement.setAttribute('data-relay', 'ready-sent');
     } else if (m.type === 'courseport.dispatch.status' && m.nonce === nonce && lms && !finished) {
       last = m;
-      try { record(m); } catch (e) { /* an LMS refusing one element must not stop the others */ }
+      try {
+        record(m);
+      } catch (_e) {
+        /* an LMS refusing one element must not stop the others */
+      }
     }
   });
   window.addEventListener('pagehide', finish);
@@ -156,7 +203,8 @@
     // SubtleCrypto exists only in secure contexts (https, or localhost): never send the raw id instead.
     if (!subtle || window.isSecureContext === false) return Promise.reject(new Error('insecure-context'));
     return subtle.digest('SHA-256', new TextEncoder().encode(cfg.salt + ':' + id)).then(function (buf) {
-      var a = new Uint8Array(buf), s = '';
+      var a = new Uint8Array(buf),
+        s = '';
       for (var i = 0; i < a.length; i++) s += (a[i] < 16 ? '0' : '') + a[i].toString(16);
       return { id: s, hashed: true };
     });
@@ -179,7 +227,7 @@
       lms_scorm: lms.version,
     };
     for (var k in fields) {
-      if (!Object.prototype.hasOwnProperty.call(fields, k)) continue;
+      if (!Object.hasOwn(fields, k)) continue;
       var input = document.createElement('input');
       input.type = 'hidden';
       input.name = k;
@@ -197,16 +245,21 @@
       if (api) lms = { version: order[i], api: api };
     }
     if (!lms) return show('This course must be opened from a learning management system (no SCORM runtime was found).');
-    if (String(call('LMSInitialize', 'Initialize', '')) !== 'true') return show('The learning management system refused to start this course (SCORM initialisation failed).');
+    if (String(call('LMSInitialize', 'Initialize', '')) !== 'true')
+      return show('The learning management system refused to start this course (SCORM initialisation failed).');
     var id = getValue(EL[lms.version].id);
     var name = getValue(EL[lms.version].name);
     var location = getValue(EL[lms.version].location);
     if (!id) return show('The learning management system did not say who the learner is, so this course cannot be opened.');
     hashLearner(id).then(
-      function (learner) { launch(learner, name, location); },
+      function (learner) {
+        launch(learner, name, location);
+      },
       function () {
-        show('This course protects your identity by hashing it in the browser, which needs a secure (https) page. Ask your LMS administrator to serve the LMS over https.');
-      }
+        show(
+          'This course protects your identity by hashing it in the browser, which needs a secure (https) page. Ask your LMS administrator to serve the LMS over https.',
+        );
+      },
     );
   }
 

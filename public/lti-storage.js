@@ -35,7 +35,7 @@
     if (!name || name === '_parent') return p;
     try {
       return p.frames[name] || null;
-    } catch (e) {
+    } catch (_e) {
       return null;
     }
   }
@@ -67,15 +67,22 @@
         }
         if (d.message_id !== id) return;
         done();
-        if (d.error) reject({ code: 'platform_' + String((d.error && d.error.code) || 'error').replace(/[^a-z_]/g, '').slice(0, 40) });
+        if (d.error)
+          reject({
+            code:
+              'platform_' +
+              String((d.error && d.error.code) || 'error')
+                .replace(/[^a-z_]/g, '')
+                .slice(0, 40),
+          });
         else resolve(d);
       }
       window.addEventListener('message', onMessage);
       var message = { subject: subject, message_id: id };
-      for (var k in fields) if (Object.prototype.hasOwnProperty.call(fields, k)) message[k] = fields[k];
+      for (var k in fields) if (Object.hasOwn(fields, k)) message[k] = fields[k];
       try {
         target.postMessage(message, cfg.origin);
-      } catch (e) {
+      } catch (_e) {
         done();
         reject({ code: 'post_failed' });
       }

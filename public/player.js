@@ -25,7 +25,10 @@
     var root = document.documentElement;
     root.setAttribute('data-relay', 'waiting');
     function send(msg) {
-      if (!target) { pending = msg; return; }
+      if (!target) {
+        pending = msg;
+        return;
+      }
       msg.type = 'courseport.dispatch.status';
       msg.nonce = r.nonce;
       window.parent.postMessage(msg, target);
@@ -36,13 +39,18 @@
       if (!m || typeof m !== 'object' || m.type !== 'courseport.dispatch.ready') return;
       if (m.nonce !== r.nonce || ev.origin === 'null' || (r.expectedOrigin && ev.origin !== r.expectedOrigin)) {
         // Nothing is relayed to a window that is not the launcher of this launch.
-        if (window.console) console.warn('Courseport dispatch: handshake refused from ' + ev.origin + (m.nonce !== r.nonce ? ' (wrong nonce)' : ' (not the launch origin)'));
+        if (window.console)
+          console.warn('Courseport dispatch: handshake refused from ' + ev.origin + (m.nonce !== r.nonce ? ' (wrong nonce)' : ' (not the launch origin)'));
         root.setAttribute('data-relay', 'refused');
         return;
       }
       target = ev.origin;
       root.setAttribute('data-relay', 'connected');
-      if (pending) { var p = pending; pending = null; send(p); }
+      if (pending) {
+        var p = pending;
+        pending = null;
+        send(p);
+      }
     });
     // The hello carries nothing: the launcher's origin is not known yet.
     if (window.parent !== window) window.parent.postMessage({ type: 'courseport.dispatch.hello' }, r.expectedOrigin || '*');
@@ -88,7 +96,9 @@
 
   function refreshStatus() {
     fetch(cfg.api + '/attempt', { cache: 'no-store' })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
       .then(function (view) {
         if (!view) return;
         if (relay) relay.status(view);
@@ -105,7 +115,9 @@
           if (s) items[i].setAttribute('data-status', s.success !== 'unknown' ? s.success : s.completion);
         }
       })
-      .catch(function () { /* status display only */ });
+      .catch(function () {
+        /* status display only */
+      });
   }
 
   function finish(session) {
@@ -114,26 +126,30 @@
     try {
       if (cfg.family === '1.2') session.api.LMSFinish('');
       else session.api.Terminate('');
-    } catch (e) { /* already finished */ }
+    } catch (_e) {
+      /* already finished */
+    }
   }
 
   function unloadCurrent() {
     var session = current;
     if (!session) return Promise.resolve();
     current = null;
-    return /** @type {Promise<void>} */ (new Promise(function (resolve) {
-      var done = false;
-      function end() {
-        if (done) return;
-        done = true;
-        // A SCO that never called LMSFinish/Terminate still gets its data committed.
-        finish(session);
-        resolve();
-      }
-      session.onTerminated = end;
-      frame.src = 'about:blank';
-      setTimeout(end, 1500);
-    }));
+    return /** @type {Promise<void>} */ (
+      new Promise(function (resolve) {
+        var done = false;
+        function end() {
+          if (done) return;
+          done = true;
+          // A SCO that never called LMSFinish/Terminate still gets its data committed.
+          finish(session);
+          resolve();
+        }
+        session.onTerminated = end;
+        frame.src = 'about:blank';
+        setTimeout(end, 1500);
+      })
+    );
   }
 
   /* After the SCO itself ended its session (its Exit, LMSFinish/Terminate): follow a SCORM 2004
@@ -145,7 +161,7 @@
   function navRequestOf(api) {
     try {
       return cfg.family === '2004' && api.adl && api.adl.nav ? String(api.adl.nav.request || '') : '';
-    } catch (e) {
+    } catch (_e) {
       return '';
     }
   }
@@ -170,7 +186,9 @@
     frame.hidden = true;
     document.documentElement.setAttribute('data-ended', 'true');
     // The finished SCO may still be running its own exit code: let it, then unload it.
-    setTimeout(function () { if (frame.hidden) frame.src = 'about:blank'; }, 0);
+    setTimeout(function () {
+      if (frame.hidden) frame.src = 'about:blank';
+    }, 0);
     var title = document.getElementById('end-title');
     if (title) title.focus();
     refreshStatus();
@@ -243,9 +261,14 @@
         if (relay) refreshStatus();
       })
       .catch(function (e) {
-        frame.srcdoc = '<p style="font:15px system-ui;padding:20px">This part of the course could not be opened (' + String(e.message).replace(/[<&]/g, '') + '). Reload the page to try again.</p>';
+        frame.srcdoc =
+          '<p style="font:15px system-ui;padding:20px">This part of the course could not be opened (' +
+          String(e.message).replace(/[<&]/g, '') +
+          '). Reload the page to try again.</p>';
       })
-      .then(function () { switching = false; });
+      .then(function () {
+        switching = false;
+      });
   }
 
   document.addEventListener('click', function (ev) {
@@ -265,9 +288,15 @@
     if (t.id === 'new-attempt') {
       /** @type {HTMLButtonElement} */ (t).disabled = true;
       unloadCurrent()
-        .then(function () { return fetch(cfg.api + '/attempts', { method: 'POST' }); })
-        .then(function (r) { return r.json(); })
-        .then(function (next) { if (next.playUrl) window.location.replace(next.playUrl); });
+        .then(function () {
+          return fetch(cfg.api + '/attempts', { method: 'POST' });
+        })
+        .then(function (r) {
+          return r.json();
+        })
+        .then(function (next) {
+          if (next.playUrl) window.location.replace(next.playUrl);
+        });
     }
   });
 
@@ -275,7 +304,9 @@
   // fresh ones well before they expire, including the commit URL of the SCO that is running.
   function renew() {
     fetch(cfg.api + '/renew', { method: 'POST', cache: 'no-store' })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
       .then(function (t) {
         if (!t || typeof t.api !== 'string' || typeof t.contentBase !== 'string') return;
         cfg.api = t.api;
@@ -283,7 +314,9 @@
         var s = current;
         if (s && !s.terminated) s.api.settings = { lmsCommitUrl: cfg.api + '/sco/' + encodeURIComponent(s.id) + '/commit?session=' + s.session };
       })
-      .catch(function () { /* the next renewal tries again */ });
+      .catch(function () {
+        /* the next renewal tries again */
+      });
   }
   if (cfg.renewEveryMs > 0) setInterval(renew, cfg.renewEveryMs);
 

@@ -29,7 +29,6 @@ import type { Store } from './store/database.js';
 import { systemClock, type Clock } from './util/clock.js';
 import type { SafeFetch } from './util/safe-fetch.js';
 
-
 export interface BuildOptions {
   readonly config: Config;
   readonly store: Store;
@@ -134,13 +133,20 @@ export async function build(options: BuildOptions): Promise<App> {
     async (scope) => {
       defaultPagePolicy(scope, PAGE.api);
       // A per-address limit on the whole API (before authentication, so token guessing counts too) and a body limit.
-      if (config.security.apiRateLimitPerMinute > 0) scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
+      if (config.security.apiRateLimitPerMinute > 0)
+        scope.addHook('onRequest', app.rateLimit({ max: config.security.apiRateLimitPerMinute, timeWindow: 60_000 }));
       scope.addHook('onRoute', (route) => {
         route.bodyLimit ??= API_BODY_LIMIT;
         const tag = apiTagOf(route.url);
         if (tag) route.schema = { ...route.schema, tags: [tag] };
       });
-      await apiRoutes(scope, { ...services, db: store.db, baseUrl: config.baseUrl, uploadDir: join(config.dataDir, 'uploads'), maxUploadBytes: config.packages.maxUploadBytes });
+      await apiRoutes(scope, {
+        ...services,
+        db: store.db,
+        baseUrl: config.baseUrl,
+        uploadDir: join(config.dataDir, 'uploads'),
+        maxUploadBytes: config.packages.maxUploadBytes,
+      });
     },
     { prefix: '/api/v1' },
   );

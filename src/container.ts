@@ -132,7 +132,7 @@ export function createServices(config: Config, store: Store, clock: Clock = syst
     packages,
     packageAdmin: new PackageAdmin(store.db, store.dialect, content, clock),
     runtime,
-        dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
+    dispatch: new DispatchService(store.db, runtime, packages, clock, deriveKey(config.secret, 'dispatch-secret')),
     admins: new AdminAccounts(store.db, store.dialect, clock, config.admin),
   };
 }

@@ -24,7 +24,10 @@ const CHECKPOINT_EVERY_MS = 1000;
 export async function startServer(config: Config, print: (line: string) => void = console.log): Promise<RunningServer> {
   let reportCheckpointError = (message: string) => console.error(`SQLite checkpoint failed: ${message}`);
   // SQLite: WAL checkpoints run on their own thread instead of stalling a commit (docs/performance.md).
-  const store = openStore(config.databaseUrl, { ...storeOptions(config), backgroundCheckpoints: { intervalMs: CHECKPOINT_EVERY_MS, onError: (m) => reportCheckpointError(m) } });
+  const store = openStore(config.databaseUrl, {
+    ...storeOptions(config),
+    backgroundCheckpoints: { intervalMs: CHECKPOINT_EVERY_MS, onError: (m) => reportCheckpointError(m) },
+  });
   const { applied } = await migrateAtStart(config.databaseUrl, store, config.database.connectTimeoutMs);
   const https = config.tls ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
   const app = await build({ config, store, ...(https ? { https } : {}) });
@@ -107,7 +110,10 @@ export async function startServer(config: Config, print: (line: string) => void 
     }
     try {
       // A bad file keeps the certificate in use: a renewal mistake must not take the server down.
-      (app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void }).setSecureContext({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+      (app.server as unknown as { setSecureContext(o: { cert: Buffer; key: Buffer }): void }).setSecureContext({
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+      });
       app.log.info({ cert: tls.certFile }, 'TLS certificate reloaded');
     } catch (err) {
       app.log.error({ err, cert: tls.certFile }, 'TLS certificate reload failed; the previous certificate stays in use');

@@ -92,7 +92,10 @@ export class AdminAccounts {
         if (options.onlyIfNone) {
           // Two first-administrator forms at once: the table lock makes the second see the first.
           await repo.lockAdmins(trx, this.dialect);
-          if (await repo.anyAdminExists(trx)) throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
+          if (await repo.anyAdminExists(trx))
+            throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', {
+              hint: 'More administrators are created with `courseport admin create --email …`.',
+            });
         }
         await repo.insertAdmin(trx, admin);
       });

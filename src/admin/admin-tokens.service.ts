@@ -24,7 +24,14 @@ export class AdminTokenService {
   async create(name: string): Promise<{ id: string; token: string }> {
     const id = newId('tok');
     const token = `${PREFIX}${randomToken(32)}`;
-    await insertAdminToken(this.db, { id, name: name.trim() || 'unnamed', token_hash: hash(token), created_at: this.clock.now(), last_used_at: null, revoked_at: null });
+    await insertAdminToken(this.db, {
+      id,
+      name: name.trim() || 'unnamed',
+      token_hash: hash(token),
+      created_at: this.clock.now(),
+      last_used_at: null,
+      revoked_at: null,
+    });
     return { id, token };
   }
 

@@ -56,7 +56,10 @@ export async function listScoRuntime(db: Kysely<Database>, attemptId: string): P
   return db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).execute();
 }
 
-export type ScoStatusRow = Pick<ScoRuntime, 'sco_id' | 'completion' | 'success' | 'score_scaled' | 'score_raw' | 'score_min' | 'score_max' | 'total_time_ms' | 'suspended'>;
+export type ScoStatusRow = Pick<
+  ScoRuntime,
+  'sco_id' | 'completion' | 'success' | 'score_scaled' | 'score_raw' | 'score_min' | 'score_max' | 'total_time_ms' | 'suspended'
+>;
 
 /** The per-SCO status columns of an attempt (not the CMI data), for the rollup. */
 export async function listScoStatus(db: Kysely<Database>, attemptId: string): Promise<ScoStatusRow[]> {
@@ -77,7 +80,21 @@ export type ScoCommitRow = ScoStatusRow & Pick<ScoRuntime, 'session_no' | 'commi
 export async function listScoCommitState(db: Kysely<Database>, attemptId: string): Promise<ScoCommitRow[]> {
   return db
     .selectFrom('sco_runtime')
-    .select(['sco_id', 'completion', 'success', 'score_scaled', 'score_raw', 'score_min', 'score_max', 'total_time_ms', 'suspended', 'session_no', 'commit_session', 'commit_seq', 'timed_session'])
+    .select([
+      'sco_id',
+      'completion',
+      'success',
+      'score_scaled',
+      'score_raw',
+      'score_min',
+      'score_max',
+      'total_time_ms',
+      'suspended',
+      'session_no',
+      'commit_session',
+      'commit_seq',
+      'timed_session',
+    ])
     .where('attempt_id', '=', attemptId)
     .execute();
 }
@@ -86,7 +103,12 @@ export async function insertScoRuntime(db: Kysely<Database>, row: ScoRuntime): P
   await db.insertInto('sco_runtime').values(row).execute();
 }
 
-export async function updateScoRuntime(db: Kysely<Database>, attemptId: string, scoId: string, changes: Partial<Omit<ScoRuntime, 'attempt_id' | 'sco_id'>>): Promise<void> {
+export async function updateScoRuntime(
+  db: Kysely<Database>,
+  attemptId: string,
+  scoId: string,
+  changes: Partial<Omit<ScoRuntime, 'attempt_id' | 'sco_id'>>,
+): Promise<void> {
   await db.updateTable('sco_runtime').set(changes).where('attempt_id', '=', attemptId).where('sco_id', '=', scoId).execute();
 }
 

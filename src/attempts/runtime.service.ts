@@ -127,7 +127,8 @@ export class RuntimeService {
       // The link now plays another package (content chosen again, custom parameter edited):
       // the learner starts a new attempt on it; the old attempt keeps its data.
       const version = await findPackageVersion(trx, latest.package_version_id);
-      if (version && version.package_id !== packageId) return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, latest.number + 1, input.roleKind);
+      if (version && version.package_id !== packageId)
+        return this.createAttempt(trx, input.resourceLinkId, input.userId, packageId, latest.number + 1, input.roleKind);
       // The same statement that records the access keeps the launch's role (no extra write).
       const changes = { last_access_at: now, ...(input.roleKind ? { role_kind: input.roleKind } : {}) };
       await updateAttempt(trx, latest.id, changes);
@@ -221,7 +222,8 @@ export class RuntimeService {
       // and load of the attempt takes first (a periodic commit racing the page-hide beacon, SCOs
       // finishing at once), so the newest commit wins and the rollup sees every SCO's last state.
       const attempt = await lockAttempt(trx, attemptId, now);
-      if (!attempt) throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
+      if (!attempt)
+        throw new AppError('LAUNCH_TOKEN_INVALID', 'This attempt no longer exists.', { hint: 'Open the activity again from your course in the LMS.' });
       const scos = await listScoCommitState(trx, attemptId);
       const row = scos.find((r) => r.sco_id === scoId);
       if (!row || input.session < 1) {
@@ -267,7 +269,10 @@ export class RuntimeService {
     const rolled = rollupAttempt(
       manifest.scos.map((sco) => {
         const r = byId.get(sco.identifier);
-        return { state: r ? scoStateOf(r) : undefined, scored: sco.masteryScore !== undefined || sco.scaledPassingScore !== undefined || r?.score_scaled != null };
+        return {
+          state: r ? scoStateOf(r) : undefined,
+          scored: sco.masteryScore !== undefined || sco.scaledPassingScore !== undefined || r?.score_scaled != null,
+        };
       }),
     );
     const totalTimeMs = rows.reduce((sum, r) => sum + r.total_time_ms, 0);
@@ -293,7 +298,14 @@ export class RuntimeService {
     return attemptView(attempt, await listScoStatus(this.db, attemptId));
   }
 
-  private async createAttempt(trx: Kysely<Database>, resourceLinkId: string, userId: string, packageId: string, number: number, roleKind?: string): Promise<Attempt> {
+  private async createAttempt(
+    trx: Kysely<Database>,
+    resourceLinkId: string,
+    userId: string,
+    packageId: string,
+    number: number,
+    roleKind?: string,
+  ): Promise<Attempt> {
     const pkg = await findPackage(trx, packageId);
     if (!pkg?.latest_version_id) throw new AppError('PACKAGE_NOT_FOUND', `Package ${packageId} has no version to play.`);
     const now = this.clock.now();

@@ -6,7 +6,10 @@ export async function insertAuditEntry(db: Kysely<Database>, row: AuditEntryRow)
 }
 
 /** Newest first; `before` pages to entries strictly older than the given one. */
-export async function listAuditEntries(db: Kysely<Database>, query: { action?: string | undefined; before?: { at: number; id: string } | undefined; limit: number }): Promise<AuditEntryRow[]> {
+export async function listAuditEntries(
+  db: Kysely<Database>,
+  query: { action?: string | undefined; before?: { at: number; id: string } | undefined; limit: number },
+): Promise<AuditEntryRow[]> {
   let q = db.selectFrom('audit_log').selectAll();
   if (query.action) q = q.where('action', '=', query.action);
   const before = query.before;

@@ -7,7 +7,9 @@ import { output, table, withContext } from './context.js';
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Asks on the terminal without echoing what is typed. */
@@ -37,7 +39,7 @@ export function registerAdminCommands(program: Command): void {
   admin
     .command('create')
     .description('create an administrator of the browser console (/admin); the password is asked for, or read from stdin')
-    .requiredOption('--email <email>', 'the administrator\'s email (their sign-in name)')
+    .requiredOption('--email <email>', "the administrator's email (their sign-in name)")
     .option('--password-stdin', 'read the password from standard input (never give it as an argument)')
     .option('--json', 'print JSON')
     .action(async (o: { email: string; passwordStdin?: boolean; json?: boolean }) => {
@@ -104,7 +106,9 @@ export function registerAdminCommands(program: Command): void {
           lastUsedAt: t.last_used_at ? new Date(t.last_used_at).toISOString() : null,
           revokedAt: t.revoked_at ? new Date(t.revoked_at).toISOString() : null,
         }));
-        output(o, rows, () => table([['ID', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'], ...rows.map((r) => [r.id, r.name, r.createdAt, r.lastUsedAt ?? '-', r.revokedAt ?? '-'])]));
+        output(o, rows, () =>
+          table([['ID', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'], ...rows.map((r) => [r.id, r.name, r.createdAt, r.lastUsedAt ?? '-', r.revokedAt ?? '-'])]),
+        );
       });
     });
   token

@@ -61,7 +61,9 @@ function licenceOf(o: LicenceOptions): LicenceInput {
 }
 
 export function registerDispatchCommands(program: Command): void {
-  const dispatch = program.command('dispatch').description('content dispatch: SCORM packages that play Courseport-hosted courses from any LMS, under a licence');
+  const dispatch = program
+    .command('dispatch')
+    .description('content dispatch: SCORM packages that play Courseport-hosted courses from any LMS, under a licence');
 
   // --- destinations -------------------------------------------------------------------------
   const dest = dispatch.command('destination').description('destinations: the customers dispatches go to');
@@ -136,21 +138,28 @@ export function registerDispatchCommands(program: Command): void {
     .option('--no-new-registrations', 'refuse learners who never launched it')
     .option('--disabled', 'create it disabled')
     .option('--json', 'print JSON')
-    .action(async (o: LicenceOptions & { destination: string; package: string; title?: string; scorm: '1.2' | '2004'; hashLearners?: boolean; json?: boolean }) => {
-      await withContext(async ({ services }) => {
-        const d = await services.dispatch.createDispatch({
-          destinationId: o.destination,
-          packageId: o.package,
-          title: o.title,
-          scormVersion: o.scorm,
-          hashLearnerIds: o.hashLearners === true,
-          enabled: !o.disabled,
-          ...licenceOf(o),
+    .action(
+      async (o: LicenceOptions & { destination: string; package: string; title?: string; scorm: '1.2' | '2004'; hashLearners?: boolean; json?: boolean }) => {
+        await withContext(async ({ services }) => {
+          const d = await services.dispatch.createDispatch({
+            destinationId: o.destination,
+            packageId: o.package,
+            title: o.title,
+            scormVersion: o.scorm,
+            hashLearnerIds: o.hashLearners === true,
+            enabled: !o.disabled,
+            ...licenceOf(o),
+          });
+          await services.audit.record({
+            actor: 'cli',
+            action: 'dispatch.create',
+            target: d.id,
+            details: { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence },
+          });
+          output(o, dispatchJson(d), () => [d.id]);
         });
-        await services.audit.record({ actor: 'cli', action: 'dispatch.create', target: d.id, details: { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence } });
-        output(o, dispatchJson(d), () => [d.id]);
-      });
-    });
+      },
+    );
   dispatch
     .command('list')
     .description('list dispatches with their licence counts')
@@ -204,7 +213,12 @@ export function registerDispatchCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: LicenceOptions & { hashLearners?: boolean; title?: string; scorm?: '1.2' | '2004'; json?: boolean }) => {
       await withContext(async ({ services }) => {
-        const changes = { ...licenceOf(o), ...(o.hashLearners !== undefined ? { hashLearnerIds: o.hashLearners } : {}), ...(o.title !== undefined ? { title: o.title } : {}), ...(o.scorm ? { scormVersion: o.scorm } : {}) };
+        const changes = {
+          ...licenceOf(o),
+          ...(o.hashLearners !== undefined ? { hashLearnerIds: o.hashLearners } : {}),
+          ...(o.title !== undefined ? { title: o.title } : {}),
+          ...(o.scorm ? { scormVersion: o.scorm } : {}),
+        };
         const d = await services.dispatch.updateDispatch(id, changes);
         await services.audit.record({ actor: 'cli', action: 'dispatch.update', target: d.id, details: { ...changes } });
         output(o, dispatchJson(d), () => describe(d));
@@ -258,13 +272,29 @@ export function registerDispatchCommands(program: Command): void {
       await withContext(async ({ config, services }) => {
         const d = await services.dispatch.getDispatch(id);
         const version = o.scorm ?? d.scorm_version;
-        await pipeline(dispatchZip(launcherConfig({ ...d, scorm_version: version }, config.baseUrl, services.dispatch.secretOf(d))) as Readable, createWriteStream(o.output));
+        await pipeline(
+          dispatchZip(launcherConfig({ ...d, scorm_version: version }, config.baseUrl, services.dispatch.secretOf(d))) as Readable,
+          createWriteStream(o.output),
+        );
         await services.audit.record({ actor: 'cli', action: 'dispatch.export', target: d.id, details: { scormVersion: version } });
         const unreachable = unreachableOriginReason(config.baseUrl);
-        if (unreachable) process.stderr.write(`courseport: warning: the package plays from ${new URL(config.baseUrl).origin}, which a customer's LMS cannot reach: ${unreachable}. Set COURSEPORT_BASE_URL to the public address.\n`);
-        output(o, { dispatch: d.id, file: o.output, scormVersion: version, courseport: new URL(config.baseUrl).origin, ...(unreachable ? { warning: unreachable } : {}) }, () => [
-          `Wrote ${o.output}: SCORM ${version === '1.2' ? '1.2' : '2004 3rd edition'} package "${d.title}", playing from ${new URL(config.baseUrl).origin}.`,
-        ]);
+        if (unreachable)
+          process.stderr.write(
+            `courseport: warning: the package plays from ${new URL(config.baseUrl).origin}, which a customer's LMS cannot reach: ${unreachable}. Set COURSEPORT_BASE_URL to the public address.\n`,
+          );
+        output(
+          o,
+          {
+            dispatch: d.id,
+            file: o.output,
+            scormVersion: version,
+            courseport: new URL(config.baseUrl).origin,
+            ...(unreachable ? { warning: unreachable } : {}),
+          },
+          () => [
+            `Wrote ${o.output}: SCORM ${version === '1.2' ? '1.2' : '2004 3rd edition'} package "${d.title}", playing from ${new URL(config.baseUrl).origin}.`,
+          ],
+        );
       });
     });
   dispatch
@@ -285,9 +315,23 @@ export function registerDispatchCommands(program: Command): void {
             ? ['No learner has launched this dispatch yet.']
             : table([
                 ['LEARNER', 'NAME', 'STATUS', 'SCORE %', 'LAUNCHES', 'FIRST LAUNCH', 'LAST LAUNCH'],
-                ...rows.map((r) => [r.learnerId, r.learnerName ?? '-', r.status, r.scorePercent === null ? '-' : String(r.scorePercent), String(r.launches), new Date(r.firstLaunchAt).toISOString(), new Date(r.lastLaunchAt).toISOString()]),
+                ...rows.map((r) => [
+                  r.learnerId,
+                  r.learnerName ?? '-',
+                  r.status,
+                  r.scorePercent === null ? '-' : String(r.scorePercent),
+                  String(r.launches),
+                  new Date(r.firstLaunchAt).toISOString(),
+                  new Date(r.lastLaunchAt).toISOString(),
+                ]),
               ])),
-          ...(events.length ? ['', 'Refused launches (newest first):', ...table([['AT', 'CODE', 'LEARNER'], ...events.map((e) => [new Date(e.at).toISOString(), e.code, e.learner_id ?? '-'])])] : []),
+          ...(events.length
+            ? [
+                '',
+                'Refused launches (newest first):',
+                ...table([['AT', 'CODE', 'LEARNER'], ...events.map((e) => [new Date(e.at).toISOString(), e.code, e.learner_id ?? '-'])]),
+              ]
+            : []),
         ];
         write(`${lines.join('\n')}\n`);
       });

@@ -15,7 +15,13 @@ export function registerGradeCommands(program: Command): void {
         output(o, { counts, entries: problems }, () => [
           `pending ${counts.pending ?? 0} · sending ${counts.sending ?? 0} · sent ${counts.sent ?? 0} · kept LMS grade ${counts.skipped ?? 0} · dead ${counts.dead ?? 0} · superseded ${counts.superseded ?? 0}`,
           ...(problems.length
-            ? ['', ...table([['ID', 'STATE', 'TRIES', 'LEARNER', 'LINK', 'NEXT TRY', 'LAST ERROR'], ...problems.map((p) => [p.id, p.state, String(p.tries), p.userSub, p.resourceLinkId, p.nextTryAt, (p.lastError ?? '').slice(0, 80)])])]
+            ? [
+                '',
+                ...table([
+                  ['ID', 'STATE', 'TRIES', 'LEARNER', 'LINK', 'NEXT TRY', 'LAST ERROR'],
+                  ...problems.map((p) => [p.id, p.state, String(p.tries), p.userSub, p.resourceLinkId, p.nextTryAt, (p.lastError ?? '').slice(0, 80)]),
+                ]),
+              ]
             : []),
         ]);
       });

@@ -37,7 +37,10 @@ export function registerKeyCommands(program: Command): void {
         output(o, { ...r, promotableAt: when }, () => {
           switch (r.action) {
             case 'published-next':
-              return [`Published next key ${r.kid}; it signs nothing yet.`, `Run \`courseport keys rotate\` again after ${when} (or with --now) to make it current.`];
+              return [
+                `Published next key ${r.kid}; it signs nothing yet.`,
+                `Run \`courseport keys rotate\` again after ${when} (or with --now) to make it current.`,
+              ];
             case 'waiting':
               return [`Next key ${r.kid} is published but becomes eligible only at ${when}.`, 'Use --now to switch immediately.'];
             case 'promoted':
@@ -77,7 +80,8 @@ export function registerKeyLifecycleCommands(keys: Command): void {
       let oldSecret: string | undefined;
       if (o.oldSecretEnv && o.oldSecretFile) throw new AppError('VALIDATION_FAILED', 'give either --old-secret-env or --old-secret-file');
       if (o.oldSecretEnv) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.oldSecretEnv)) throw new AppError('VALIDATION_FAILED', '--old-secret-env takes the NAME of an environment variable, not a secret');
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(o.oldSecretEnv))
+          throw new AppError('VALIDATION_FAILED', '--old-secret-env takes the NAME of an environment variable, not a secret');
         // The one place outside config.ts that reads the environment: a variable the operator names.
         oldSecret = process.env[o.oldSecretEnv];
         if (!oldSecret) throw new AppError('VALIDATION_FAILED', `the environment variable ${o.oldSecretEnv} is not set`);

@@ -29,12 +29,22 @@ export function registerPackageCommands(program: Command): void {
       await withContext(async ({ services }) => {
         const progress = importProgressBar(process.stderr, { enabled: !o.json && process.stderr.isTTY === true });
         try {
-          const r = await services.packages.importPackage(zip, { title: o.title, packageId: o.package, sourceName: zip.split('/').pop() }, (p) => progress.update(p));
+          const r = await services.packages.importPackage(zip, { title: o.title, packageId: o.package, sourceName: zip.split('/').pop() }, (p) =>
+            progress.update(p),
+          );
           progress.stop();
-          await services.audit.record({ actor: 'cli', action: 'package.import', target: r.package.id, details: { version: r.version.id, title: r.package.title } });
+          await services.audit.record({
+            actor: 'cli',
+            action: 'package.import',
+            target: r.package.id,
+            details: { version: r.version.id, title: r.package.title },
+          });
           // Only the id on stdout, as the docs promise (`PKG=$(courseport package import course.zip)`); the summary on stderr.
           output(o, { ...packageJson(r.package), version: versionJson(r.version) }, () => [r.package.id]);
-          if (!o.json) process.stderr.write(`${r.version.title}: SCORM ${r.version.scorm_version}, version ${r.version.version}, ${r.version.sco_count} SCO(s), ${r.version.file_count} files\n`);
+          if (!o.json)
+            process.stderr.write(
+              `${r.version.title}: SCORM ${r.version.scorm_version}, version ${r.version.version}, ${r.version.sco_count} SCO(s), ${r.version.file_count} files\n`,
+            );
         } finally {
           progress.stop();
         }
@@ -65,7 +75,10 @@ export function registerPackageCommands(program: Command): void {
           `id       ${p.id}`,
           `title    ${p.title}`,
           `status   ${p.status}`,
-          ...table([['VERSION', 'ID', 'SCORM', 'SCOS', 'FILES', 'IMPORTED'], ...versions.map((v) => [String(v.version), v.id, v.scorm_version, String(v.sco_count), String(v.file_count), new Date(v.created_at).toISOString()])]),
+          ...table([
+            ['VERSION', 'ID', 'SCORM', 'SCOS', 'FILES', 'IMPORTED'],
+            ...versions.map((v) => [String(v.version), v.id, v.scorm_version, String(v.sco_count), String(v.file_count), new Date(v.created_at).toISOString()]),
+          ]),
           '',
           `Launch it from an LMS with the custom parameter package_id=${p.id}`,
         ]);
@@ -99,7 +112,9 @@ export function registerPackageCommands(program: Command): void {
   ] as const) {
     pkg
       .command(`${verb} <id>`)
-      .description(verb === 'archive' ? 'hide a package from the content picker and from new links (bound links keep playing)' : 'offer an archived package again')
+      .description(
+        verb === 'archive' ? 'hide a package from the content picker and from new links (bound links keep playing)' : 'offer an archived package again',
+      )
       .option('--json', 'print JSON')
       .action(async (id: string, o: { json?: boolean }) => {
         await withContext(async ({ services }) => {

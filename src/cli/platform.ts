@@ -39,30 +39,45 @@ export function registerPlatformCommands(program: Command): void {
     .option('--grade-policy <policy>', 'when the LMS holds a grade Courseport did not send: overwrite, raise or preserve', 'overwrite')
     .option('--allow-missing-kid', 'accept launch id_tokens without a kid (only for an LMS known to omit it)')
     .option('--json', 'print JSON')
-    .action(async (o: { gradePolicy?: string; allowMissingKid?: boolean; issuer: string; clientId: string; authUrl: string; tokenUrl: string; jwksUrl?: string; publicKeyFile?: string; tokenAudience?: string; deployment: string[]; name?: string; json?: boolean }) => {
-      await withContext(async ({ services }) => {
-        const created = await services.platforms.register({
-          issuer: o.issuer,
-          clientId: o.clientId,
-          authUrl: o.authUrl,
-          tokenUrl: o.tokenUrl,
-          jwksUrl: o.jwksUrl,
-          publicKey: o.publicKeyFile ? readFileSync(o.publicKeyFile, 'utf8') : undefined,
-          tokenAudience: o.tokenAudience,
-          deployments: o.deployment,
-          name: o.name,
-          gradePolicy: o.gradePolicy as PlatformInput['gradePolicy'],
-          allowMissingKid: o.allowMissingKid === true,
+    .action(
+      async (o: {
+        gradePolicy?: string;
+        allowMissingKid?: boolean;
+        issuer: string;
+        clientId: string;
+        authUrl: string;
+        tokenUrl: string;
+        jwksUrl?: string;
+        publicKeyFile?: string;
+        tokenAudience?: string;
+        deployment: string[];
+        name?: string;
+        json?: boolean;
+      }) => {
+        await withContext(async ({ services }) => {
+          const created = await services.platforms.register({
+            issuer: o.issuer,
+            clientId: o.clientId,
+            authUrl: o.authUrl,
+            tokenUrl: o.tokenUrl,
+            jwksUrl: o.jwksUrl,
+            publicKey: o.publicKeyFile ? readFileSync(o.publicKeyFile, 'utf8') : undefined,
+            tokenAudience: o.tokenAudience,
+            deployments: o.deployment,
+            name: o.name,
+            gradePolicy: o.gradePolicy as PlatformInput['gradePolicy'],
+            allowMissingKid: o.allowMissingKid === true,
+          });
+          await services.audit.record({
+            actor: 'cli',
+            action: 'platform.register',
+            target: created.platform.id,
+            details: { issuer: created.platform.issuer, clientId: created.platform.client_id, allowMissingKid: created.platform.allow_missing_kid === 1 },
+          });
+          output(o, platformJson(created), () => [created.platform.id]);
         });
-        await services.audit.record({
-          actor: 'cli',
-          action: 'platform.register',
-          target: created.platform.id,
-          details: { issuer: created.platform.issuer, clientId: created.platform.client_id, allowMissingKid: created.platform.allow_missing_kid === 1 },
-        });
-        output(o, platformJson(created), () => [created.platform.id]);
-      });
-    });
+      },
+    );
 
   platform
     .command('list')

@@ -23,7 +23,10 @@ export function registerRosterCommands(program: Command): void {
         output(o, results, () =>
           results.length === 0
             ? ['No course has a roster service yet (rosters are known once an instructor or learner has launched from the course).']
-            : table([['CONTEXT', 'MEMBERS', 'KIND', 'ERROR'], ...results.map((r) => [r.context, String(r.members ?? '-'), r.incremental ? 'changes' : 'full', r.error ?? ''])]),
+            : table([
+                ['CONTEXT', 'MEMBERS', 'KIND', 'ERROR'],
+                ...results.map((r) => [r.context, String(r.members ?? '-'), r.incremental ? 'changes' : 'full', r.error ?? '']),
+              ]),
         );
         if (results.some((r) => r.error)) process.exitCode = 1;
       });

@@ -192,7 +192,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   } else if (!secret && problems.length === 0) {
     secret = readOrCreateDevSecret(secretFile);
     if (secret.length < SECRET_MIN_LENGTH) {
-      problems.push(`the development secret in ${secretFile} is shorter than ${SECRET_MIN_LENGTH} characters: delete the file to generate a new one, or set COURSEPORT_SECRET`);
+      problems.push(
+        `the development secret in ${secretFile} is shorter than ${SECRET_MIN_LENGTH} characters: delete the file to generate a new one, or set COURSEPORT_SECRET`,
+      );
     }
     devDefaults.push(`COURSEPORT_SECRET is not set: using a generated development secret from ${secretFile}; you MUST set your own in production`);
   }
@@ -225,7 +227,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (allowHttpPlatforms) devDefaults.push('platform URLs may use plain http (COURSEPORT_ALLOW_HTTP_PLATFORMS), as a local LMS needs');
   const frameAncestors = (env.COURSEPORT_FRAME_ANCESTORS ?? '').split(/[\s,]+/).filter(Boolean);
   for (const f of frameAncestors) {
-    if (!/^(https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?|https?:)$/i.test(f)) problems.push(`COURSEPORT_FRAME_ANCESTORS: ${JSON.stringify(f)} is not an origin (https://lms.example.edu or https://*.example.edu)`);
+    if (!/^(https?:\/\/(\*\.)?[a-z0-9.-]+(:\d+)?|https?:)$/i.test(f))
+      problems.push(`COURSEPORT_FRAME_ANCESTORS: ${JSON.stringify(f)} is not an origin (https://lms.example.edu or https://*.example.edu)`);
   }
   const security = {
     allowHttpPlatforms,

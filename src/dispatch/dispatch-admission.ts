@@ -70,7 +70,8 @@ const REFUSALS = {
   closed: () => new Refusal('DISPATCH_REGISTRATIONS_CLOSED', 'This course does not accept new learners any more.'),
   cap: () => new Refusal('DISPATCH_REGISTRATION_CAP', 'This course has reached the number of learners its licence allows.'),
   launchCap: () => new Refusal('DISPATCH_LAUNCH_CAP', 'This course has reached the number of launches its licence allows.'),
-  hashed: () => new Refusal('DISPATCH_LAUNCH_INVALID', 'This course package sends learner ids in a form the dispatch does not accept (it requires hashed learner ids).'),
+  hashed: () =>
+    new Refusal('DISPATCH_LAUNCH_INVALID', 'This course package sends learner ids in a form the dispatch does not accept (it requires hashed learner ids).'),
 };
 
 const REFUSAL_HINT = 'Ask your LMS administrator or the course provider; the reason has been recorded for them.';
@@ -216,7 +217,14 @@ export class DispatchAdmission {
   }
 
   private async recordRefusal(dispatchId: string, code: ErrorCode, learnerId: string, ip: string | undefined, now: number): Promise<void> {
-    const event = { id: newId('dev'), dispatch_id: dispatchId, at: now, code, learner_id: learnerId ? learnerId.slice(0, MAX_LEARNER_ID) : null, ip: ip?.slice(0, 64) ?? null };
+    const event = {
+      id: newId('dev'),
+      dispatch_id: dispatchId,
+      at: now,
+      code,
+      learner_id: learnerId ? learnerId.slice(0, MAX_LEARNER_ID) : null,
+      ip: ip?.slice(0, 64) ?? null,
+    };
     await this.db.transaction().execute((trx) => insertRefusal(trx, event));
   }
 }

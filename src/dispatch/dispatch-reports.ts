@@ -72,7 +72,14 @@ export function dispatchJson(d: Dispatch) {
 }
 
 export function destinationJson(d: DispatchDestination) {
-  return { id: d.id, name: d.name, notes: d.notes, enabled: d.enabled === 1, createdAt: new Date(d.created_at).toISOString(), updatedAt: new Date(d.updated_at).toISOString() };
+  return {
+    id: d.id,
+    name: d.name,
+    notes: d.notes,
+    enabled: d.enabled === 1,
+    createdAt: new Date(d.created_at).toISOString(),
+    updatedAt: new Date(d.updated_at).toISOString(),
+  };
 }
 
 export function eventJson(e: DispatchEvent) {

@@ -1,6 +1,15 @@
 import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
 import { DISPATCH_PLATFORM_ID } from '../platforms/platform.repository.js';
-import type { Attempt, Database, Dispatch, DispatchDestination, DispatchDestinationTable, DispatchEvent, DispatchRegistration, DispatchTable } from '../store/tables.js';
+import type {
+  Attempt,
+  Database,
+  Dispatch,
+  DispatchDestination,
+  DispatchDestinationTable,
+  DispatchEvent,
+  DispatchRegistration,
+  DispatchTable,
+} from '../store/tables.js';
 
 // --- destinations ----------------------------------------------------------------------------
 
@@ -61,7 +70,10 @@ export async function insertDispatch(trx: Kysely<Database>, row: Dispatch): Prom
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-  await trx.insertInto('deployments').values({ id: row.deployment_ref, platform_id: DISPATCH_PLATFORM_ID, deployment_id: row.id, name: `dispatch ${row.id}`, created_at: now }).execute();
+  await trx
+    .insertInto('deployments')
+    .values({ id: row.deployment_ref, platform_id: DISPATCH_PLATFORM_ID, deployment_id: row.id, name: `dispatch ${row.id}`, created_at: now })
+    .execute();
   await trx
     .insertInto('resource_links')
     .values({
@@ -102,7 +114,11 @@ export async function deleteDispatch(trx: Kysely<Database>, d: Pick<Dispatch, 'i
   const users = (await trx.selectFrom('dispatch_registrations').select('user_id').where('dispatch_id', '=', d.id).execute()).map((r) => r.user_id);
   await trx.deleteFrom('dispatches').where('id', '=', d.id).execute();
   await trx.deleteFrom('deployments').where('id', '=', d.deployment_ref).execute();
-  for (let i = 0; i < users.length; i += 500) await trx.deleteFrom('users').where('id', 'in', users.slice(i, i + 500)).execute();
+  for (let i = 0; i < users.length; i += 500)
+    await trx
+      .deleteFrom('users')
+      .where('id', 'in', users.slice(i, i + 500))
+      .execute();
 }
 
 // --- launch admission --------------------------------------------------------------------------
@@ -112,7 +128,11 @@ export async function deleteDispatch(trx: Kysely<Database>, d: Pick<Dispatch, 'i
 /** The licence rules every counted launch re-checks inside its UPDATE: enabled, not expired, under the launch cap. */
 function stillValid(now: number) {
   return (eb: ExpressionBuilder<Database, 'dispatches'>) =>
-    eb.and([eb('enabled', '=', 1), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]), eb.or([eb('launch_cap', 'is', null), eb('launch_count', '<', eb.ref('launch_cap'))])]);
+    eb.and([
+      eb('enabled', '=', 1),
+      eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]),
+      eb.or([eb('launch_cap', 'is', null), eb('launch_count', '<', eb.ref('launch_cap'))]),
+    ]);
 }
 
 /** Counts a new learner and their launch if the licence admits them; false when it does not. */
@@ -130,12 +150,21 @@ export async function countNewRegistration(trx: Kysely<Database>, dispatchId: st
 
 /** Takes back a registration counted by countNewRegistration (the learner turned out to exist). */
 export async function uncountRegistration(trx: Kysely<Database>, dispatchId: string): Promise<void> {
-  await trx.updateTable('dispatches').set((eb) => ({ registration_count: eb('registration_count', '-', 1) })).where('id', '=', dispatchId).execute();
+  await trx
+    .updateTable('dispatches')
+    .set((eb) => ({ registration_count: eb('registration_count', '-', 1) }))
+    .where('id', '=', dispatchId)
+    .execute();
 }
 
 /** Counts a registered learner's launch if the licence admits it; false when it does not. */
 export async function countLaunch(trx: Kysely<Database>, dispatchId: string, now: number): Promise<boolean> {
-  const r = await trx.updateTable('dispatches').set((eb) => ({ launch_count: eb('launch_count', '+', 1) })).where('id', '=', dispatchId).where(stillValid(now)).executeTakeFirst();
+  const r = await trx
+    .updateTable('dispatches')
+    .set((eb) => ({ launch_count: eb('launch_count', '+', 1) }))
+    .where('id', '=', dispatchId)
+    .where(stillValid(now))
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 
@@ -147,7 +176,18 @@ export async function findRegistration(db: Kysely<Database>, dispatchId: string,
 export async function insertLearnerUser(trx: Kysely<Database>, user: { id: string; sub: string; name: string | null; now: number }): Promise<void> {
   await trx
     .insertInto('users')
-    .values({ id: user.id, platform_id: DISPATCH_PLATFORM_ID, sub: user.sub, name: user.name, given_name: null, family_name: null, email: null, picture: null, created_at: user.now, updated_at: user.now })
+    .values({
+      id: user.id,
+      platform_id: DISPATCH_PLATFORM_ID,
+      sub: user.sub,
+      name: user.name,
+      given_name: null,
+      family_name: null,
+      email: null,
+      picture: null,
+      created_at: user.now,
+      updated_at: user.now,
+    })
     .execute();
 }
 
@@ -184,7 +224,10 @@ export async function setAttemptStartSco(trx: Kysely<Database>, attemptId: strin
 }
 
 /** The licence state of the dispatch a learner (internal user) belongs to. */
-export async function findDispatchOfLearner(db: Kysely<Database>, userId: string): Promise<Pick<Dispatch, 'enabled' | 'destination_id' | 'expires_at'> | undefined> {
+export async function findDispatchOfLearner(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<Pick<Dispatch, 'enabled' | 'destination_id' | 'expires_at'> | undefined> {
   return db
     .selectFrom('dispatch_registrations as r')
     .innerJoin('dispatches as d', 'd.id', 'r.dispatch_id')
@@ -195,7 +238,11 @@ export async function findDispatchOfLearner(db: Kysely<Database>, userId: string
 
 /** A refused launch: counted on the dispatch and listed as an event. Two statements: run it in a transaction. */
 export async function insertRefusal(trx: Kysely<Database>, event: DispatchEvent): Promise<void> {
-  await trx.updateTable('dispatches').set((eb) => ({ refused_count: eb('refused_count', '+', 1) })).where('id', '=', event.dispatch_id).execute();
+  await trx
+    .updateTable('dispatches')
+    .set((eb) => ({ refused_count: eb('refused_count', '+', 1) }))
+    .where('id', '=', event.dispatch_id)
+    .execute();
   await trx.insertInto('dispatch_events').values(event).execute();
 }
 

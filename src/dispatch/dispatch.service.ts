@@ -60,7 +60,14 @@ export class DispatchService {
   async createDestination(input: { name: string; notes?: string | undefined; enabled?: boolean | undefined }): Promise<DispatchDestination> {
     const name = requireName(input.name);
     const now = this.clock.now();
-    const row: DispatchDestination = { id: newId('dst'), name, notes: cleanNotes(input.notes), enabled: input.enabled === false ? 0 : 1, created_at: now, updated_at: now };
+    const row: DispatchDestination = {
+      id: newId('dst'),
+      name,
+      notes: cleanNotes(input.notes),
+      enabled: input.enabled === false ? 0 : 1,
+      created_at: now,
+      updated_at: now,
+    };
     await repo.insertDestination(this.db, row);
     return row;
   }
@@ -75,7 +82,10 @@ export class DispatchService {
     return row;
   }
 
-  async updateDestination(id: string, changes: { name?: string | undefined; notes?: string | null | undefined; enabled?: boolean | undefined }): Promise<DispatchDestination> {
+  async updateDestination(
+    id: string,
+    changes: { name?: string | undefined; notes?: string | null | undefined; enabled?: boolean | undefined },
+  ): Promise<DispatchDestination> {
     await this.getDestination(id);
     const set: Partial<DispatchDestination> = { updated_at: this.clock.now() };
     if (changes.name !== undefined) set.name = requireName(changes.name);
@@ -146,7 +156,10 @@ export class DispatchService {
   }
 
   /** Changes the licence (and title / hashing). Returns the dispatch after the change. */
-  async updateDispatch(id: string, changes: LicenceInput & { title?: string | undefined; hashLearnerIds?: boolean | undefined; scormVersion?: DispatchScormVersion | undefined }): Promise<Dispatch> {
+  async updateDispatch(
+    id: string,
+    changes: LicenceInput & { title?: string | undefined; hashLearnerIds?: boolean | undefined; scormVersion?: DispatchScormVersion | undefined },
+  ): Promise<Dispatch> {
     await this.getDispatch(id);
     // A past date is allowed here: it ends a running licence at once (a new dispatch refuses one, see createDispatch).
     const licence = checkLicence(changes);
@@ -224,8 +237,10 @@ function refusePastExpiry(expiresAt: number | null | undefined, now: number): vo
 
 function checkLicence(l: LicenceInput): LicenceInput {
   const problems: string[] = [];
-  if (l.registrationCap !== undefined && (!Number.isInteger(l.registrationCap) || l.registrationCap < 0 || l.registrationCap > 1e9)) problems.push('the registration cap must be a whole number ≥ 0 (0 = unlimited)');
-  if (l.launchCap !== undefined && l.launchCap !== null && (!Number.isInteger(l.launchCap) || l.launchCap < 0 || l.launchCap > 1e12)) problems.push('the launch cap must be a whole number ≥ 0 (0 = no cap)');
+  if (l.registrationCap !== undefined && (!Number.isInteger(l.registrationCap) || l.registrationCap < 0 || l.registrationCap > 1e9))
+    problems.push('the registration cap must be a whole number ≥ 0 (0 = unlimited)');
+  if (l.launchCap !== undefined && l.launchCap !== null && (!Number.isInteger(l.launchCap) || l.launchCap < 0 || l.launchCap > 1e12))
+    problems.push('the launch cap must be a whole number ≥ 0 (0 = no cap)');
   if (l.expiresAt !== undefined && l.expiresAt !== null && !Number.isFinite(l.expiresAt)) problems.push('the expiry must be a date');
   if (problems.length) throw new AppError('VALIDATION_FAILED', `Invalid licence: ${problems.join('; ')}.`, { details: { problems } });
   return { ...l, ...(l.launchCap === 0 ? { launchCap: null } : {}) };

@@ -11,6 +11,7 @@ export function unreachableOriginReason(baseUrl: string): string | undefined {
   if (!ipaddr.isValid(host)) return undefined;
   const range = ipaddr.process(host).range();
   if (range === 'loopback' || range === 'unspecified') return 'it is a loopback address (this machine only)';
-  if (range === 'private' || range === 'linkLocal' || range === 'uniqueLocal' || range === 'carrierGradeNat') return 'it is a private network address (this network only)';
+  if (range === 'private' || range === 'linkLocal' || range === 'uniqueLocal' || range === 'carrierGradeNat')
+    return 'it is a private network address (this network only)';
   return undefined;
 }

@@ -129,6 +129,12 @@ export function dispatchZip(c: LauncherConfig): NodeJS.ReadableStream {
  * 1.2 and 2004 packages of one dispatch are different files, and a customer may need both).
  */
 export function dispatchFileName(d: Pick<Dispatch, 'id' | 'title'>, scormVersion: Dispatch['scorm_version']): string {
-  const slug = d.title.normalize('NFKD').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60).replace(/-+$/, '').toLowerCase();
+  const slug = d.title
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '')
+    .toLowerCase();
   return `${slug || 'course'}-${d.id}-scorm${scormVersion === '1.2' ? '12' : '2004'}.zip`;
 }

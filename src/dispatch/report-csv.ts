@@ -3,7 +3,20 @@ import type { ReportRow } from './dispatch-reports.js';
 
 /** The dispatch report as CSV (RFC 4180), cells defused against spreadsheet formulas like the progress view's. */
 export function dispatchReportCsv(rows: readonly ReportRow[]): string {
-  const header = ['learner', 'hashed', 'name', 'status', 'completion', 'success', 'score %', 'attempt', 'time (minutes)', 'launches', 'first launch', 'last launch'];
+  const header = [
+    'learner',
+    'hashed',
+    'name',
+    'status',
+    'completion',
+    'success',
+    'score %',
+    'attempt',
+    'time (minutes)',
+    'launches',
+    'first launch',
+    'last launch',
+  ];
   const lines = rows.map((r) =>
     [
       r.learnerId,

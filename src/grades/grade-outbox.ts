@@ -3,7 +3,18 @@ import type { Kysely } from 'kysely';
 import { AGS_SCOPE, type Score } from '../lti/ags.js';
 import type { Attempt, Database, OutboxState } from '../store/tables.js';
 import { newId } from '../util/ids.js';
-import { countOutboxByState, findGradeTarget, findLastSentScore, findUserSub, insertScoreRow, lastScoreSeq, listOutboxRows, requeueRows, supersedeQueued, upsertLineItemEndpoint } from './grade.repository.js';
+import {
+  countOutboxByState,
+  findGradeTarget,
+  findLastSentScore,
+  findUserSub,
+  insertScoreRow,
+  lastScoreSeq,
+  listOutboxRows,
+  requeueRows,
+  supersedeQueued,
+  upsertLineItemEndpoint,
+} from './grade.repository.js';
 import { gradeChanged, mapAttemptToScore } from './score-mapping.js';
 
 /** The AGS endpoint claim (`https://purl.imsglobal.org/spec/lti-ags/claim/endpoint`). */
@@ -14,7 +25,10 @@ export interface AgsEndpointClaim {
 }
 
 /** Remembers where a resource link's grades go, from the launch's AGS claim (inside the launch transaction). */
-export async function recordAgsEndpoint(trx: Kysely<Database>, input: { resourceLinkId: string; platformId: string; claim: unknown; now: number }): Promise<void> {
+export async function recordAgsEndpoint(
+  trx: Kysely<Database>,
+  input: { resourceLinkId: string; platformId: string; claim: unknown; now: number },
+): Promise<void> {
   const claim = parseClaim(input.claim);
   if (!claim) return;
   const values = {
@@ -35,7 +49,11 @@ function parseClaim(value: unknown): AgsEndpointClaim | undefined {
   const lineitems = url(c.lineitems);
   const lineitem = url(c.lineitem);
   if (!lineitems && !lineitem) return undefined;
-  return { scope: Array.isArray(c.scope) ? c.scope.filter((s): s is string => typeof s === 'string') : [], ...(lineitems ? { lineitems } : {}), ...(lineitem ? { lineitem } : {}) };
+  return {
+    scope: Array.isArray(c.scope) ? c.scope.filter((s): s is string => typeof s === 'string') : [],
+    ...(lineitems ? { lineitems } : {}),
+    ...(lineitem ? { lineitem } : {}),
+  };
 }
 
 /** How many times a queued score looks for a free `seq` when concurrent commits of the learner took it. */

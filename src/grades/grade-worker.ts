@@ -9,7 +9,19 @@ import { isDatabaseUnavailable } from '../store/database-errors.js';
 import type { Database, GradeOutboxRow, LineItemRow } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { lastSent } from './grade-outbox.js';
-import { claimDue, claimLineItemCreation, findDeliveryPlatforms, findLineItemSubject, findLineItemUrl, releaseLineItemClaim, storeLineItemUrl, findGradeTargets, finishClaimed, retryOrSupersede, type DeliveryPlatform } from './grade.repository.js';
+import {
+  claimDue,
+  claimLineItemCreation,
+  findDeliveryPlatforms,
+  findLineItemSubject,
+  findLineItemUrl,
+  releaseLineItemClaim,
+  storeLineItemUrl,
+  findGradeTargets,
+  finishClaimed,
+  retryOrSupersede,
+  type DeliveryPlatform,
+} from './grade.repository.js';
 import { SCORE_MAXIMUM } from './score-mapping.js';
 
 export interface GradeWorkerOptions {
@@ -126,8 +138,14 @@ export class GradeWorker {
       // Registrations and gradebook endpoints are read once per batch: most of a batch shares them.
       const batch: Batch = {
         leaseId,
-        platforms: await findDeliveryPlatforms(this.db, rows.map((r) => r.platform_id)),
-        targets: await findGradeTargets(this.db, rows.map((r) => r.resource_link_id)),
+        platforms: await findDeliveryPlatforms(
+          this.db,
+          rows.map((r) => r.platform_id),
+        ),
+        targets: await findGradeTargets(
+          this.db,
+          rows.map((r) => r.resource_link_id),
+        ),
       };
       await Promise.all(rows.map((row) => this.deliver(row, batch)));
       handled += rows.length;
@@ -156,7 +174,10 @@ export class GradeWorker {
         const current = result?.resultScore === undefined ? undefined : (result.resultScore / (result.resultMaximum ?? SCORE_MAXIMUM)) * SCORE_MAXIMUM;
         const manual = current !== undefined && (sent?.scoreGiven === undefined || Math.abs(current - sent.scoreGiven) > 1e-6);
         if (manual && (platform.gradePolicy === 'preserve' || current >= score.scoreGiven)) {
-          this.log.info({ outbox: row.id, policy: platform.gradePolicy, gradebook: current, ours: score.scoreGiven }, 'grade not sent: the gradebook holds a grade set in the LMS');
+          this.log.info(
+            { outbox: row.id, policy: platform.gradePolicy, gradebook: current, ours: score.scoreGiven },
+            'grade not sent: the gradebook holds a grade set in the LMS',
+          );
           return await finish('skipped', this.clock.now(), `kept the LMS grade ${current} (${platform.gradePolicy})`);
         }
       }
@@ -177,7 +198,13 @@ export class GradeWorker {
     const now = this.clock.now();
     const message = err instanceof Error ? err.message : String(err);
     // Our own database failing is not the LMS's fault: the score is retried like a 5xx.
-    const permanent = isDatabaseUnavailable(err) ? false : err instanceof ServiceCallError ? err.permanent : err instanceof AppError && err.code === 'SERVICE_TOKEN_FAILED' ? false : !(err instanceof AppError);
+    const permanent = isDatabaseUnavailable(err)
+      ? false
+      : err instanceof ServiceCallError
+        ? err.permanent
+        : err instanceof AppError && err.code === 'SERVICE_TOKEN_FAILED'
+          ? false
+          : !(err instanceof AppError);
     if (permanent || now - row.created_at > this.options.maxAgeMs) {
       this.log.error({ outbox: row.id, tries: row.tries + 1, err: message }, 'grade delivery gave up (dead letter)');
       return this.finish(row, leaseId, 'dead', now, message);

@@ -91,7 +91,9 @@ export async function claimDue(db: Kysely<Database>, dialect: Dialect, now: numb
     let q = trx
       .selectFrom('grade_outbox')
       .select('id')
-      .where((eb) => eb.or([eb.and([eb('state', '=', 'pending'), eb('next_try_at', '<=', now)]), eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)])]))
+      .where((eb) =>
+        eb.or([eb.and([eb('state', '=', 'pending'), eb('next_try_at', '<=', now)]), eb.and([eb('state', '=', 'sending'), eb('lease_until', '<', now)])]),
+      )
       .where((eb) => eb.not(newerExists(eb)))
       .where((eb) =>
         eb.not(
@@ -133,7 +135,14 @@ export async function finishClaimed(
 ): Promise<boolean> {
   const r = await db
     .updateTable('grade_outbox')
-    .set({ state, lease_until: null, lease_id: null, updated_at: now, ...(state === 'sent' ? { sent_at: now } : {}), ...(error !== undefined ? { last_error: error } : {}) })
+    .set({
+      state,
+      lease_until: null,
+      lease_id: null,
+      updated_at: now,
+      ...(state === 'sent' ? { sent_at: now } : {}),
+      ...(error !== undefined ? { last_error: error } : {}),
+    })
     .where('id', '=', id)
     .where('lease_id', '=', leaseId)
     .where('state', '=', 'sending')
@@ -158,12 +167,7 @@ export async function retryOrSupersede(
     const r = await trx
       .updateTable('grade_outbox')
       .set((eb) => ({
-        state: eb
-          .case()
-          .when(newerExists(eb))
-          .then(eb.val<OutboxState>('superseded'))
-          .else(eb.val<OutboxState>('pending'))
-          .end(),
+        state: eb.case().when(newerExists(eb)).then(eb.val<OutboxState>('superseded')).else(eb.val<OutboxState>('pending')).end(),
         tries: retry.tries,
         next_try_at: retry.nextTryAt,
         lease_until: null,
@@ -197,12 +201,7 @@ export async function retryOrSupersede(
  */
 export async function requeueRows(db: Kysely<Database>, ids: readonly string[] | 'all-dead', now: number): Promise<number> {
   let q = db.updateTable('grade_outbox').set((eb) => ({
-    state: eb
-      .case()
-      .when(newerExists(eb))
-      .then(eb.val<OutboxState>('superseded'))
-      .else(eb.val<OutboxState>('pending'))
-      .end(),
+    state: eb.case().when(newerExists(eb)).then(eb.val<OutboxState>('superseded')).else(eb.val<OutboxState>('pending')).end(),
     next_try_at: now,
     tries: 0,
     updated_at: now,
@@ -235,7 +234,11 @@ export async function findDeliveryPlatforms(db: Kysely<Database>, ids: readonly 
 /** Where the grades of a batch's links go (granted scopes, the line item if known), by link. */
 export async function findGradeTargets(db: Kysely<Database>, resourceLinkIds: readonly string[]): Promise<Map<string, LineItemRow>> {
   if (resourceLinkIds.length === 0) return new Map();
-  const rows = await db.selectFrom('line_items').selectAll().where('resource_link_id', 'in', [...new Set(resourceLinkIds)]).execute();
+  const rows = await db
+    .selectFrom('line_items')
+    .selectAll()
+    .where('resource_link_id', 'in', [...new Set(resourceLinkIds)])
+    .execute();
   return new Map(rows.map((r) => [r.resource_link_id, r]));
 }
 
@@ -319,7 +322,11 @@ export async function findLastSentScore(db: Kysely<Database>, resourceLinkId: st
 }
 
 export async function countOutboxByState(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('grade_outbox').select(['state', sql<number>`count(*)`.as('n')]).groupBy('state').execute();
+  const rows = await db
+    .selectFrom('grade_outbox')
+    .select(['state', sql<number>`count(*)`.as('n')])
+    .groupBy('state')
+    .execute();
   return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
 }
 

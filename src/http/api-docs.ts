@@ -16,7 +16,7 @@ export type ApiTag = (typeof API_TAGS)[number]['name'];
 
 export const API_DESCRIPTION = [
   'Manage Courseport without the console: LMS registrations and their deployments, SCORM packages, grade delivery, content dispatch, the tool keys and the audit log.',
-  'Authenticate with a bearer token from `courseport admin token create` (`Authorization: Bearer …`). Every change is recorded in the audit log under the token\'s name.',
+  "Authenticate with a bearer token from `courseport admin token create` (`Authorization: Bearer …`). Every change is recorded in the audit log under the token's name.",
   'Errors answer JSON `{ "error": CODE, "message", "details"?, "requestId" }` with a stable code (docs/errors.md).',
 ].join('\n\n');
 

@@ -62,15 +62,23 @@ export async function receivePackageUpload(request: FastifyRequest, deps: Packag
       }
       throw err;
     }
-    const result = await deps.packages.importPackage(tmp, { title: field('title') ?? options.queryTitle, packageId: options.packageId, sourceName: part.filename }, (p) => {
-      if (p.phase !== 'extract') request.log.info({ phase: p.phase }, 'package import');
-    });
+    const result = await deps.packages.importPackage(
+      tmp,
+      { title: field('title') ?? options.queryTitle, packageId: options.packageId, sourceName: part.filename },
+      (p) => {
+        if (p.phase !== 'extract') request.log.info({ phase: p.phase }, 'package import');
+      },
+    );
     request.log.info({ package: result.package.id, version: result.version.id, files: result.version.file_count }, 'package imported');
-    await deps.audit.record({ actor: request.actor ?? 'system', action: 'package.import', target: result.package.id, details: { version: result.version.id, title: result.package.title }, ip: request.ip });
+    await deps.audit.record({
+      actor: request.actor ?? 'system',
+      action: 'package.import',
+      target: result.package.id,
+      details: { version: result.version.id, title: result.package.title },
+      ip: request.ip,
+    });
     return result;
   } finally {
     await rm(tmp, { force: true });
   }
 }
-
-

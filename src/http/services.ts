@@ -63,4 +63,3 @@ export interface Services {
   /** The launch use case: LTI checks, then player, picker or launch page. */
   readonly launchFlow: LaunchFlow;
 }
-

@@ -49,7 +49,10 @@ export class KeyRotationJob {
     const r = await this.keys.runSchedule();
     if (!r) return;
     if (r.action === 'published-next') {
-      this.log.info({ kid: r.kid, promotableAt: r.promotableAt ? new Date(r.promotableAt).toISOString() : undefined }, 'tool key schedule: published the next key');
+      this.log.info(
+        { kid: r.kid, promotableAt: r.promotableAt ? new Date(r.promotableAt).toISOString() : undefined },
+        'tool key schedule: published the next key',
+      );
     } else if (r.action === 'promoted') {
       this.log.info({ kid: r.kid }, 'tool key schedule: the next key is now current; the previous one is retired');
     }

@@ -38,12 +38,7 @@ export async function insertToolKey(db: Kysely<Database>, key: ToolKey): Promise
   await db.insertInto('tool_keys').values(key).execute();
 }
 
-export async function setToolKeyState(
-  db: Kysely<Database>,
-  kid: string,
-  state: ToolKeyTable['state'],
-  at: number,
-): Promise<void> {
+export async function setToolKeyState(db: Kysely<Database>, kid: string, state: ToolKeyTable['state'], at: number): Promise<void> {
   await db
     .updateTable('tool_keys')
     .set(state === 'current' ? { state, activated_at: at } : state === 'retired' ? { state, retired_at: at } : { state })

@@ -12,7 +12,11 @@ export function toolKeyJson(k: ToolKey): Record<string, unknown> {
 export function keyScheduleJson(s: KeySchedule): Record<string, unknown> {
   return {
     automatic: s.automatic,
-    policy: { rotateEveryDays: s.policy.rotateEveryMs / 86_400_000, publishBeforeUseDays: s.policy.publishBeforeUseMs / 86_400_000, retiredOverlapHours: s.policy.retiredOverlapMs / 3_600_000 },
+    policy: {
+      rotateEveryDays: s.policy.rotateEveryMs / 86_400_000,
+      publishBeforeUseDays: s.policy.publishBeforeUseMs / 86_400_000,
+      retiredOverlapHours: s.policy.retiredOverlapMs / 3_600_000,
+    },
     current: s.current ? { kid: s.current.kid, activatedAt: iso(s.current.activatedAt) } : null,
     next: s.next ? { kid: s.next.kid, publishedAt: iso(s.next.publishedAt), promotableAt: iso(s.next.promotableAt) } : null,
     upcoming: s.upcoming ? { action: s.upcoming.action, at: iso(s.upcoming.at) } : null,

@@ -148,7 +148,13 @@ export class ToolKeyService {
       }
       if (options.actor) {
         await this.options.audit?.record(
-          { actor: options.actor, action: 'key.rotate', target: r.kid, details: { result: r.action, now: options.now === true }, ...(options.ip ? { ip: options.ip } : {}) },
+          {
+            actor: options.actor,
+            action: 'key.rotate',
+            target: r.kid,
+            details: { result: r.action, now: options.now === true },
+            ...(options.ip ? { ip: options.ip } : {}),
+          },
           trx,
         );
       }
@@ -187,14 +193,23 @@ export class ToolKeyService {
         const due = this.dueSteps(current, next ?? null);
         if (!next && due.publishAt <= t) {
           const kid = await this.createKey('next', trx, pregenerated);
-          r = { action: 'published-next', kid, promotableAt: Math.max(t + this.policy.publishBeforeUseMs, (current.activated_at ?? current.created_at) + every) };
+          r = {
+            action: 'published-next',
+            kid,
+            promotableAt: Math.max(t + this.policy.publishBeforeUseMs, (current.activated_at ?? current.created_at) + every),
+          };
         } else if (next && due.promoteAt !== null && due.promoteAt <= t) {
           r = await this.promote(trx, next.kid, t);
         }
       }
       if (r) {
         await this.options.audit?.record(
-          { actor: 'system', action: 'key.rotate', target: r.kid, details: { result: r.action, scheduled: true, ...(r.promotableAt ? { promotableAt: new Date(r.promotableAt).toISOString() } : {}) } },
+          {
+            actor: 'system',
+            action: 'key.rotate',
+            target: r.kid,
+            details: { result: r.action, scheduled: true, ...(r.promotableAt ? { promotableAt: new Date(r.promotableAt).toISOString() } : {}) },
+          },
           trx,
         );
       }
@@ -306,7 +321,9 @@ export class ToolKeyService {
     try {
       jwk = JSON.parse(open(this.encKey, current.private_jwk_enc, current.kid)) as JWK;
     } catch (cause) {
-      throw new AppError('KEY_DECRYPTION_FAILED', 'the tool private key cannot be decrypted: COURSEPORT_SECRET differs from the one it was encrypted with', { cause });
+      throw new AppError('KEY_DECRYPTION_FAILED', 'the tool private key cannot be decrypted: COURSEPORT_SECRET differs from the one it was encrypted with', {
+        cause,
+      });
     }
     const key = (await importJWK(jwk, current.alg)) as CryptoKey;
     this.signing = { key: { kid: current.kid, alg: current.alg, key }, loadedAt: t };

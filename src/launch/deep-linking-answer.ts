@@ -85,7 +85,9 @@ export class DeepLinkingAnswer {
         return { id: p.id, title: p.title, description: p.description, scored: p.scored };
       });
     }
-    const summary = selection.cancel ? 'No content was added.' : `Added ${chosen.length === 1 ? `“${chosen[0]?.title ?? ''}”` : `${chosen.length} items`} from Courseport.`;
+    const summary = selection.cancel
+      ? 'No content was added.'
+      : `Added ${chosen.length === 1 ? `“${chosen[0]?.title ?? ''}”` : `${chosen.length} items`} from Courseport.`;
     const claims = buildDeepLinkingResponse(
       launch.settings,
       chosen,
@@ -101,7 +103,9 @@ export class DeepLinkingAnswer {
       .sign(key.key);
     // Marked only once the answer is ready to go: a double submit would make the LMS create the items twice.
     if (!(await markLaunchAnswered(db, launchId, clock.now()))) {
-      throw new AppError('DEEP_LINKING_ALREADY_ANSWERED', 'This selection has already been sent to your LMS.', { hint: 'Open the content selection again from the LMS to add more.' });
+      throw new AppError('DEEP_LINKING_ALREADY_ANSWERED', 'This selection has already been sent to your LMS.', {
+        hint: 'Open the content selection again from the LMS to add more.',
+      });
     }
     return { returnUrl: launch.settings.returnUrl, jwt, summary, items: chosen.map((c) => c.id) };
   }

@@ -33,7 +33,11 @@ export interface LaunchHomeView {
 
 /** Where a validated launch goes: the player, the content picker, or the launch page. */
 export type LaunchOutcome = LaunchOutcomeCommon &
-  ({ readonly kind: 'play'; readonly player: PlayerView } | { readonly kind: 'pick'; readonly picker: PickerView } | { readonly kind: 'home'; readonly home: LaunchHomeView });
+  (
+    | { readonly kind: 'play'; readonly player: PlayerView }
+    | { readonly kind: 'pick'; readonly picker: PickerView }
+    | { readonly kind: 'home'; readonly home: LaunchHomeView }
+  );
 
 interface LaunchOutcomeCommon {
   readonly launch: Pick<LaunchResult, 'launchId' | 'platform' | 'deployment' | 'userId' | 'claims'>;
@@ -68,7 +72,11 @@ export class LaunchFlow {
     const common: LaunchOutcomeCommon = { launch: result, launchOrigins: launchOrigins(result.claims.raw) };
     const extension = result.extension;
     if (extension?.kind === 'play') {
-      return { ...common, kind: 'play', player: await this.deps.player.view(extension.attemptId, { progressUrl: this.progressUrl(result.launchId, result.claims.roles) }) };
+      return {
+        ...common,
+        kind: 'play',
+        player: await this.deps.player.view(extension.attemptId, { progressUrl: this.progressUrl(result.launchId, result.claims.roles) }),
+      };
     }
     if (extension?.kind === 'pick') {
       const token = this.deps.deepLinking.issueToken(result.launchId);
@@ -100,7 +108,10 @@ export class LaunchFlow {
   async home(launchToken: string | undefined): Promise<LaunchHomeView> {
     const launchId = this.deps.launchTokens.verify(launchToken, this.deps.clock.now());
     const view = await findLaunchView(this.deps.db, launchId);
-    if (!view) throw new AppError('LAUNCH_TOKEN_INVALID', 'This launch is no longer known to Courseport.', { hint: 'Open the activity again from your course in the LMS.' });
+    if (!view)
+      throw new AppError('LAUNCH_TOKEN_INVALID', 'This launch is no longer known to Courseport.', {
+        hint: 'Open the activity again from your course in the LMS.',
+      });
     const roles = JSON.parse(view.launch.roles) as string[];
     return {
       platformName: view.platformName,
@@ -125,7 +136,12 @@ export class LaunchFlow {
    */
   private async openInTransaction(trx: Kysely<Database>, launch: Omit<LaunchResult, 'launchId'>): Promise<Extension> {
     if (launch.contextId) {
-      await recordRosterEndpoint(trx, { contextId: launch.contextId, platformId: launch.platform.id, claim: launch.claims.raw[CLAIM.NRPS], now: this.deps.clock.now() });
+      await recordRosterEndpoint(trx, {
+        contextId: launch.contextId,
+        platformId: launch.platform.id,
+        claim: launch.claims.raw[CLAIM.NRPS],
+        now: this.deps.clock.now(),
+      });
     }
     if (launch.claims.messageType === MESSAGE_TYPE.DEEP_LINKING) {
       if (!canChooseContent(launch.claims.roles)) {
@@ -164,4 +180,3 @@ function launchOrigins(raw: Record<string, unknown>): string[] {
   if (deepLinkOrigin !== undefined && deepLinkOrigin !== returnOrigin) out.push(deepLinkOrigin);
   return out;
 }
-

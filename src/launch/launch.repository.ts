@@ -10,17 +10,42 @@ type ResourceLinkFields = Omit<ResourceLinkTable, 'id' | 'created_at' | 'updated
 const upsertUserQuery = new PreparedQuery('upsertUser', (db, a: UserTable) =>
   db
     .insertInto('users')
-    .values({ id: a.id, platform_id: a.platform_id, sub: a.sub, name: a.name, given_name: a.given_name, family_name: a.family_name, email: a.email, picture: a.picture, created_at: a.created_at, updated_at: a.updated_at })
+    .values({
+      id: a.id,
+      platform_id: a.platform_id,
+      sub: a.sub,
+      name: a.name,
+      given_name: a.given_name,
+      family_name: a.family_name,
+      email: a.email,
+      picture: a.picture,
+      created_at: a.created_at,
+      updated_at: a.updated_at,
+    })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'sub']).doUpdateSet({ name: a.name, given_name: a.given_name, family_name: a.family_name, email: a.email, picture: a.picture, updated_at: a.updated_at }),
+      oc
+        .columns(['platform_id', 'sub'])
+        .doUpdateSet({ name: a.name, given_name: a.given_name, family_name: a.family_name, email: a.email, picture: a.picture, updated_at: a.updated_at }),
     )
     .returning('id'),
 );
 const upsertContextQuery = new PreparedQuery('upsertContext', (db, a: ContextTable) =>
   db
     .insertInto('contexts')
-    .values({ id: a.id, platform_id: a.platform_id, deployment_id: a.deployment_id, context_id: a.context_id, label: a.label, title: a.title, types: a.types, created_at: a.created_at, updated_at: a.updated_at })
-    .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: a.label, title: a.title, types: a.types, updated_at: a.updated_at }))
+    .values({
+      id: a.id,
+      platform_id: a.platform_id,
+      deployment_id: a.deployment_id,
+      context_id: a.context_id,
+      label: a.label,
+      title: a.title,
+      types: a.types,
+      created_at: a.created_at,
+      updated_at: a.updated_at,
+    })
+    .onConflict((oc) =>
+      oc.columns(['platform_id', 'deployment_id', 'context_id']).doUpdateSet({ label: a.label, title: a.title, types: a.types, updated_at: a.updated_at }),
+    )
     .returning('id'),
 );
 const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db, a: Omit<ResourceLinkTable, 'package_id'>) =>
@@ -38,7 +63,9 @@ const upsertResourceLinkQuery = new PreparedQuery('upsertResourceLink', (db, a: 
       updated_at: a.updated_at,
     })
     .onConflict((oc) =>
-      oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doUpdateSet({ context_id: a.context_id, title: a.title, description: a.description, updated_at: a.updated_at }),
+      oc
+        .columns(['platform_id', 'deployment_id', 'resource_link_id'])
+        .doUpdateSet({ context_id: a.context_id, title: a.title, description: a.description, updated_at: a.updated_at }),
     )
     .returning('id'),
 );
@@ -144,7 +171,14 @@ export async function findDeepLinkingLaunch(db: Kysely<Database>, id: string) {
     .innerJoin('platforms as p', 'p.id', 'l.platform_id')
     .innerJoin('deployments as d', 'd.id', 'l.deployment_id')
     .leftJoin('contexts as c', 'c.id', 'l.context_id')
-    .select(['l.claims as claims', 'p.client_id as clientId', 'p.issuer as issuer', 'p.status as status', 'd.deployment_id as deploymentId', 'c.title as courseTitle'])
+    .select([
+      'l.claims as claims',
+      'p.client_id as clientId',
+      'p.issuer as issuer',
+      'p.status as status',
+      'd.deployment_id as deploymentId',
+      'c.title as courseTitle',
+    ])
     .where('l.id', '=', id)
     .executeTakeFirst();
 }

@@ -1,13 +1,15 @@
 import type { Kysely } from 'kysely';
 import { AppError, LtiError } from '../errors/app-error.js';
 import { insertLaunch, upsertContext, upsertResourceLink, upsertUser } from './launch.repository.js';
+import { consumeLoginState, findLoginState, findLoginStateByNonce, insertLoginState } from './login-state.repository.js';
 import {
-  consumeLoginState,
-  findLoginState,
-  findLoginStateByNonce,
-  insertLoginState,
-} from './login-state.repository.js';
-import { findDeployment, findPlatform, findPlatformById, findPlatformsByIssuer, recordPlatformError, touchPlatformLaunch } from '../platforms/platform.repository.js';
+  findDeployment,
+  findPlatform,
+  findPlatformById,
+  findPlatformsByIssuer,
+  recordPlatformError,
+  touchPlatformLaunch,
+} from '../platforms/platform.repository.js';
 import type { Database, Deployment, Platform } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId, randomToken } from '../util/ids.js';
@@ -126,7 +128,9 @@ export class LaunchService {
     });
     const redirectUrl = buildAuthRedirect({ authUrl: platform.auth_url, clientId: platform.client_id, redirectUri: this.redirectUri, state, nonce, request });
     const storage =
-      storageTarget && storageValue ? { target: storageTarget, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state), value: storageValue } : undefined;
+      storageTarget && storageValue
+        ? { target: storageTarget, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state), value: storageValue }
+        : undefined;
     return { redirectUrl, state, platform, storage };
   }
 
@@ -150,7 +154,12 @@ export class LaunchService {
   ): Promise<LaunchResult & { extension: T | undefined }> {
     if (platform.status !== 'active') throw notActive(platform);
 
-    const payload = await this.keys.verify(idToken, { id: platform.id, jwksUrl: platform.jwks_url, publicJwk: platform.public_jwk, allowMissingKid: platform.allow_missing_kid === 1 });
+    const payload = await this.keys.verify(idToken, {
+      id: platform.id,
+      jwksUrl: platform.jwks_url,
+      publicJwk: platform.public_jwk,
+      allowMissingKid: platform.allow_missing_kid === 1,
+    });
     checkIssuerAndAudience(payload, { issuer: platform.issuer, clientId: platform.client_id });
     const now = this.clock.now();
     checkTimes(payload, { now, skewMs: this.options.clockSkewMs });
@@ -291,7 +300,9 @@ export class LaunchService {
     const platform = await findPlatformById(this.db, row.platform_id);
     if (!platform) return undefined;
     const storage =
-      row.storage_target && row.storage_proof ? { target: row.storage_target, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state) } : undefined;
+      row.storage_target && row.storage_proof
+        ? { target: row.storage_target, origin: platformStorageOrigin(platform.auth_url), key: storageKey(state) }
+        : undefined;
     return { storage, resumeParams: parseResumeParams(row.resume_params) };
   }
 
@@ -385,7 +396,10 @@ function checkPlatformError(input: LaunchInput): void {
   const description = input.platformErrorDescription ? String(input.platformErrorDescription).slice(0, 500) : undefined;
   throw new LtiError('LTI_PLATFORM_ERROR', `The LMS did not complete the login (${error}).`, {
     details: { error, ...(description ? { description } : {}) },
-    hint: error === 'login_required' ? 'Sign in to the LMS again, then open the activity.' : 'Open the activity again from the LMS; if it keeps failing, ask the LMS administrator to check the tool configuration.',
+    hint:
+      error === 'login_required'
+        ? 'Sign in to the LMS again, then open the activity.'
+        : 'Open the activity again from the LMS; if it keeps failing, ask the LMS administrator to check the tool configuration.',
   });
 }
 
@@ -412,12 +426,16 @@ function requireFormFields(input: LaunchInput): { idToken: string; state: string
 
 /** The tier-3 refusal: names the browser setting and the fix (the page adds "Open in a new window"). */
 export function stateCookieMissing(): LtiError {
-  return new LtiError('LTI_STATE_COOKIE_MISSING', 'Your browser did not send back the cookie Courseport set when the launch began, so it cannot tell that this launch is yours.', {
-    hint:
-      'Your browser blocks cookies for sites shown inside the LMS page (third-party cookies). Open the activity in a new window, or allow cookies for this site: ' +
-      'in Chrome or Edge, Settings → Privacy and security → Third-party cookies → "Sites allowed to use third-party cookies" → add this site; ' +
-      'in Safari, Settings → Privacy → turn off "Prevent cross-site tracking"; in Firefox, click the shield in the address bar and turn off Enhanced Tracking Protection for the LMS.',
-  });
+  return new LtiError(
+    'LTI_STATE_COOKIE_MISSING',
+    'Your browser did not send back the cookie Courseport set when the launch began, so it cannot tell that this launch is yours.',
+    {
+      hint:
+        'Your browser blocks cookies for sites shown inside the LMS page (third-party cookies). Open the activity in a new window, or allow cookies for this site: ' +
+        'in Chrome or Edge, Settings → Privacy and security → Third-party cookies → "Sites allowed to use third-party cookies" → add this site; ' +
+        'in Safari, Settings → Privacy → turn off "Prevent cross-site tracking"; in Firefox, click the shield in the address bar and turn off Enhanced Tracking Protection for the LMS.',
+    },
+  );
 }
 
 function parseResumeParams(json: string | null | undefined): Record<string, string> {
@@ -440,10 +458,14 @@ function stateUsed(): LtiError {
 function notActive(platform: Platform): LtiError {
   if (platform.status === 'pending') {
     // A registration made through LTI Dynamic Registration waits for an administrator.
-    return new LtiError('LTI_PLATFORM_PENDING', `${platform.name} registered itself with Courseport, but an administrator has not activated the registration yet.`, {
-      details: { platformId: platform.id },
-      hint: `Ask the Courseport administrator to activate this LMS (admin console → Platforms → Activate, or: courseport platform enable ${platform.id}).`,
-    });
+    return new LtiError(
+      'LTI_PLATFORM_PENDING',
+      `${platform.name} registered itself with Courseport, but an administrator has not activated the registration yet.`,
+      {
+        details: { platformId: platform.id },
+        hint: `Ask the Courseport administrator to activate this LMS (admin console → Platforms → Activate, or: courseport platform enable ${platform.id}).`,
+      },
+    );
   }
   return disabled(platform);
 }

@@ -120,7 +120,8 @@ export class AgsClient {
     try {
       res = await this.tokens.withToken(platform, scopes, (accessToken) => {
         // Checked again right before the request leaves: a token fetch may have used up the time.
-        if (init.signal?.aborted) throw new ServiceCallError(`${init.method} ${new URL(url).origin} not sent: the time allowed for it ran out`, null, undefined);
+        if (init.signal?.aborted)
+          throw new ServiceCallError(`${init.method} ${new URL(url).origin} not sent: the time allowed for it ran out`, null, undefined);
         return this.fetch(url, {
           method: init.method,
           headers: {
@@ -138,13 +139,21 @@ export class AgsClient {
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
-      throw new ServiceCallError(`${init.method} ${new URL(url).pathname} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, res.status, retryAfter(res.headers.get('retry-after'), this.now()));
+      throw new ServiceCallError(
+        `${init.method} ${new URL(url).pathname} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+        res.status,
+        retryAfter(res.headers.get('retry-after'), this.now()),
+      );
     }
     return res;
   }
 
   /** Every line item of the container matching the filter, across all pages. */
-  async findLineItems(platform: TokenPlatform, containerUrl: string, filter: { resourceLinkId?: string; resourceId?: string; tag?: string }): Promise<LineItem[]> {
+  async findLineItems(
+    platform: TokenPlatform,
+    containerUrl: string,
+    filter: { resourceLinkId?: string; resourceId?: string; tag?: string },
+  ): Promise<LineItem[]> {
     const first = new URL(containerUrl);
     if (filter.resourceLinkId) first.searchParams.set('resource_link_id', filter.resourceLinkId);
     if (filter.resourceId) first.searchParams.set('resource_id', filter.resourceId);
@@ -174,7 +183,11 @@ export class AgsClient {
    * The line item for a resource link: the one the launch named (deep linking created it),
    * else the container's item for this resource link, else a new one.
    */
-  async ensureLineItem(platform: TokenPlatform, ags: { lineitem?: string; lineitems?: string }, wanted: Omit<LineItem, 'id'> & { resourceLinkId: string }): Promise<string> {
+  async ensureLineItem(
+    platform: TokenPlatform,
+    ags: { lineitem?: string; lineitems?: string },
+    wanted: Omit<LineItem, 'id'> & { resourceLinkId: string },
+  ): Promise<string> {
     if (ags.lineitem) return ags.lineitem;
     if (!ags.lineitems) throw new ServiceCallError('The launch offers neither a line item nor a line item container.', null, undefined);
     const found = await this.findLineItems(platform, ags.lineitems, { resourceLinkId: wanted.resourceLinkId });

@@ -38,4 +38,3 @@ export const LTI_VERSION = '1.3.0';
 
 /** Asymmetric algorithms accepted on platform id_tokens (Security Framework §5.1.3: RS256 at least). */
 export const ALLOWED_ID_TOKEN_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
-

@@ -21,7 +21,9 @@ const LTI_RESOURCE_LINK = 'ltiResourceLink';
 export function parseDeepLinkingSettings(claims: JWTPayload): DeepLinkingSettings {
   const raw = claims[CLAIM.DEEP_LINKING_SETTINGS];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LtiError('LTI_MISSING_CLAIM', 'The deep linking request has no deep_linking_settings claim.', { details: { claim: CLAIM.DEEP_LINKING_SETTINGS } });
+    throw new LtiError('LTI_MISSING_CLAIM', 'The deep linking request has no deep_linking_settings claim.', {
+      details: { claim: CLAIM.DEEP_LINKING_SETTINGS },
+    });
   }
   const s = raw as Record<string, unknown>;
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -45,9 +47,13 @@ export function parseDeepLinkingSettings(claims: JWTPayload): DeepLinkingSetting
 /** Refuses a request the tool cannot answer with anything the platform accepts. */
 export function checkCanAnswer(settings: DeepLinkingSettings): void {
   if (!settings.acceptTypes.includes(LTI_RESOURCE_LINK)) {
-    throw new LtiError('LTI_DEEP_LINKING_UNSUPPORTED', `The LMS asks for ${settings.acceptTypes.join(', ') || 'no content type'}; Courseport offers LTI resource links (ltiResourceLink) only.`, {
-      hint: 'Add Courseport content as an external tool activity (LTI resource link) instead.',
-    });
+    throw new LtiError(
+      'LTI_DEEP_LINKING_UNSUPPORTED',
+      `The LMS asks for ${settings.acceptTypes.join(', ') || 'no content type'}; Courseport offers LTI resource links (ltiResourceLink) only.`,
+      {
+        hint: 'Add Courseport content as an external tool activity (LTI resource link) instead.',
+      },
+    );
   }
 }
 

@@ -21,13 +21,7 @@ export const DR = {
 } as const;
 
 /** The scopes Courseport asks for, in this order, when the platform supports them. */
-export const WANTED_SCOPES: readonly string[] = [
-  AGS_SCOPE.LINEITEM,
-  AGS_SCOPE.LINEITEM_READONLY,
-  AGS_SCOPE.RESULT_READONLY,
-  AGS_SCOPE.SCORE,
-  NRPS_SCOPE,
-];
+export const WANTED_SCOPES: readonly string[] = [AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY, AGS_SCOPE.RESULT_READONLY, AGS_SCOPE.SCORE, NRPS_SCOPE];
 
 /** The identity claims Courseport wants in launches (names and email for the progress view). */
 export const WANTED_CLAIMS: readonly string[] = ['iss', 'sub', 'name', 'given_name', 'family_name', 'email', 'picture'];
@@ -134,7 +128,8 @@ export function validatePlatformConfiguration(json: unknown, configurationUrl: s
   else if (!algs.includes('RS256')) problems.push('id_token_signing_alg_values_supported does not include RS256');
   if (!Array.isArray(c.scopes_supported)) problems.push('scopes_supported is missing');
   const authMethods = c.token_endpoint_auth_methods_supported;
-  if (Array.isArray(authMethods) && !authMethods.includes('private_key_jwt')) problems.push('token_endpoint_auth_methods_supported does not include private_key_jwt');
+  if (Array.isArray(authMethods) && !authMethods.includes('private_key_jwt'))
+    problems.push('token_endpoint_auth_methods_supported does not include private_key_jwt');
   const responseTypes = c.response_types_supported;
   if (Array.isArray(responseTypes) && !responseTypes.includes('id_token')) problems.push('response_types_supported does not include id_token');
 
@@ -148,7 +143,8 @@ export function validatePlatformConfiguration(json: unknown, configurationUrl: s
     problems.push(`the ${DR.PLATFORM_CONFIGURATION} claim is missing`);
   } else {
     const p = lti as Record<string, unknown>;
-    if (typeof p.product_family_code !== 'string' || !p.product_family_code) problems.push('product_family_code is missing from the LTI platform configuration');
+    if (typeof p.product_family_code !== 'string' || !p.product_family_code)
+      problems.push('product_family_code is missing from the LTI platform configuration');
     else productFamilyCode = p.product_family_code.slice(0, 100);
     version = typeof p.version === 'string' ? p.version.slice(0, 100) : undefined;
     // The spec lists objects {type, placements}; early Moodle releases list bare type names.
@@ -182,10 +178,14 @@ function checkIssuerHost(issuer: string, configurationUrl: string): void {
   const issuerHost = new URL(issuer).hostname;
   const configHost = new URL(configurationUrl).hostname;
   if (issuerHost !== configHost) {
-    throw new AppError('REGISTRATION_ISSUER_MISMATCH', `The LMS names its issuer ${issuer}, which is not on the host its configuration came from (${configHost}).`, {
-      details: { issuer, configurationHost: configHost },
-      hint: 'Only an LMS can register itself, for its own issuer. Start the registration from the LMS whose issuer this is.',
-    });
+    throw new AppError(
+      'REGISTRATION_ISSUER_MISMATCH',
+      `The LMS names its issuer ${issuer}, which is not on the host its configuration came from (${configHost}).`,
+      {
+        details: { issuer, configurationHost: configHost },
+        hint: 'Only an LMS can register itself, for its own issuer. Start the registration from the LMS whose issuer this is.',
+      },
+    );
   }
 }
 
@@ -237,7 +237,12 @@ export function buildClientRegistration(config: PlatformConfiguration, tool: Too
   const placements = advertised.length ? dlPlacements.filter((p) => advertised.includes(p)) : dlPlacements;
   const messages: Record<string, unknown>[] = [];
   if (offers(MESSAGE_TYPE.DEEP_LINKING)) {
-    messages.push({ type: MESSAGE_TYPE.DEEP_LINKING, target_link_uri: urls.launch, label: `Add ${tool.name} content`, ...(placements.length ? { placements } : {}) });
+    messages.push({
+      type: MESSAGE_TYPE.DEEP_LINKING,
+      target_link_uri: urls.launch,
+      label: `Add ${tool.name} content`,
+      ...(placements.length ? { placements } : {}),
+    });
   }
   // Resource links are launched from what deep linking created; no placement of their own.
   if (offers(MESSAGE_TYPE.RESOURCE_LINK) || offers('LtiResourceLink')) {

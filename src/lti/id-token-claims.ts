@@ -84,9 +84,13 @@ export function checkTimes(payload: JWTPayload, { now, skewMs }: TimeCheck): voi
   if (typeof payload.exp !== 'number') throw new LtiError('LTI_MISSING_CLAIM', 'The id_token has no exp claim.', { details: { claim: 'exp' } });
   if (typeof payload.iat !== 'number') throw new LtiError('LTI_MISSING_CLAIM', 'The id_token has no iat claim.', { details: { claim: 'iat' } });
   if (payload.exp <= nowSec - skew) {
-    throw new LtiError('LTI_TOKEN_EXPIRED', 'The id_token has expired. Launch the tool again from the LMS; if this keeps happening, check that the LMS server clock is right.', {
-      details: { exp: payload.exp },
-    });
+    throw new LtiError(
+      'LTI_TOKEN_EXPIRED',
+      'The id_token has expired. Launch the tool again from the LMS; if this keeps happening, check that the LMS server clock is right.',
+      {
+        details: { exp: payload.exp },
+      },
+    );
   }
   if (payload.iat > nowSec + skew) {
     throw new LtiError('LTI_TOKEN_ISSUED_IN_FUTURE', 'The id_token claims to be issued in the future; the LMS or Courseport clock is wrong.', {
@@ -128,7 +132,8 @@ export function checkMessageClaims(payload: JWTPayload): Omit<ValidatedLaunchCla
   if (messageType === MESSAGE_TYPE.RESOURCE_LINK) {
     const rl = payload[CLAIM.RESOURCE_LINK];
     if (!isObject(rl)) throw missing(CLAIM.RESOURCE_LINK, 'the resource link claim');
-    if (typeof rl.id !== 'string' || rl.id.length === 0 || rl.id.length > 255) throw missing(`${CLAIM.RESOURCE_LINK}.id`, 'a resource link id of 1 to 255 characters');
+    if (typeof rl.id !== 'string' || rl.id.length === 0 || rl.id.length > 255)
+      throw missing(`${CLAIM.RESOURCE_LINK}.id`, 'a resource link id of 1 to 255 characters');
     resourceLink = { id: rl.id, title: optString(rl.title), description: optString(rl.description) };
   } else if (messageType === MESSAGE_TYPE.DEEP_LINKING) {
     const settings = payload[CLAIM.DEEP_LINKING_SETTINGS];

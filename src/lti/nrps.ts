@@ -31,7 +31,13 @@ const MAX_PAGES = 500;
  * `rlid` (NRPS 2.0 §2.3.2) the platform answers only the members who can access that
  * resource link.
  */
-export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceAccess, platform: TokenPlatform, url: string, options: { rlid?: string } = {}): Promise<MembershipPage> {
+export async function fetchMemberships(
+  fetch: SafeFetch,
+  tokens: ServiceAccess,
+  platform: TokenPlatform,
+  url: string,
+  options: { rlid?: string } = {},
+): Promise<MembershipPage> {
   const members: Member[] = [];
   let differencesUrl: string | undefined;
   const first = new URL(url);
@@ -39,7 +45,9 @@ export async function fetchMemberships(fetch: SafeFetch, tokens: ServiceAccess, 
   let next: string | undefined = first.toString();
   for (let page = 0; next && page < MAX_PAGES; page++) {
     const current: string = next;
-    const res = await tokens.withToken(platform, [NRPS_SCOPE], (accessToken) => fetch(current, { headers: { authorization: `Bearer ${accessToken}`, accept: NRPS_MEDIA } }));
+    const res = await tokens.withToken(platform, [NRPS_SCOPE], (accessToken) =>
+      fetch(current, { headers: { authorization: `Bearer ${accessToken}`, accept: NRPS_MEDIA } }),
+    );
     if (!res.ok) throw new ServiceCallError(`The LMS roster answered ${res.status}`, res.status, undefined);
     const body = (await res.json()) as { members?: unknown };
     if (!Array.isArray(body.members)) throw new ServiceCallError('The LMS roster has no members array', res.status, undefined);

@@ -1,12 +1,5 @@
 import { constants, createPublicKey, KeyObject, verify as cryptoVerify, type JsonWebKey } from 'node:crypto';
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { LtiError } from '../errors/app-error.js';
 import type { SafeFetch } from '../util/safe-fetch.js';
 import { ALLOWED_ID_TOKEN_ALGS } from './claims.js';
@@ -132,7 +125,13 @@ class RemoteKeySet {
   ) {}
 
   status(): KeySetStatus {
-    return { fetchedAt: this.fetchedAt, kids: (this.keys ?? []).flatMap((k) => (k.kid ? [k.kid] : [])), error: this.error, errorAt: this.errorAt, staleSince: this.staleSince };
+    return {
+      fetchedAt: this.fetchedAt,
+      kids: (this.keys ?? []).flatMap((k) => (k.kid ? [k.kid] : [])),
+      error: this.error,
+      errorAt: this.errorAt,
+      staleSince: this.staleSince,
+    };
   }
 
   readonly getKey: JWTVerifyGetKey = async (header) => {
@@ -170,11 +169,16 @@ class RemoteKeySet {
     }
     const [first, ...more] = found;
     if (!first) {
-      throw new LtiError('LTI_UNKNOWN_KID', `The id_token is signed with a key the platform does not publish (kid ${JSON.stringify(header.kid ?? null)}), even after refreshing its key set.`, {
-        details: { kid: header.kid ?? null },
-      });
+      throw new LtiError(
+        'LTI_UNKNOWN_KID',
+        `The id_token is signed with a key the platform does not publish (kid ${JSON.stringify(header.kid ?? null)}), even after refreshing its key set.`,
+        {
+          details: { kid: header.kid ?? null },
+        },
+      );
     }
-    if (more.length > 0) throw new LtiError('LTI_INVALID_SIGNATURE', 'The platform publishes several keys matching this id_token; it names no kid to choose one.');
+    if (more.length > 0)
+      throw new LtiError('LTI_INVALID_SIGNATURE', 'The platform publishes several keys matching this id_token; it names no kid to choose one.');
     first.key ??= createPublicKey({ key: first.jwk as JsonWebKey, format: 'jwk' });
     return first.key;
   };
@@ -192,25 +196,37 @@ class RemoteKeySet {
   }
 
   private overCap(): LtiError {
-    return new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched (${this.error ?? 'no key set yet'}), and they were already requested ${this.recentFetches.length} times in the last minute; Courseport tries again shortly.`, {
-      hint: 'Check the JWKS URL of this platform registration and that the LMS is reachable from Courseport.',
-    });
+    return new LtiError(
+      'LTI_JWKS_UNAVAILABLE',
+      `The platform's public keys could not be fetched (${this.error ?? 'no key set yet'}), and they were already requested ${this.recentFetches.length} times in the last minute; Courseport tries again shortly.`,
+      {
+        hint: 'Check the JWKS URL of this platform registration and that the LMS is reachable from Courseport.',
+      },
+    );
   }
 
   private checkStaleness(): void {
     if (this.staleSince === null || this.fetchedAt === null) return;
     const limit = this.options.staleLimitMs ?? 0;
     if (this.clock.now() - this.fetchedAt > limit) {
-      throw new LtiError('LTI_JWKS_UNAVAILABLE', `The platform's public keys could not be fetched (${this.error ?? 'unknown error'}), and the last good key set is older than the staleness limit.`, {
-        hint: 'Check that the LMS is up and its JWKS URL reachable from Courseport; COURSEPORT_JWKS_STALE_LIMIT_SECONDS sets how long the last good keys are trusted.',
-      });
+      throw new LtiError(
+        'LTI_JWKS_UNAVAILABLE',
+        `The platform's public keys could not be fetched (${this.error ?? 'unknown error'}), and the last good key set is older than the staleness limit.`,
+        {
+          hint: 'Check that the LMS is up and its JWKS URL reachable from Courseport; COURSEPORT_JWKS_STALE_LIMIT_SECONDS sets how long the last good keys are trusted.',
+        },
+      );
     }
   }
 
   private match(kid: string | undefined, alg: string): ParsedKey[] {
     const kty = KTY_OF_ALG[alg.slice(0, 2)];
     return (this.keys ?? []).filter(
-      (k) => (kid === undefined || k.kid === kid) && (k.alg === undefined || k.alg === alg) && (k.use === undefined || k.use === 'sig') && (kty === undefined || k.kty === kty),
+      (k) =>
+        (kid === undefined || k.kid === kid) &&
+        (k.alg === undefined || k.alg === alg) &&
+        (k.use === undefined || k.use === 'sig') &&
+        (kty === undefined || k.kty === kty),
     );
   }
 
@@ -252,8 +268,14 @@ class RemoteKeySet {
       }
       this.staleSince ??= started;
       this.log()?.warn(
-        { platform: this.platformId, jwksUrl: this.url, error: reason, keySetAgeMs: this.fetchedAt === null ? null : started - this.fetchedAt, staleSince: new Date(this.staleSince).toISOString() },
-        "platform JWKS endpoint failed; launches use the last good key set until the staleness limit",
+        {
+          platform: this.platformId,
+          jwksUrl: this.url,
+          error: reason,
+          keySetAgeMs: this.fetchedAt === null ? null : started - this.fetchedAt,
+          staleSince: new Date(this.staleSince).toISOString(),
+        },
+        'platform JWKS endpoint failed; launches use the last good key set until the staleness limit',
       );
       this.record();
       return;
@@ -272,7 +294,9 @@ class RemoteKeySet {
     this.onOutcome({ at: this.clock.now(), ok: this.error === null, detail: this.error ?? 'HTTP 200' });
     const sink = this.options.statusSink;
     if (!sink) return;
-    sink(this.platformId, this.status()).catch((err: unknown) => this.log()?.warn({ err, platform: this.platformId }, 'could not record the platform key status'));
+    sink(this.platformId, this.status()).catch((err: unknown) =>
+      this.log()?.warn({ err, platform: this.platformId }, 'could not record the platform key status'),
+    );
   }
 }
 
@@ -316,12 +340,22 @@ export class PlatformKeys {
       const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       getKey = async (header) => {
         if (jwk.alg !== undefined && header.alg !== jwk.alg) {
-          throw new LtiError('LTI_INVALID_SIGNATURE', `The platform's registered key is for ${jwk.alg}, but the id_token is signed with ${String(header.alg)}.`);
+          throw new LtiError(
+            'LTI_INVALID_SIGNATURE',
+            `The platform's registered key is for ${jwk.alg}, but the id_token is signed with ${String(header.alg)}.`,
+          );
         }
         return key;
       };
     } else if (platform.jwksUrl) {
-      remote = new RemoteKeySet(platform.id, platform.jwksUrl, this.options, this.clock, () => this.log, (outcome) => this.fetchOutcomes.set(platform.id, outcome));
+      remote = new RemoteKeySet(
+        platform.id,
+        platform.jwksUrl,
+        this.options,
+        this.clock,
+        () => this.log,
+        (outcome) => this.fetchOutcomes.set(platform.id, outcome),
+      );
       getKey = remote.getKey;
     } else {
       throw new LtiError('LTI_JWKS_UNAVAILABLE', 'This platform registration has neither a JWKS URL nor a public key.');
@@ -340,12 +374,21 @@ export class PlatformKeys {
   status(platform: PlatformKeySource): PlatformKeyStatus {
     const source = platform.publicJwk ? 'static' : platform.jwksUrl ? 'jwks-url' : 'none';
     const cached = this.sets.get(platform.id);
-    return { source, cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`, lastFetch: this.fetchOutcomes.get(platform.id) };
+    return {
+      source,
+      cached: cached !== undefined && cached.signature === `${platform.jwksUrl ?? ''}|${platform.publicJwk ?? ''}`,
+      lastFetch: this.fetchOutcomes.get(platform.id),
+    };
   }
 
   /** Fetches a registration's JWKS now (through the safe fetch helper) and reports its key ids or the problem. */
   async check(platform: PlatformKeySource): Promise<JwksCheck> {
-    if (!platform.jwksUrl) return { ok: platform.publicJwk !== null, kids: [], message: platform.publicJwk ? 'A static public key is registered: nothing to fetch.' : 'No JWKS URL or key is registered.' };
+    if (!platform.jwksUrl)
+      return {
+        ok: platform.publicJwk !== null,
+        kids: [],
+        message: platform.publicJwk ? 'A static public key is registered: nothing to fetch.' : 'No JWKS URL or key is registered.',
+      };
     let outcome: JwksCheck;
     try {
       const res = await this.options.fetch(platform.jwksUrl, { headers: { accept: 'application/json' } });
@@ -355,7 +398,11 @@ export class PlatformKeys {
         const body = (await res.json()) as { keys?: unknown };
         const keys = Array.isArray(body.keys) ? body.keys.filter((k): k is JWK => typeof k === 'object' && k !== null) : undefined;
         outcome = keys
-          ? { ok: keys.length > 0, kids: keys.map((k) => k.kid ?? '(no kid)'), message: keys.length ? `${keys.length} key(s) published.` : 'The key set is empty.' }
+          ? {
+              ok: keys.length > 0,
+              kids: keys.map((k) => k.kid ?? '(no kid)'),
+              message: keys.length ? `${keys.length} key(s) published.` : 'The key set is empty.',
+            }
           : { ok: false, kids: [], message: 'The answer is not a JWK set (no "keys" array).' };
       }
     } catch (err) {
@@ -398,7 +445,11 @@ export class PlatformKeys {
     const ok = cryptoVerify(
       params.hash,
       Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii'),
-      { key, ...(params.padding !== undefined ? { padding: params.padding, saltLength: params.saltLength } : {}), ...(params.curve ? { dsaEncoding: 'ieee-p1363' as const } : {}) },
+      {
+        key,
+        ...(params.padding !== undefined ? { padding: params.padding, saltLength: params.saltLength } : {}),
+        ...(params.curve ? { dsaEncoding: 'ieee-p1363' as const } : {}),
+      },
       Buffer.from(encodedSignature, 'base64url'),
     );
     if (!ok) throw new LtiError('LTI_INVALID_SIGNATURE', "The id_token signature does not verify with the platform's keys.");
@@ -483,19 +534,27 @@ export function checkKeyId(kid: unknown, allowMissing: boolean): string | undefi
 
 export function checkAlgorithm(alg: string): void {
   if (!(ALLOWED_ID_TOKEN_ALGS as readonly string[]).includes(alg)) {
-    throw new LtiError('LTI_UNSUPPORTED_ALG', `The id_token is signed with ${JSON.stringify(alg)}; only asymmetric algorithms (${ALLOWED_ID_TOKEN_ALGS.join(', ')}) are accepted.`, {
-      details: { alg },
-    });
+    throw new LtiError(
+      'LTI_UNSUPPORTED_ALG',
+      `The id_token is signed with ${JSON.stringify(alg)}; only asymmetric algorithms (${ALLOWED_ID_TOKEN_ALGS.join(', ')}) are accepted.`,
+      {
+        details: { alg },
+      },
+    );
   }
 }
 
 function translateJoseError(err: unknown): LtiError {
   if (err instanceof LtiError) return err;
   if (err instanceof joseErrors.JWKSNoMatchingKey) {
-    return new LtiError('LTI_UNKNOWN_KID', 'The id_token is signed with a key the platform does not publish (unknown kid), even after refreshing its key set.', { cause: err });
+    return new LtiError(
+      'LTI_UNKNOWN_KID',
+      'The id_token is signed with a key the platform does not publish (unknown kid), even after refreshing its key set.',
+      { cause: err },
+    );
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new LtiError('LTI_INVALID_SIGNATURE', 'The id_token signature does not verify with the platform\'s keys.', { cause: err });
+    return new LtiError('LTI_INVALID_SIGNATURE', "The id_token signature does not verify with the platform's keys.", { cause: err });
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) {
     return new LtiError('LTI_UNSUPPORTED_ALG', 'The id_token is signed with an algorithm that is not allowed.', { cause: err });

@@ -113,7 +113,11 @@ export class ServiceTokens implements ServiceAccess {
     }
     if (!res.ok || typeof json.access_token !== 'string') {
       throw new AppError('SERVICE_TOKEN_FAILED', `The token endpoint answered ${res.status}${typeof json.error === 'string' ? ` (${json.error})` : ''}.`, {
-        details: { status: res.status, error: typeof json.error === 'string' ? json.error : null, description: typeof json.error_description === 'string' ? json.error_description : null },
+        details: {
+          status: res.status,
+          error: typeof json.error === 'string' ? json.error : null,
+          description: typeof json.error_description === 'string' ? json.error_description : null,
+        },
       });
     }
     const lifetime = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : DEFAULT_TOKEN_LIFETIME_SECONDS;

@@ -32,7 +32,11 @@ export async function packageUse(trx: Kysely<Database>, id: string): Promise<Pac
     .where('package_id', '=', id)
     .where('platform_id', '!=', PREVIEW_PLATFORM_ID)
     .executeTakeFirst();
-  const dispatches = await trx.selectFrom('dispatches').select((eb) => eb.fn.countAll<number>().as('n')).where('package_id', '=', id).executeTakeFirst();
+  const dispatches = await trx
+    .selectFrom('dispatches')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('package_id', '=', id)
+    .executeTakeFirst();
   const attempts = await trx
     .selectFrom('attempts as a')
     .innerJoin('package_versions as v', 'v.id', 'a.package_version_id')
@@ -92,7 +96,18 @@ export async function ensurePreviewLink(trx: Kysely<Database>, pkg: Pick<Package
   const linkId = `preview:${pkg.id}`;
   await trx
     .insertInto('resource_links')
-    .values({ id: newLinkId, platform_id: PREVIEW_PLATFORM_ID, deployment_id: PREVIEW_DEPLOYMENT_ID, context_id: null, resource_link_id: linkId, title: pkg.title, description: null, package_id: pkg.id, created_at: now, updated_at: now })
+    .values({
+      id: newLinkId,
+      platform_id: PREVIEW_PLATFORM_ID,
+      deployment_id: PREVIEW_DEPLOYMENT_ID,
+      context_id: null,
+      resource_link_id: linkId,
+      title: pkg.title,
+      description: null,
+      package_id: pkg.id,
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.columns(['platform_id', 'deployment_id', 'resource_link_id']).doNothing())
     .execute();
   const row = await trx
@@ -109,7 +124,18 @@ export async function ensurePreviewLink(trx: Kysely<Database>, pkg: Pick<Package
 export async function ensurePreviewUser(trx: Kysely<Database>, sub: string, newUserId: string, now: number): Promise<string> {
   await trx
     .insertInto('users')
-    .values({ id: newUserId, platform_id: PREVIEW_PLATFORM_ID, sub, name: sub.replace(/^admin:/, ''), given_name: null, family_name: null, email: null, picture: null, created_at: now, updated_at: now })
+    .values({
+      id: newUserId,
+      platform_id: PREVIEW_PLATFORM_ID,
+      sub,
+      name: sub.replace(/^admin:/, ''),
+      given_name: null,
+      family_name: null,
+      email: null,
+      picture: null,
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.columns(['platform_id', 'sub']).doNothing())
     .execute();
   return (await trx.selectFrom('users').select('id').where('platform_id', '=', PREVIEW_PLATFORM_ID).where('sub', '=', sub).executeTakeFirstOrThrow()).id;

@@ -82,9 +82,13 @@ function noManifest(files: readonly string[], emptyArchive: boolean): AppError {
   }
   const folder = parent(found);
   if (folder === '') {
-    return new AppError('PACKAGE_NO_MANIFEST', `The manifest at the package root is named ${quote(found)}; it must be named exactly ${MANIFEST_NAME} (lower case).`, {
-      details: { foundName: found },
-    });
+    return new AppError(
+      'PACKAGE_NO_MANIFEST',
+      `The manifest at the package root is named ${quote(found)}; it must be named exactly ${MANIFEST_NAME} (lower case).`,
+      {
+        details: { foundName: found },
+      },
+    );
   }
   return new AppError(
     'PACKAGE_NO_MANIFEST',
@@ -96,7 +100,6 @@ function noManifest(files: readonly string[], emptyArchive: boolean): AppError {
     },
   );
 }
-
 
 /**
  * The manifest as text. XML says its own encoding: a BOM, else the `encoding` of the XML

@@ -4,7 +4,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The public view of a package (CLI --json, API). */
 export function packageJson(p: Package): Record<string, unknown> {
-  return { id: p.id, title: p.title, description: p.description, status: p.status, latestVersionId: p.latest_version_id, createdAt: iso(p.created_at), updatedAt: iso(p.updated_at) };
+  return {
+    id: p.id,
+    title: p.title,
+    description: p.description,
+    status: p.status,
+    latestVersionId: p.latest_version_id,
+    createdAt: iso(p.created_at),
+    updatedAt: iso(p.updated_at),
+  };
 }
 
 export function versionJson(v: PackageVersion): Record<string, unknown> {

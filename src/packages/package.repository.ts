@@ -28,7 +28,11 @@ export async function setPackageStatus(db: Kysely<Database>, id: string, status:
 
 /** Per package: how many versions and resource links it has (admin console list). */
 export async function packageUsage(db: Kysely<Database>): Promise<Map<string, { versions: number; links: number }>> {
-  const versions = await db.selectFrom('package_versions').select(['package_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('package_id').execute();
+  const versions = await db
+    .selectFrom('package_versions')
+    .select(['package_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('package_id')
+    .execute();
   const links = await db
     .selectFrom('resource_links')
     .select(['package_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -73,7 +77,14 @@ export async function listCatalogue(db: Kysely<Database>): Promise<CatalogueEntr
   const rows = await db
     .selectFrom('packages as p')
     .innerJoin('package_versions as v', 'v.id', 'p.latest_version_id')
-    .select(['p.id as id', 'p.title as title', 'p.description as description', 'v.scorm_version as scormVersion', 'v.scored as scored', 'v.sco_count as scoCount'])
+    .select([
+      'p.id as id',
+      'p.title as title',
+      'p.description as description',
+      'v.scorm_version as scormVersion',
+      'v.scored as scored',
+      'v.sco_count as scoCount',
+    ])
     .where('p.status', '=', 'active')
     .orderBy('p.title')
     .orderBy('p.id')

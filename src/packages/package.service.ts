@@ -74,7 +74,13 @@ export class PackageService {
     let committedKey: string | undefined;
     try {
       const report = (phase: ImportPhase, p?: ExtractProgress) =>
-        onProgress?.({ phase, bytesDone: p?.bytesDone ?? 0, bytesTotal: p?.bytesTotal ?? 0, entriesDone: p?.entriesDone ?? 0, entriesTotal: p?.entriesTotal ?? 0 });
+        onProgress?.({
+          phase,
+          bytesDone: p?.bytesDone ?? 0,
+          bytesTotal: p?.bytesTotal ?? 0,
+          entriesDone: p?.entriesDone ?? 0,
+          entriesTotal: p?.entriesTotal ?? 0,
+        });
       const extracted = await extractPackage(zipPath, staging, this.limits, (p) => report('extract', p));
       report('validate');
       const manifest = parseManifest(extracted.manifestXml);
@@ -84,7 +90,12 @@ export class PackageService {
       const versionId = newId('pv');
       await this.store.commit(staging, versionId);
       committedKey = versionId;
-      const result = await this.insertVersion(existing, versionId, manifest, { title, sourceName: options.sourceName, files: extracted.files.length, bytes: extracted.totalBytes });
+      const result = await this.insertVersion(existing, versionId, manifest, {
+        title,
+        sourceName: options.sourceName,
+        files: extracted.files.length,
+        bytes: extracted.totalBytes,
+      });
       report('done');
       return result;
     } catch (err) {
@@ -102,7 +113,15 @@ export class PackageService {
   ): Promise<ImportResult> {
     const now = this.clock.now();
     const versionTitle = meta.title ?? fitTitle(manifest.title);
-    const pkg: Package = existing ?? { id: newId('pkg'), title: versionTitle, description: null, latest_version_id: null, status: 'active', created_at: now, updated_at: now };
+    const pkg: Package = existing ?? {
+      id: newId('pkg'),
+      title: versionTitle,
+      description: null,
+      latest_version_id: null,
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+    };
     // A new version keeps the package's title unless a title was given.
     const packageTitle = existing && !meta.title ? existing.title : versionTitle;
     for (let attempt = 1; ; attempt++) {

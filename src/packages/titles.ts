@@ -21,5 +21,10 @@ export function checkTitle(value: string, what = 'The title'): string {
 /** A title read from a package's manifest: nobody can fix it at upload, so it is shortened instead. */
 export function fitTitle(value: string): string {
   const chars = [...value.trim()];
-  return chars.length <= TITLE_MAX_LENGTH ? chars.join('') : `${chars.slice(0, TITLE_MAX_LENGTH - 1).join('').trimEnd()}…`;
+  return chars.length <= TITLE_MAX_LENGTH
+    ? chars.join('')
+    : `${chars
+        .slice(0, TITLE_MAX_LENGTH - 1)
+        .join('')
+        .trimEnd()}…`;
 }

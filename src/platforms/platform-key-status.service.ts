@@ -69,6 +69,10 @@ export class PlatformKeyStatusService {
         warning: `The JWKS endpoint has been failing since ${iso(row.stale_since)} (${row.error}); launches use the key set fetched at ${iso(row.fetched_at)} until ${iso((row.fetched_at as number) + this.staleLimitMs)}.`,
       };
     }
-    return { ...base, state: 'failing', warning: `The JWKS endpoint fails (${row.error}) and no usable key set is cached: launches from this platform are refused.` };
+    return {
+      ...base,
+      state: 'failing',
+      warning: `The JWKS endpoint fails (${row.error}) and no usable key set is cached: launches from this platform are refused.`,
+    };
   }
 }

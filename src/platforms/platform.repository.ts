@@ -76,7 +76,11 @@ export async function touchPlatformLaunch(db: Kysely<Database>, id: string, now:
 
 /** The latest refused launch or login of a registration, for the admin console. */
 export async function recordPlatformError(db: Kysely<Database>, id: string, error: string, now: number): Promise<void> {
-  await db.updateTable('platforms').set({ last_error: error.slice(0, 1024), last_error_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('platforms')
+    .set({ last_error: error.slice(0, 1024), last_error_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Issuer and auth URL of every active platform: the origins LMS pages may be framed by. */

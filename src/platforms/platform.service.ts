@@ -43,7 +43,10 @@ export const GRADE_POLICIES: readonly Platform['grade_policy'][] = ['overwrite',
 export const PLATFORM_STATUSES: readonly Platform['status'][] = ['active', 'disabled', 'pending'];
 
 /** A registration's checked and normalised columns, and its deployment ids. */
-export type ValidRegistration = Pick<Platform, 'name' | 'issuer' | 'client_id' | 'auth_url' | 'token_url' | 'token_audience' | 'jwks_url' | 'public_jwk' | 'grade_policy' | 'allow_missing_kid'> & {
+export type ValidRegistration = Pick<
+  Platform,
+  'name' | 'issuer' | 'client_id' | 'auth_url' | 'token_url' | 'token_audience' | 'jwks_url' | 'public_jwk' | 'grade_policy' | 'allow_missing_kid'
+> & {
   readonly deploymentIds: string[];
 };
 
@@ -87,7 +90,13 @@ export class PlatformService {
     const on = async <T>(field: keyof PlatformInput | readonly (keyof PlatformInput)[], check: () => T | Promise<T>): Promise<T> => {
       const before = problems.length;
       const result = await check();
-      for (const f of typeof field === 'string' ? [field] : field) if (problems.length > before) (fields[f] ??= []).push(...problems.slice(before));
+      if (problems.length > before) {
+        for (const f of typeof field === 'string' ? [field] : field) {
+          const list = fields[f] ?? [];
+          list.push(...problems.slice(before));
+          fields[f] = list;
+        }
+      }
       return result;
     };
     const issuer = await on('issuer', () => {
@@ -114,7 +123,8 @@ export class PlatformService {
       if (name.length > 255) problems.push('name must be at most 255 characters');
     });
     await on('gradePolicy', () => {
-      if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy)) problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
+      if (input.gradePolicy !== undefined && !GRADE_POLICIES.includes(input.gradePolicy))
+        problems.push(`grade policy must be one of ${GRADE_POLICIES.join(', ')}`);
     });
     await on('allowMissingKid', () => {
       if (input.allowMissingKid !== undefined && typeof input.allowMissingKid !== 'boolean') problems.push('allow missing kid must be true or false');
@@ -152,7 +162,14 @@ export class PlatformService {
       last_error: null,
       last_error_at: null,
     };
-    const deployments: Deployment[] = deploymentIds.map((d) => ({ id: newId('dep'), platform_id: platform.id, deployment_id: d, name: null, created_at: t, status: 'active' }));
+    const deployments: Deployment[] = deploymentIds.map((d) => ({
+      id: newId('dep'),
+      platform_id: platform.id,
+      deployment_id: d,
+      name: null,
+      created_at: t,
+      status: 'active',
+    }));
     try {
       await this.db.transaction().execute(async (trx) => {
         await insertPlatform(trx, platform);
@@ -181,7 +198,8 @@ export class PlatformService {
     try {
       await updatePlatform(this.db, id, { ...fields, updated_at: this.clock.now() });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
+      if (isUniqueViolation(err))
+        throw new AppError('PLATFORM_EXISTS', `A platform with issuer ${fields.issuer} and client id ${fields.client_id} is already registered.`);
       throw err;
     }
     this.changed();
@@ -215,7 +233,14 @@ export class PlatformService {
     if (await findDeployment(this.db, platformId, d)) {
       throw new AppError('DEPLOYMENT_EXISTS', `Deployment ${d} is already registered for this platform.`);
     }
-    const deployment: Deployment = { id: newId('dep'), platform_id: platformId, deployment_id: d, name: name?.trim() || null, created_at: this.clock.now(), status: 'active' };
+    const deployment: Deployment = {
+      id: newId('dep'),
+      platform_id: platformId,
+      deployment_id: d,
+      name: name?.trim() || null,
+      created_at: this.clock.now(),
+      status: 'active',
+    };
     try {
       await insertDeployment(this.db, deployment);
     } catch (err) {

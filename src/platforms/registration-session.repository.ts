@@ -13,7 +13,12 @@ export async function findRegistrationSession(db: Kysely<Database>, idHash: stri
 
 /** Marks the session used, once: false when another confirmation consumed it first (a conditional update decides). */
 export async function consumeRegistrationSession(db: Kysely<Database>, idHash: string, now: number): Promise<boolean> {
-  const updated = await db.updateTable('registration_sessions').set({ consumed_at: now }).where('id_hash', '=', idHash).where('consumed_at', 'is', null).executeTakeFirst();
+  const updated = await db
+    .updateTable('registration_sessions')
+    .set({ consumed_at: now })
+    .where('id_hash', '=', idHash)
+    .where('consumed_at', 'is', null)
+    .executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }
 

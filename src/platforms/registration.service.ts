@@ -129,10 +129,14 @@ export class RegistrationService {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new AppError('REGISTRATION_CONFIG_INVALID', `The LMS's configuration is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`, {
-        details: { problems: ['not JSON'], url: redactQuery(url), body: excerpt(text) },
-        hint: 'Ask the LMS administrator or vendor: the LMS must publish an LTI Dynamic Registration 1.0 configuration.',
-      });
+      throw new AppError(
+        'REGISTRATION_CONFIG_INVALID',
+        `The LMS's configuration is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`,
+        {
+          details: { problems: ['not JSON'], url: redactQuery(url), body: excerpt(text) },
+          hint: 'Ask the LMS administrator or vendor: the LMS must publish an LTI Dynamic Registration 1.0 configuration.',
+        },
+      );
     }
     return validatePlatformConfiguration(json, url, this.policy);
   }
@@ -190,12 +194,19 @@ export class RegistrationService {
     ip: string | undefined,
   ): Promise<RegistrationOutcome> {
     const same =
-      existing.auth_url === input.authUrl && existing.token_url === input.tokenUrl && existing.jwks_url === input.jwksUrl && (existing.token_audience ?? undefined) === input.tokenAudience;
+      existing.auth_url === input.authUrl &&
+      existing.token_url === input.tokenUrl &&
+      existing.jwks_url === input.jwksUrl &&
+      (existing.token_audience ?? undefined) === input.tokenAudience;
     if (!same) {
-      throw new AppError('PLATFORM_EXISTS', `This LMS (issuer ${existing.issuer}, client id ${existing.client_id}) is already registered in Courseport with other URLs.`, {
-        details: { platformId: existing.id },
-        hint: 'An administrator must update or remove the existing registration in Courseport (admin console or courseport platform) first.',
-      });
+      throw new AppError(
+        'PLATFORM_EXISTS',
+        `This LMS (issuer ${existing.issuer}, client id ${existing.client_id}) is already registered in Courseport with other URLs.`,
+        {
+          details: { platformId: existing.id },
+          hint: 'An administrator must update or remove the existing registration in Courseport (admin console or courseport platform) first.',
+        },
+      );
     }
     const known = new Set((await listDeployments(this.db, existing.id)).map((d) => d.deployment_id));
     const added: string[] = [];
@@ -260,10 +271,14 @@ export class RegistrationService {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new AppError('REGISTRATION_RESPONSE_INVALID', `The LMS accepted the registration but its answer is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`, {
-        details: { reason: 'not JSON', body: excerpt(text) },
-        hint: 'Ask the LMS administrator to check the tool in the LMS; the registration may need to be removed there and started again.',
-      });
+      throw new AppError(
+        'REGISTRATION_RESPONSE_INVALID',
+        `The LMS accepted the registration but its answer is not JSON${text.trim() ? " (what it answered is in Courseport's log)" : ' (it was empty)'}.`,
+        {
+          details: { reason: 'not JSON', body: excerpt(text) },
+          hint: 'Ask the LMS administrator to check the tool in the LMS; the registration may need to be removed there and started again.',
+        },
+      );
     }
     return parseRegistrationResponse(json);
   }
@@ -288,7 +303,8 @@ function excerpt(text: string): string {
 function shownError(text: string): string {
   try {
     const j = JSON.parse(text) as { error?: unknown; error_description?: unknown };
-    if (typeof j.error === 'string') return `: ${excerpt(typeof j.error_description === 'string' && j.error_description ? `${j.error} — ${j.error_description}` : j.error)}`;
+    if (typeof j.error === 'string')
+      return `: ${excerpt(typeof j.error_description === 'string' && j.error_description ? `${j.error} — ${j.error_description}` : j.error)}`;
   } catch {
     // not JSON
   }

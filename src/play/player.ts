@@ -89,7 +89,8 @@ export class Player {
     const now = clock.now();
     const entries = scoEntries(manifest);
     const firstOpen = entries.find((e) => scoRows.get(e.item.identifier)?.completion !== 'completed');
-    const start = attempt.current_sco && entries.some((e) => e.item.identifier === attempt.current_sco) ? attempt.current_sco : (firstOpen ?? entries[0])?.item.identifier;
+    const start =
+      attempt.current_sco && entries.some((e) => e.item.identifier === attempt.current_sco) ? attempt.current_sco : (firstOpen ?? entries[0])?.item.identifier;
     if (!start) throw new AppError('PACKAGE_UNSUPPORTED', 'This package has nothing to launch.');
     return {
       title: version.title,

@@ -59,7 +59,9 @@ export class ProgressService {
     const launch = await findProgressLaunch(this.deps.db, launchId);
     if (!launch) throw new AppError('LAUNCH_TOKEN_INVALID', 'This progress link is no longer valid.', { hint: 'Open the activity again from the LMS.' });
     if (!canSeeProgress(JSON.parse(launch.roles) as string[])) {
-      throw new AppError('PROGRESS_FORBIDDEN', 'Learner progress is for the course’s instructors.', { hint: 'Your own progress is shown in the activity itself.' });
+      throw new AppError('PROGRESS_FORBIDDEN', 'Learner progress is for the course’s instructors.', {
+        hint: 'Your own progress is shown in the activity itself.',
+      });
     }
     return { resourceLinkId: launch.resourceLinkId, contextId: launch.contextId, title: launch.title, base: `/progress/${token}` };
   }
@@ -72,7 +74,13 @@ export class ProgressService {
     if (roster?.memberships_url && c.contextId && (roster.synced_at === null || now - roster.synced_at > rosterMaxAgeMs) && !rosters.isSyncing(c.contextId)) {
       void this.startSync(c, onSyncError);
     }
-    const state = !roster?.memberships_url ? 'none' : c.contextId && rosters.isSyncing(c.contextId) ? 'syncing' : roster.synced_at === null ? 'never' : 'synced';
+    const state = !roster?.memberships_url
+      ? 'none'
+      : c.contextId && rosters.isSyncing(c.contextId)
+        ? 'syncing'
+        : roster.synced_at === null
+          ? 'never'
+          : 'synced';
     return {
       base: c.base,
       title: c.title ?? 'Activity',

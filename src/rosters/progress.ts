@@ -1,7 +1,15 @@
 import { rosterKind } from '../lti/roles.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
-import { findLinkContextId, listLearnerMembers, listLinkAttempts, listLinkGradeStates, listLinkLaunchRoles, listLinkMemberSubs, listStaffSubs } from './roster.repository.js';
+import {
+  findLinkContextId,
+  listLearnerMembers,
+  listLinkAttempts,
+  listLinkGradeStates,
+  listLinkLaunchRoles,
+  listLinkMemberSubs,
+  listStaffSubs,
+} from './roster.repository.js';
 
 export interface ProgressRow {
   readonly sub: string;
@@ -93,9 +101,35 @@ export function csvCell(v: string | number | null): string {
 /** CSV (RFC 4180) with cells that spreadsheets would run as formulas defused. */
 export function progressCsv(rows: readonly ProgressRow[]): string {
   const cell = csvCell;
-  const header = ['learner id', 'name', 'email', 'status', 'attempt', 'completion', 'success', 'score %', 'time (minutes)', 'last access', 'grade delivery', 'grade error'];
+  const header = [
+    'learner id',
+    'name',
+    'email',
+    'status',
+    'attempt',
+    'completion',
+    'success',
+    'score %',
+    'time (minutes)',
+    'last access',
+    'grade delivery',
+    'grade error',
+  ];
   const lines = rows.map((r) =>
-    [r.sub, r.name, r.email, r.status, r.attempt, r.completion, r.success, r.scorePercent, Math.round(r.timeMs / 600) / 100, r.lastAccess ? new Date(r.lastAccess).toISOString() : null, r.grade, r.gradeError]
+    [
+      r.sub,
+      r.name,
+      r.email,
+      r.status,
+      r.attempt,
+      r.completion,
+      r.success,
+      r.scorePercent,
+      Math.round(r.timeMs / 600) / 100,
+      r.lastAccess ? new Date(r.lastAccess).toISOString() : null,
+      r.grade,
+      r.gradeError,
+    ]
       .map(cell)
       .join(','),
   );

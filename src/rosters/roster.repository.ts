@@ -15,7 +15,16 @@ export interface RosterPlatform {
 export async function upsertRosterEndpoint(db: Kysely<Database>, input: { contextId: string; platformId: string; url: string; now: number }): Promise<void> {
   await db
     .insertInto('rosters')
-    .values({ context_id: input.contextId, platform_id: input.platformId, memberships_url: input.url, differences_url: null, synced_at: null, sync_started_at: null, last_error: null, updated_at: input.now })
+    .values({
+      context_id: input.contextId,
+      platform_id: input.platformId,
+      memberships_url: input.url,
+      differences_url: null,
+      synced_at: null,
+      sync_started_at: null,
+      last_error: null,
+      updated_at: input.now,
+    })
     .onConflict((oc) => oc.column('context_id').doUpdateSet({ memberships_url: input.url, updated_at: input.now }))
     .execute();
 }
@@ -32,7 +41,11 @@ export async function listRosterContexts(db: Kysely<Database>, contextId?: strin
 }
 
 export async function findRosterPlatform(db: Kysely<Database>, platformId: string): Promise<RosterPlatform> {
-  return db.selectFrom('platforms').select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience']).where('id', '=', platformId).executeTakeFirstOrThrow();
+  return db
+    .selectFrom('platforms')
+    .select(['id', 'client_id as clientId', 'token_url as tokenUrl', 'token_audience as tokenAudience'])
+    .where('id', '=', platformId)
+    .executeTakeFirstOrThrow();
 }
 
 export async function markSyncStarted(db: Kysely<Database>, contextId: string, at: number): Promise<void> {
@@ -61,7 +74,16 @@ export async function upsertMembership(db: Kysely<Database>, row: MembershipRow)
     .insertInto('memberships')
     .values(row)
     .onConflict((oc) =>
-      oc.columns(['context_id', 'user_sub']).doUpdateSet({ name: row.name, email: row.email, picture: row.picture, roles: row.roles, role_kind: row.role_kind, status: row.status, raw: row.raw, updated_at: row.updated_at }),
+      oc.columns(['context_id', 'user_sub']).doUpdateSet({
+        name: row.name,
+        email: row.email,
+        picture: row.picture,
+        roles: row.roles,
+        role_kind: row.role_kind,
+        status: row.status,
+        raw: row.raw,
+        updated_at: row.updated_at,
+      }),
     )
     .execute();
 }
@@ -87,18 +109,30 @@ export async function listLearnerMembers(db: Kysely<Database>, contextId: string
 
 /** Everyone the roster lists with a role other than learner. */
 export async function listStaffSubs(db: Kysely<Database>, contextId: string): Promise<string[]> {
-  return (await db.selectFrom('memberships').select('user_sub').where('context_id', '=', contextId).where('role_kind', '!=', 'learner').execute()).map((m) => m.user_sub);
+  return (await db.selectFrom('memberships').select('user_sub').where('context_id', '=', contextId).where('role_kind', '!=', 'learner').execute()).map(
+    (m) => m.user_sub,
+  );
 }
 
 // --- link-scoped rosters (NRPS rlid) ---------------------------------------------------------
 
 /** What reading the members of one resource link needs: its LMS id, the course's memberships URL and the platform. */
-export async function findLinkRosterSource(db: Kysely<Database>, resourceLinkId: string): Promise<(RosterPlatform & { rlid: string; url: string | null }) | undefined> {
+export async function findLinkRosterSource(
+  db: Kysely<Database>,
+  resourceLinkId: string,
+): Promise<(RosterPlatform & { rlid: string; url: string | null }) | undefined> {
   return db
     .selectFrom('resource_links as r')
     .innerJoin('rosters as ro', 'ro.context_id', 'r.context_id')
     .innerJoin('platforms as p', 'p.id', 'ro.platform_id')
-    .select(['r.resource_link_id as rlid', 'ro.memberships_url as url', 'p.id as id', 'p.client_id as clientId', 'p.token_url as tokenUrl', 'p.token_audience as tokenAudience'])
+    .select([
+      'r.resource_link_id as rlid',
+      'ro.memberships_url as url',
+      'p.id as id',
+      'p.client_id as clientId',
+      'p.token_url as tokenUrl',
+      'p.token_audience as tokenAudience',
+    ])
     .where('r.id', '=', resourceLinkId)
     .executeTakeFirst();
 }
@@ -107,7 +141,11 @@ export async function findLinkRosterSource(db: Kysely<Database>, resourceLinkId:
 export async function replaceLinkMembers(trx: Kysely<Database>, resourceLinkId: string, subs: readonly string[], now: number): Promise<void> {
   await trx.deleteFrom('link_members').where('resource_link_id', '=', resourceLinkId).execute();
   for (const sub of subs) {
-    await trx.insertInto('link_members').values({ resource_link_id: resourceLinkId, user_sub: sub, synced_at: now }).onConflict((oc) => oc.doNothing()).execute();
+    await trx
+      .insertInto('link_members')
+      .values({ resource_link_id: resourceLinkId, user_sub: sub, synced_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   }
 }
 
@@ -126,7 +164,19 @@ export async function listLinkAttempts(db: Kysely<Database>, resourceLinkId: str
   return db
     .selectFrom('attempts as a')
     .innerJoin('users as u', 'u.id', 'a.user_id')
-    .select(['u.id as userId', 'u.sub', 'u.name', 'u.email', 'a.number', 'a.completion', 'a.success', 'a.score_scaled', 'a.total_time_ms', 'a.last_access_at', 'a.role_kind'])
+    .select([
+      'u.id as userId',
+      'u.sub',
+      'u.name',
+      'u.email',
+      'a.number',
+      'a.completion',
+      'a.success',
+      'a.score_scaled',
+      'a.total_time_ms',
+      'a.last_access_at',
+      'a.role_kind',
+    ])
     .where('a.resource_link_id', '=', resourceLinkId)
     .orderBy('a.number', 'desc')
     .execute();

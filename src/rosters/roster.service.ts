@@ -15,12 +15,14 @@ export function membershipsUrlOf(claim: unknown): string | undefined {
 }
 
 /** Inside the launch transaction: where the course's roster can be read. */
-export async function recordRosterEndpoint(trx: Kysely<Database>, input: { contextId: string; platformId: string; claim: unknown; now: number }): Promise<void> {
+export async function recordRosterEndpoint(
+  trx: Kysely<Database>,
+  input: { contextId: string; platformId: string; claim: unknown; now: number },
+): Promise<void> {
   const url = membershipsUrlOf(input.claim);
   if (!url) return;
   await repo.upsertRosterEndpoint(trx, { contextId: input.contextId, platformId: input.platformId, url, now: input.now });
 }
-
 
 export interface SyncResult {
   readonly members: number;

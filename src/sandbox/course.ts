@@ -1,4 +1,3 @@
-
 /** The sandbox's one course and its people: fixed, so that every start shows the same course. */
 export const SANDBOX_COURSE = {
   id: 'sandbox-course',
@@ -17,7 +16,14 @@ export interface SandboxMember {
 }
 
 export const SANDBOX_MEMBERS: readonly SandboxMember[] = [
-  { sub: 'sandbox-instructor', name: 'Ian Instructor', givenName: 'Ian', familyName: 'Instructor', email: 'ian.instructor@sandbox.invalid', role: 'instructor' },
+  {
+    sub: 'sandbox-instructor',
+    name: 'Ian Instructor',
+    givenName: 'Ian',
+    familyName: 'Instructor',
+    email: 'ian.instructor@sandbox.invalid',
+    role: 'instructor',
+  },
   { sub: 'sandbox-alice', name: 'Alice Learner', givenName: 'Alice', familyName: 'Learner', email: 'alice@sandbox.invalid', role: 'learner' },
   { sub: 'sandbox-bob', name: 'Bob Learner', givenName: 'Bob', familyName: 'Learner', email: 'bob@sandbox.invalid', role: 'learner' },
   { sub: 'sandbox-chloe', name: 'Chloe Learner', givenName: 'Chloe', familyName: 'Learner', email: 'chloe@sandbox.invalid', role: 'learner' },
@@ -32,5 +38,5 @@ export function memberBySub(sub: unknown): SandboxMember | undefined {
 
 export function rolesOf(member: SandboxMember): string[] {
   return member.role === 'instructor' ? [ROLE.CONTEXT_INSTRUCTOR] : [ROLE.CONTEXT_LEARNER];
-}import { ROLE } from '../lti/roles.js';
-
+}
+import { ROLE } from '../lti/roles.js';

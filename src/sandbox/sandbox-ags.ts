@@ -46,7 +46,14 @@ export class SandboxAgs {
       throw invalid('A line item needs a label and a positive scoreMaximum.');
     }
     const str = (v: unknown) => (typeof v === 'string' && v ? v.slice(0, 255) : null);
-    const item: SandboxLineItem = { id: newId('sbli'), label: b.label.slice(0, 1024), scoreMaximum: b.scoreMaximum, resourceId: str(b.resourceId), resourceLinkId: str(b.resourceLinkId), tag: str(b.tag) };
+    const item: SandboxLineItem = {
+      id: newId('sbli'),
+      label: b.label.slice(0, 1024),
+      scoreMaximum: b.scoreMaximum,
+      resourceId: str(b.resourceId),
+      resourceLinkId: str(b.resourceLinkId),
+      tag: str(b.tag),
+    };
     await insertLineItem(this.db, item, this.clock.now());
     return this.lineItem(item.id);
   }

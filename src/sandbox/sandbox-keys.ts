@@ -42,7 +42,9 @@ export class SandboxKeys {
     try {
       jwk = JSON.parse(open(this.encKey, row.private_jwk_enc, row.kid)) as JWK;
     } catch (cause) {
-      throw new AppError('KEY_DECRYPTION_FAILED', 'the sandbox private key cannot be decrypted: COURSEPORT_SECRET differs from the one it was encrypted with', { cause });
+      throw new AppError('KEY_DECRYPTION_FAILED', 'the sandbox private key cannot be decrypted: COURSEPORT_SECRET differs from the one it was encrypted with', {
+        cause,
+      });
     }
     this.signing = { kid: row.kid, key: (await importJWK(jwk, 'RS256')) as CryptoKey };
     return this.signing;

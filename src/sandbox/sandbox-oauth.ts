@@ -33,7 +33,8 @@ export class SandboxOAuth {
   async token(form: Readonly<Record<string, unknown>>): Promise<{ status: number; body: Record<string, unknown> }> {
     const oauthError = (status: number, error: string, description: string) => ({ status, body: { error, error_description: description } });
     if (form.grant_type !== 'client_credentials') return oauthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
-    if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return oauthError(400, 'invalid_request', 'client_assertion_type must be jwt-bearer');
+    if (form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+      return oauthError(400, 'invalid_request', 'client_assertion_type must be jwt-bearer');
     if (typeof form.client_assertion !== 'string') return oauthError(400, 'invalid_request', 'client_assertion is missing');
     let payload: JWTPayload;
     try {
@@ -49,7 +50,8 @@ export class SandboxOAuth {
       return oauthError(401, 'invalid_client', `client assertion: ${(err as Error).message}`);
     }
     if (typeof payload.jti !== 'string' || !payload.jti) return oauthError(401, 'invalid_client', 'client assertion has no jti');
-    if (!(await useOnce(this.db, `jti:${payload.jti}`, (payload.exp ?? 0) * 1000 + 60_000))) return oauthError(401, 'invalid_client', 'client assertion jti already used');
+    if (!(await useOnce(this.db, `jti:${payload.jti}`, (payload.exp ?? 0) * 1000 + 60_000)))
+      return oauthError(401, 'invalid_client', 'client assertion jti already used');
     const requested = typeof form.scope === 'string' ? form.scope.split(' ').filter(Boolean) : [];
     const granted = requested.filter((s) => SANDBOX_SCOPES.includes(s));
     if (granted.length === 0) return oauthError(400, 'invalid_scope', 'none of the requested scopes is offered');

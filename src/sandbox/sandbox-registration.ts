@@ -10,7 +10,12 @@ import { SANDBOX_CLIENT_ID, SANDBOX_DEPLOYMENT_ID, type SandboxUrls } from './sa
  * The sandbox registers itself at the tool like any LMS (an active platform with its
  * deployment), through the same PlatformService an administrator uses.
  */
-export async function registerSandbox(deps: { db: Kysely<Database>; platforms: PlatformService; audit: AuditLog; urls: SandboxUrls }): Promise<{ platformId: string; created: boolean }> {
+export async function registerSandbox(deps: {
+  db: Kysely<Database>;
+  platforms: PlatformService;
+  audit: AuditLog;
+  urls: SandboxUrls;
+}): Promise<{ platformId: string; created: boolean }> {
   const { db, platforms, audit, urls } = deps;
   const existing = await findPlatform(db, urls.issuer, SANDBOX_CLIENT_ID);
   if (existing) {
@@ -27,7 +32,12 @@ export async function registerSandbox(deps: { db: Kysely<Database>; platforms: P
       name: 'Courseport sandbox',
       deployments: [SANDBOX_DEPLOYMENT_ID],
     });
-    await audit.record({ actor: 'system', action: 'platform.register', target: platform.id, details: { method: 'sandbox', issuer: platform.issuer, clientId: platform.client_id } });
+    await audit.record({
+      actor: 'system',
+      action: 'platform.register',
+      target: platform.id,
+      details: { method: 'sandbox', issuer: platform.issuer, clientId: platform.client_id },
+    });
     return { platformId: platform.id, created: true };
   } catch (err) {
     // Another process registered it at the same moment.

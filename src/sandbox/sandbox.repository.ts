@@ -69,7 +69,10 @@ export async function updateKeyCiphertext(db: Kysely<Database>, kid: string, pri
 /** Records a one-time value (jti, deep linking data): false when it was recorded before (the primary key decides). */
 export async function useOnce(db: Kysely<Database>, value: string, expiresAt: number): Promise<boolean> {
   try {
-    await db.insertInto('sandbox_assertions').values({ jti: value.slice(0, 255), expires_at: expiresAt }).execute();
+    await db
+      .insertInto('sandbox_assertions')
+      .values({ jti: value.slice(0, 255), expires_at: expiresAt })
+      .execute();
     return true;
   } catch (err) {
     if (isUniqueViolation(err)) return false;
@@ -81,13 +84,28 @@ export async function useOnce(db: Kysely<Database>, value: string, expiresAt: nu
 
 export async function listLinks(db: Kysely<Database>): Promise<SandboxLink[]> {
   const rows = await db.selectFrom('sandbox_links').selectAll().orderBy('created_at').orderBy('id').execute();
-  return rows.map((r) => ({ id: r.id, title: r.title, text: r.text, url: r.url, custom: JSON.parse(r.custom) as Record<string, string>, lineItemId: r.line_item_id }));
+  return rows.map((r) => ({
+    id: r.id,
+    title: r.title,
+    text: r.text,
+    url: r.url,
+    custom: JSON.parse(r.custom) as Record<string, string>,
+    lineItemId: r.line_item_id,
+  }));
 }
 
 export async function insertLink(db: Kysely<Database>, link: SandboxLink, now: number): Promise<void> {
   await db
     .insertInto('sandbox_links')
-    .values({ id: link.id, title: link.title, text: link.text, url: link.url, custom: JSON.stringify(link.custom), line_item_id: link.lineItemId, created_at: now })
+    .values({
+      id: link.id,
+      title: link.title,
+      text: link.text,
+      url: link.url,
+      custom: JSON.stringify(link.custom),
+      line_item_id: link.lineItemId,
+      created_at: now,
+    })
     .execute();
 }
 
@@ -97,7 +115,10 @@ function lineItemOf(r: Selectable<SandboxLineItemTable>): SandboxLineItem {
   return { id: r.id, label: r.label, scoreMaximum: Number(r.score_maximum), resourceId: r.resource_id, resourceLinkId: r.resource_link_id, tag: r.tag };
 }
 
-export async function listLineItems(db: Kysely<Database>, filter: { resourceLinkId?: string | undefined; resourceId?: string | undefined; tag?: string | undefined } = {}): Promise<SandboxLineItem[]> {
+export async function listLineItems(
+  db: Kysely<Database>,
+  filter: { resourceLinkId?: string | undefined; resourceId?: string | undefined; tag?: string | undefined } = {},
+): Promise<SandboxLineItem[]> {
   let q = db.selectFrom('sandbox_line_items').selectAll();
   if (filter.resourceLinkId) q = q.where('resource_link_id', '=', filter.resourceLinkId);
   if (filter.resourceId) q = q.where('resource_id', '=', filter.resourceId);
@@ -113,7 +134,15 @@ export async function findLineItem(db: Kysely<Database>, id: string): Promise<Sa
 export async function insertLineItem(db: Kysely<Database>, item: SandboxLineItem, now: number): Promise<void> {
   await db
     .insertInto('sandbox_line_items')
-    .values({ id: item.id, label: item.label, score_maximum: item.scoreMaximum, resource_id: item.resourceId, resource_link_id: item.resourceLinkId, tag: item.tag, created_at: now })
+    .values({
+      id: item.id,
+      label: item.label,
+      score_maximum: item.scoreMaximum,
+      resource_id: item.resourceId,
+      resource_link_id: item.resourceLinkId,
+      tag: item.tag,
+      created_at: now,
+    })
     .execute();
 }
 

@@ -26,8 +26,7 @@ const SCORM12_TIMESPAN = /^(\d{2,4}):([0-5]\d):([0-5]\d)(?:\.(\d{1,2}))?$/;
  * for seconds only. Weeks, signs and fractions elsewhere are refused. Each amount is
  * limited to 9 digits so the sum stays an exact integer number of milliseconds.
  */
-const ISO_DURATION =
-  /^P(?:(\d{1,9})Y)?(?:(\d{1,9})M)?(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(?:\.(\d{1,2}))?S)?)?$/;
+const ISO_DURATION = /^P(?:(\d{1,9})Y)?(?:(\d{1,9})M)?(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9})(?:\.(\d{1,2}))?S)?)?$/;
 
 /** "5" → 500, "05" → 50: a one- or two-digit fraction of a second in milliseconds. */
 function fractionMs(fraction: string | undefined): number {

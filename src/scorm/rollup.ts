@@ -44,11 +44,7 @@ function mean(values: readonly number[]): number {
 export function rollupAttempt(scos: readonly RollupSco[]): AttemptRollup {
   const launched = scos.filter((s) => s.state !== undefined);
   const completion: AttemptRollup['completion'] =
-    launched.length === 0
-      ? 'not attempted'
-      : scos.every((s) => s.state?.completion === 'completed')
-        ? 'completed'
-        : 'incomplete';
+    launched.length === 0 ? 'not attempted' : scos.every((s) => s.state?.completion === 'completed') ? 'completed' : 'incomplete';
 
   const scored = scos.filter((s) => s.scored);
   const success: AttemptRollup['success'] = launched.some((s) => s.state?.success === 'failed')

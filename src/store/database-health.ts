@@ -54,7 +54,12 @@ export class DatabaseHealth {
    */
   constructor(
     readonly dialect: Dialect,
-    options: { probeEveryMs?: number; now?: () => number; explain?: (err: unknown) => string | undefined; recovered?: (outage: DatabaseOutage) => boolean } = {},
+    options: {
+      probeEveryMs?: number;
+      now?: () => number;
+      explain?: (err: unknown) => string | undefined;
+      recovered?: (outage: DatabaseOutage) => boolean;
+    } = {},
   ) {
     this.probeEveryMs = options.probeEveryMs ?? DEFAULT_PROBE_EVERY_MS;
     this.now = options.now ?? Date.now;
@@ -98,7 +103,10 @@ export class DatabaseHealth {
     const now = this.now();
     if (this.outage || now - this.lastClosedLogAt < CLOSED_LOG_EVERY_MS) return;
     this.lastClosedLogAt = now;
-    this.log.warn({ database: this.dialect, dbError: databaseErrorCode(err), reason: describeDatabaseError(err) }, 'an idle database connection was closed by the server; it will be replaced');
+    this.log.warn(
+      { database: this.dialect, dbError: databaseErrorCode(err), reason: describeDatabaseError(err) },
+      'an idle database connection was closed by the server; it will be replaced',
+    );
   }
 
   /**

@@ -97,7 +97,10 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
         })
       : undefined;
     if (checkpointer) conn.pragma('wal_autocheckpoint = 0');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(conn, health) }), ...(options.log ? { log: options.log } : {}) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(conn, health) }),
+      ...(options.log ? { log: options.log } : {}),
+    });
     return {
       db,
       dialect: 'sqlite',

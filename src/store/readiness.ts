@@ -24,7 +24,10 @@ export async function checkReadiness(store: Store, timeoutMs: number): Promise<R
   const outage = store.health.down;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Readiness>((resolve) => {
-    timer = setTimeout(() => resolve({ ready: false, unavailable: true, dbError: 'TIMEOUT', reason: `the database did not answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = setTimeout(
+      () => resolve({ ready: false, unavailable: true, dbError: 'TIMEOUT', reason: `the database did not answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
   });
   const check = (async (): Promise<Readiness> => {
     try {

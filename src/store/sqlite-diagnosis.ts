@@ -63,5 +63,7 @@ export function sqliteFileProblem(file: string, err?: unknown): string | undefin
 /** The start-up error for a SQLite database that cannot be opened, migrated or written. */
 export function sqliteOpenError(file: string, err: unknown): DatabaseOpenError {
   const problem = sqliteFileProblem(file, err);
-  return new DatabaseOpenError(`Cannot use the SQLite database ${file}: ${problem ?? 'SQLite refused it'} (SQLite: ${describeDatabaseError(err)})`, { cause: err });
+  return new DatabaseOpenError(`Cannot use the SQLite database ${file}: ${problem ?? 'SQLite refused it'} (SQLite: ${describeDatabaseError(err)})`, {
+    cause: err,
+  });
 }

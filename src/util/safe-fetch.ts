@@ -130,7 +130,10 @@ export function createSafeFetch(options: SafeFetchOptions): SafeFetch & { close(
       throw new OutgoingRequestError(`only http(s) URLs may be fetched, got ${url.protocol}`, 'bad-url');
     }
     if (options.requireHttps && url.protocol !== 'https:') {
-      throw new OutgoingRequestError(`refusing to fetch ${url.origin} over plain http (set COURSEPORT_ALLOW_HTTP_PLATFORMS=true for a local LMS in development)`, 'insecure-url');
+      throw new OutgoingRequestError(
+        `refusing to fetch ${url.origin} over plain http (set COURSEPORT_ALLOW_HTTP_PLATFORMS=true for a local LMS in development)`,
+        'insecure-url',
+      );
     }
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (options.blockPrivateNetwork && isIP(host) && !isPublicAddress(host)) {

@@ -11,7 +11,9 @@ const LAUNCH_ERRORS: TokenErrors = {
   invalid: () =>
     new AppError('LAUNCH_TOKEN_INVALID', 'This link is not a valid Courseport launch link.', { hint: 'Open the activity again from your course in the LMS.' }),
   expired: () =>
-    new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', { hint: 'Open the activity again from your course in the LMS.' }),
+    new AppError('LAUNCH_TOKEN_EXPIRED', 'This page has been open too long and its launch has expired.', {
+      hint: 'Open the activity again from your course in the LMS.',
+    }),
 };
 
 /**
@@ -65,4 +67,3 @@ export class SignedTokens {
     return createHmac('sha256', this.key).update(body).digest().subarray(0, 16).toString('base64url');
   }
 }
-

@@ -35,8 +35,11 @@ export function ErrorPage(p: ErrorPageProps): JSX.Element {
           ''
         )}
         <p class="muted">
-          Error code <code data-error-code safe>{p.code}</code> · HTTP {String(p.status)} · reference{' '}
-          <code safe>{p.requestId}</code>
+          Error code{' '}
+          <code data-error-code safe>
+            {p.code}
+          </code>{' '}
+          · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
         </p>
         <p class="muted">If you report this problem, include the error code and reference.</p>
         {p.wayBack ? <WayBackLinks back={p.wayBack} /> : ''}

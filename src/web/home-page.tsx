@@ -14,8 +14,8 @@ export function HomePage(p: { baseUrl: string; sandbox: boolean; urls: readonly 
       <div class="card" id="home">
         <h1>Courseport</h1>
         <p>
-          An LTI 1.3 tool server for SCORM courses: it hosts your packages, plays them with tracking, and plugs them into LMSs such as Canvas, Moodle, Blackboard
-          and Brightspace (or, without LTI, through licensed dispatch packages).
+          An LTI 1.3 tool server for SCORM courses: it hosts your packages, plays them with tracking, and plugs them into LMSs such as Canvas, Moodle,
+          Blackboard and Brightspace (or, without LTI, through licensed dispatch packages).
         </p>
         <p class="site-nav" id="home-links">
           <a class="button primary" href="/admin" id="home-console">
@@ -37,8 +37,8 @@ export function HomePage(p: { baseUrl: string; sandbox: boolean; urls: readonly 
         </p>
         {p.sandbox ? (
           <p class="muted">
-            New here? Import a SCORM package in the console (<strong>Packages</strong>), then open the sandbox LMS and click <strong>Add content…</strong>: the whole
-            LTI round trip runs on this machine.
+            New here? Import a SCORM package in the console (<strong>Packages</strong>), then open the sandbox LMS and click <strong>Add content…</strong>: the
+            whole LTI round trip runs on this machine.
           </p>
         ) : (
           ''
@@ -47,8 +47,8 @@ export function HomePage(p: { baseUrl: string; sandbox: boolean; urls: readonly 
       <div class="card">
         <h2>LTI configuration for your LMS</h2>
         <p class="muted">
-          Derived from <code>COURSEPORT_BASE_URL</code> (<code safe>{p.baseUrl}</code>). The console's <a href="/admin/settings">Settings</a> page has copy buttons and
-          step-by-step guides per LMS.
+          Derived from <code>COURSEPORT_BASE_URL</code> (<code safe>{p.baseUrl}</code>). The console's <a href="/admin/settings">Settings</a> page has copy
+          buttons and step-by-step guides per LMS.
         </p>
         <dl id="home-urls">
           {p.urls.map((u) => (

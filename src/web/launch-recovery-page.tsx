@@ -83,7 +83,11 @@ export function LaunchResumePage(p: LaunchResumeProps): JSX.Element {
           <button type="submit">Continue</button>
         </form>
         <p class="muted">
-          Error code <code data-error-code safe>{p.code}</code> · reference <code safe>{p.requestId}</code>
+          Error code{' '}
+          <code data-error-code safe>
+            {p.code}
+          </code>{' '}
+          · reference <code safe>{p.requestId}</code>
         </p>
       </div>
       <script type="application/json" id="lti-storage-config">
@@ -137,6 +141,7 @@ export function NewWindowPage(p: NewWindowPageProps): JSX.Element {
           ''
         )}
         {Object.keys(p.resumeParams).length > 0 ? (
+          // biome-ignore lint/security/noBlankTarget: a form with target=_blank opens without an opener (HTML's implied noopener), like a link.
           <form method="post" action="/lti/login" target="_blank" id="lti-new-window-form">
             {Object.entries(p.resumeParams).map(([name, value]) => (
               <input type="hidden" name={name} value={value} />
@@ -151,7 +156,11 @@ export function NewWindowPage(p: NewWindowPageProps): JSX.Element {
           ''
         )}
         <p class="muted">
-          Error code <code data-error-code safe>{p.code}</code> · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
+          Error code{' '}
+          <code data-error-code safe>
+            {p.code}
+          </code>{' '}
+          · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
         </p>
       </div>
     </Layout>

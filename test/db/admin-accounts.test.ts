@@ -70,7 +70,9 @@ describe.each(DIALECTS)('console accounts and platform changes (%s)', (dialect) 
     const { session } = await admins.createSession(me, { ip: '192.0.2.1', userAgent: undefined });
     // A stolen session guessing the current password in parallel.
     const codes = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => codeOf(admins.changePassword(me.id, `guess number ${i}!!`, 'a brand new password', 'a brand new password', session.idHash))),
+      Array.from({ length: 10 }, (_, i) =>
+        codeOf(admins.changePassword(me.id, `guess number ${i}!!`, 'a brand new password', 'a brand new password', session.idHash)),
+      ),
     );
     expect(codes.filter((c) => c === 'VALIDATION_FAILED').length).toBeLessThanOrEqual(3);
     expect(codes.filter((c) => c !== 'VALIDATION_FAILED').every((c) => c === 'ADMIN_LOGIN_THROTTLED')).toBe(true);

@@ -20,7 +20,12 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
       if (i === 2) clock.advance(1000);
     }
     const all = await audit.list();
-    expect(all.map((e) => e.details?.i).slice(0, 2).sort()).toEqual([3, 4]);
+    expect(
+      all
+        .map((e) => e.details?.i)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual([3, 4]);
     const firstPage = await audit.list({ limit: 2 });
     const last = firstPage.at(-1)!;
     const rest = await audit.list({ before: { at: Date.parse(last.at), id: last.id } });

@@ -175,7 +175,12 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     expect(a.attemptId).toBe(b.attemptId);
     expect([a.newRegistration, b.newRegistration].filter(Boolean)).toHaveLength(1);
     expect(await row(d.id)).toMatchObject({ registration_count: 1, launch_count: 2 });
-    const users = await store.db.selectFrom('users').select('id').where('platform_id', '=', DISPATCH_PLATFORM_ID).where('sub', '=', a.registration.id).execute();
+    const users = await store.db
+      .selectFrom('users')
+      .select('id')
+      .where('platform_id', '=', DISPATCH_PLATFORM_ID)
+      .where('sub', '=', a.registration.id)
+      .execute();
     expect(users).toHaveLength(1);
   });
 
@@ -196,9 +201,22 @@ describe.each(DIALECTS)('dispatch licence and launch admission (%s)', (dialect) 
     clock.set(T0 + 5000);
     await launch(d, 'reported');
     clock.set(T0);
-    await store.db.updateTable('attempts').set({ completion: 'completed', success: 'passed', score_scaled: 0.9, score_raw: 90 }).where('id', '=', a.attemptId).execute();
+    await store.db
+      .updateTable('attempts')
+      .set({ completion: 'completed', success: 'passed', score_scaled: 0.9, score_raw: 90 })
+      .where('id', '=', a.attemptId)
+      .execute();
     const [r] = await svc.report(d.id);
-    expect(r).toMatchObject({ learnerId: 'reported', learnerName: 'Name of reported', status: 'passed', scorePercent: 90, launches: 2, firstLaunchAt: T0 + 1000, lastLaunchAt: T0 + 5000, attempt: 1 });
+    expect(r).toMatchObject({
+      learnerId: 'reported',
+      learnerName: 'Name of reported',
+      status: 'passed',
+      scorePercent: 90,
+      launches: 2,
+      firstLaunchAt: T0 + 1000,
+      lastLaunchAt: T0 + 5000,
+      attempt: 1,
+    });
   });
 
   it('validates licence values and refuses an unknown destination or package', async () => {

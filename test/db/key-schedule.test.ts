@@ -34,10 +34,11 @@ describe.each(DIALECTS)('tool key schedule (%s)', (dialect) => {
 
   const service = (db = store.db, secret = SECRET, policy = POLICY) =>
     new ToolKeyService(db, secret, clock, policy, { dialect, audit: new AuditLog(db, clock) });
-  const states = async () =>
-    Object.fromEntries((await store.db.selectFrom('tool_keys').select(['kid', 'state']).execute()).map((r) => [r.kid, r.state]));
+  const states = async () => Object.fromEntries((await store.db.selectFrom('tool_keys').select(['kid', 'state']).execute()).map((r) => [r.kid, r.state]));
   const rotations = async () =>
-    (await new AuditLog(store.db, clock).list({ action: 'key.rotate' })).reverse().map((e) => ({ actor: e.actor, target: e.target, result: e.details?.result }));
+    (await new AuditLog(store.db, clock).list({ action: 'key.rotate' }))
+      .reverse()
+      .map((e) => ({ actor: e.actor, target: e.target, result: e.details?.result }));
 
   beforeAll(async () => {
     store = await openTestStore(dialect);
@@ -110,7 +111,11 @@ describe.each(DIALECTS)('tool key schedule (%s)', (dialect) => {
     clock.set(START + 90 * DAY);
     const restarted = service();
     const s = await restarted.schedule();
-    expect(s).toMatchObject({ automatic: true, next: { kid: next?.kid, publishedAt: START + 85 * DAY, promotableAt: START + 92 * DAY }, upcoming: { action: 'promote', at: START + 92 * DAY } });
+    expect(s).toMatchObject({
+      automatic: true,
+      next: { kid: next?.kid, publishedAt: START + 85 * DAY, promotableAt: START + 92 * DAY },
+      upcoming: { action: 'promote', at: START + 92 * DAY },
+    });
     expect(await restarted.runSchedule()).toBeUndefined();
     clock.set(START + 92 * DAY);
     expect(await service().runSchedule()).toEqual({ action: 'promoted', kid: next?.kid });

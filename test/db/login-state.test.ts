@@ -91,7 +91,9 @@ describe.each(DIALECTS)('login states (%s)', (dialect) => {
 
   it('lets one winner per state when several states race together', async () => {
     const states = await Promise.all([newState(), newState(), newState()]);
-    const attempts = states.flatMap((s) => Array.from({ length: 8 }, () => consumeLoginState(store.db, s.state, clock.now()).then((won) => ({ state: s.state, won }))));
+    const attempts = states.flatMap((s) =>
+      Array.from({ length: 8 }, () => consumeLoginState(store.db, s.state, clock.now()).then((won) => ({ state: s.state, won }))),
+    );
     const results = await Promise.all(attempts);
     for (const s of states) expect(results.filter((r) => r.state === s.state && r.won)).toHaveLength(1);
   });

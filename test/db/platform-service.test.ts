@@ -128,7 +128,9 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
 
     it('refuses values that are not http(s) URLs, or carry credentials', async () => {
       const problems = await problemsOf(
-        service.register(input({ issuer: 'lms.example.edu', authUrl: 'not a url', tokenUrl: 'ftp://lms.example.edu/token', jwksUrl: 'https://user:pw@lms.example.edu/jwks' })),
+        service.register(
+          input({ issuer: 'lms.example.edu', authUrl: 'not a url', tokenUrl: 'ftp://lms.example.edu/token', jwksUrl: 'https://user:pw@lms.example.edu/jwks' }),
+        ),
       );
       expect(problems).toEqual([
         'issuer is not a URL: lms.example.edu',
@@ -160,7 +162,13 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       );
       expect(problems).toEqual(['issuer must use https', 'auth URL must use https', 'token URL must use https', 'JWKS URL must use https']);
       // Without the policy (development), http is accepted.
-      const { platform } = await service.register({ ...i, issuer: http(i.issuer), authUrl: http(i.authUrl), tokenUrl: http(i.tokenUrl), jwksUrl: http(i.jwksUrl ?? '') });
+      const { platform } = await service.register({
+        ...i,
+        issuer: http(i.issuer),
+        authUrl: http(i.authUrl),
+        tokenUrl: http(i.tokenUrl),
+        jwksUrl: http(i.jwksUrl ?? ''),
+      });
       expect(platform.auth_url.startsWith('http://')).toBe(true);
       expect((await httpsService.register(input())).platform.status).toBe('active');
     });
@@ -319,7 +327,23 @@ describe.each(DIALECTS)('PlatformService (%s)', (dialect) => {
       const registered = await service.register(input({ jwksUrl: undefined, publicKey: keys.pem, deployments: ['dep-1'], name: 'Moodle' }));
       const json = platformJson(registered);
       expect(Object.keys(json).sort()).toEqual(
-        ['id', 'name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'tokenAudience', 'jwksUrl', 'hasStaticKey', 'status', 'gradePolicy', 'allowMissingKid', 'createdAt', 'updatedAt', 'deployments'].sort(),
+        [
+          'id',
+          'name',
+          'issuer',
+          'clientId',
+          'authUrl',
+          'tokenUrl',
+          'tokenAudience',
+          'jwksUrl',
+          'hasStaticKey',
+          'status',
+          'gradePolicy',
+          'allowMissingKid',
+          'createdAt',
+          'updatedAt',
+          'deployments',
+        ].sort(),
       );
       expect(json).toMatchObject({
         id: registered.platform.id,

@@ -35,9 +35,14 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
 
   it('runs with new values each time, an argument may fill several parameters, undefined is NULL', async () => {
     const touch = new PreparedQuery('touch', (db, a: { at: number; error: string | undefined; id: string }) =>
-      db.updateTable('platforms').set({ last_launch_at: a.at, last_error_at: a.at, last_error: a.error ?? null }).where('id', '=', a.id),
+      db
+        .updateTable('platforms')
+        .set({ last_launch_at: a.at, last_error_at: a.at, last_error: a.error ?? null })
+        .where('id', '=', a.id),
     );
-    const read = new PreparedQuery('read', (db, a: { id: string }) => db.selectFrom('platforms').select(['last_launch_at', 'last_error_at', 'last_error']).where('id', '=', a.id));
+    const read = new PreparedQuery('read', (db, a: { id: string }) =>
+      db.selectFrom('platforms').select(['last_launch_at', 'last_error_at', 'last_error']).where('id', '=', a.id),
+    );
     expect(Number((await touch.run(store.db, { at: 42, error: 'boom', id: 'plt_a' })).numAffectedRows)).toBe(1);
     expect(await read.first(store.db, { id: 'plt_a' })).toEqual({ last_launch_at: 42, last_error_at: 42, last_error: 'boom' });
     expect(Number((await touch.run(store.db, { at: 43, error: undefined, id: 'plt_a' })).numAffectedRows)).toBe(1);
@@ -47,7 +52,9 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
   });
 
   it('runs inside a transaction (same compiled form) and rolls back with it', async () => {
-    const touch = new PreparedQuery('touch-trx', (db, a: { at: number; id: string }) => db.updateTable('platforms').set({ last_launch_at: a.at }).where('id', '=', a.id));
+    const touch = new PreparedQuery('touch-trx', (db, a: { at: number; id: string }) =>
+      db.updateTable('platforms').set({ last_launch_at: a.at }).where('id', '=', a.id),
+    );
     await touch.run(store.db, { at: 100, id: 'plt_a' });
     await expect(
       store.db.transaction().execute(async (trx) => {
@@ -60,7 +67,9 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
   });
 
   it('compiles once: the SQL text is the same for every run', async () => {
-    const find = new PreparedQuery('find', (db, a: { issuer: string; clientId: string }) => db.selectFrom('platforms').select('id').where('issuer', '=', a.issuer).where('client_id', '=', a.clientId));
+    const find = new PreparedQuery('find', (db, a: { issuer: string; clientId: string }) =>
+      db.selectFrom('platforms').select('id').where('issuer', '=', a.issuer).where('client_id', '=', a.clientId),
+    );
     sqlRun.length = 0;
     expect(await find.first(store.db, { issuer: 'https://a.example', clientId: 'ca' })).toEqual({ id: 'plt_a' });
     expect(await find.first(store.db, { issuer: 'https://a.example', clientId: 'other' })).toBeUndefined();
@@ -69,7 +78,9 @@ describe.each(DIALECTS)('prepared hot-path queries (%s)', (dialect) => {
   });
 
   it('refuses a query with a value that is not an argument (it would be frozen into every run)', async () => {
-    const fixed = new PreparedQuery('fixed', (db, a: { clientId: string }) => db.selectFrom('platforms').select('id').where('issuer', '=', 'https://a.example').where('client_id', '=', a.clientId));
+    const fixed = new PreparedQuery('fixed', (db, a: { clientId: string }) =>
+      db.selectFrom('platforms').select('id').where('issuer', '=', 'https://a.example').where('client_id', '=', a.clientId),
+    );
     await expect(fixed.run(store.db, { clientId: 'ca' })).rejects.toThrow(/prepared query fixed: parameter "https:\/\/a.example" is not an argument/);
   });
 });

@@ -22,11 +22,23 @@ describe.each(DIALECTS)('cleanup of dynamic registration sessions and sandbox on
       expires_at: expiresAt,
       consumed_at: null,
     });
-    await store.db.insertInto('registration_sessions').values([session('old', T - LOGIN_STATE_RETENTION_MS - 1), session('recent', T - 1000), session('live', T + 1000)]).execute();
-    await store.db.insertInto('sandbox_assertions').values([{ jti: 'jti:old', expires_at: T - 1 }, { jti: 'jti:live', expires_at: T + 1 }]).execute();
+    await store.db
+      .insertInto('registration_sessions')
+      .values([session('old', T - LOGIN_STATE_RETENTION_MS - 1), session('recent', T - 1000), session('live', T + 1000)])
+      .execute();
+    await store.db
+      .insertInto('sandbox_assertions')
+      .values([
+        { jti: 'jti:old', expires_at: T - 1 },
+        { jti: 'jti:live', expires_at: T + 1 },
+      ])
+      .execute();
     const removed = await cleanupExpired(store.db, T);
     expect(removed).toMatchObject({ registrationSessions: 1, sandboxAssertions: 1 });
-    expect((await store.db.selectFrom('registration_sessions').select('id_hash').orderBy('id_hash').execute()).map((r) => r.id_hash)).toEqual(['live', 'recent']);
+    expect((await store.db.selectFrom('registration_sessions').select('id_hash').orderBy('id_hash').execute()).map((r) => r.id_hash)).toEqual([
+      'live',
+      'recent',
+    ]);
     expect((await store.db.selectFrom('sandbox_assertions').select('jti').execute()).map((r) => r.jti)).toEqual(['jti:live']);
   });
 });

@@ -20,7 +20,10 @@ describe('SQLite WAL checkpoints on their own thread (the server)', () => {
       for (let batch = 0; batch < 20; batch++) {
         await store.db.transaction().execute(async (trx) => {
           for (let i = 0; i < 100; i++) {
-            await trx.insertInto('audit_log').values({ id: `aud_${batch}_${i}`, at: batch, actor: 'system', action: 'test.fill', target: null, details: detail, ip: null }).execute();
+            await trx
+              .insertInto('audit_log')
+              .values({ id: `aud_${batch}_${i}`, at: batch, actor: 'system', action: 'test.fill', target: null, details: detail, ip: null })
+              .execute();
           }
         });
       }

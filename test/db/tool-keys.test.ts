@@ -195,7 +195,12 @@ describe.each(DIALECTS)('ToolKeyService (%s)', (dialect) => {
     expect(result.kid).not.toBe(oldKid);
     expect((await service.signingKey()).kid).toBe(result.kid);
     const states = new Map((await rows()).map((r) => [r.kid, r.state]));
-    expect(states).toEqual(new Map([[oldKid, 'retired'], [result.kid, 'current']]));
+    expect(states).toEqual(
+      new Map([
+        [oldKid, 'retired'],
+        [result.kid, 'current'],
+      ]),
+    );
     expect(await jwksKids()).toEqual([oldKid, result.kid].sort());
   });
 
@@ -215,7 +220,13 @@ describe.each(DIALECTS)('ToolKeyService (%s)', (dialect) => {
     clock.advance(1000);
     const k3 = (await service.rotate({ now: true })).kid;
     const states = new Map((await rows()).map((r) => [r.kid, r.state]));
-    expect(states).toEqual(new Map([[k1, 'retired'], [k2, 'retired'], [k3, 'current']]));
+    expect(states).toEqual(
+      new Map([
+        [k1, 'retired'],
+        [k2, 'retired'],
+        [k3, 'current'],
+      ]),
+    );
     expect((await rows()).filter((r) => r.state === 'current')).toHaveLength(1);
   });
 

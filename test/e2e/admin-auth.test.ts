@@ -62,7 +62,12 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     const stranger = new ConsoleClient(h.app);
     expect((await stranger.get('/admin/setup')).headers.location).toBe('/admin/login');
     const loginPage = await stranger.get('/admin/login');
-    const again = await stranger.post('/admin/setup', { _csrf: csrfOf(loginPage.body), email: 'mallory@example.com', password: 'mallory-password-1', confirm: 'mallory-password-1' });
+    const again = await stranger.post('/admin/setup', {
+      _csrf: csrfOf(loginPage.body),
+      email: 'mallory@example.com',
+      password: 'mallory-password-1',
+      confirm: 'mallory-password-1',
+    });
     expect(again.statusCode).toBe(409);
     expect(errorCode(again.body)).toBe('ADMIN_SETUP_DONE');
     expect(await h.app.services.admins.count()).toBe(1);
@@ -81,7 +86,10 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect(c.jar.cookies.has(SESSION)).toBe(false);
     const unknown = await c.login('nobody@example.edu', ADMIN_PASSWORD);
     expect(errorCode(unknown.body)).toBe('ADMIN_LOGIN_FAILED');
-    expect(await audit('admin.login.failed')).toEqual([{ actor: 'admin:nobody@example.edu', target: undefined }, { actor: `admin:${ADMIN_EMAIL}`, target: undefined }]);
+    expect(await audit('admin.login.failed')).toEqual([
+      { actor: 'admin:nobody@example.edu', target: undefined },
+      { actor: `admin:${ADMIN_EMAIL}`, target: undefined },
+    ]);
     expect(h.logs.some((l) => l.code === 'ADMIN_LOGIN_FAILED')).toBe(true);
 
     const page = await c.get('/admin/login?next=/admin/keys');
@@ -109,7 +117,15 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
   it('never redirects a sign-in elsewhere than the console', async () => {
     h = await createHarness(dialect);
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
-    for (const next of ['https://evil.example/', '//evil.example/admin', '/lti/launch', '/administrator', '/admin/../lti/launch', '/admin\\@evil.example', '/admin//evil.example']) {
+    for (const next of [
+      'https://evil.example/',
+      '//evil.example/admin',
+      '/lti/launch',
+      '/administrator',
+      '/admin/../lti/launch',
+      '/admin\\@evil.example',
+      '/admin//evil.example',
+    ]) {
       const c = new ConsoleClient(h.app);
       const page = await c.get('/admin/login');
       const r = await c.post('/admin/login', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, next });
@@ -133,10 +149,15 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     const routes = h.app.adminRouteList;
     expect(routes.length).toBeGreaterThan(10);
     // Package rename, deletion and preview are console routes like the others (checked below).
-    for (const url of ['/admin/packages/:id/rename', '/admin/packages/:id/delete', '/admin/packages/:id/preview']) expect(routes).toContainEqual({ method: 'POST', url });
+    for (const url of ['/admin/packages/:id/rename', '/admin/packages/:id/delete', '/admin/packages/:id/preview'])
+      expect(routes).toContainEqual({ method: 'POST', url });
     for (const { method, url } of routes) {
       const concrete = url.replace(/:[a-zA-Z]+/g, 'x');
-      const r = await h.app.inject({ method, url: concrete, ...(method === 'POST' ? { payload: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}) });
+      const r = await h.app.inject({
+        method,
+        url: concrete,
+        ...(method === 'POST' ? { payload: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } } : {}),
+      });
       if (method === 'GET') {
         expect(r.statusCode, `${method} ${url}`).toBe(303);
         expect(r.headers.location, `${method} ${url}`).toMatch(/^\/admin\/login\?next=/);
@@ -159,11 +180,19 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
     const c = new ConsoleClient(h.app);
     await c.login();
-    const asPage = await h.app.inject({ method: 'GET', url: '/admin/settings', headers: { cookie: c.jar.header(), 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' } });
+    const asPage = await h.app.inject({
+      method: 'GET',
+      url: '/admin/settings',
+      headers: { cookie: c.jar.header(), 'sec-fetch-dest': 'document', 'sec-fetch-site': 'same-origin' },
+    });
     expect(asPage.statusCode).toBe(200);
     expect(asPage.headers['cross-origin-opener-policy']).toBe('same-origin');
     for (const dest of ['empty', 'iframe', 'script', 'image']) {
-      const r = await h.app.inject({ method: 'GET', url: '/admin/settings', headers: { cookie: c.jar.header(), 'sec-fetch-dest': dest, 'sec-fetch-site': 'same-origin' } });
+      const r = await h.app.inject({
+        method: 'GET',
+        url: '/admin/settings',
+        headers: { cookie: c.jar.header(), 'sec-fetch-dest': dest, 'sec-fetch-site': 'same-origin' },
+      });
       expect(r.statusCode, dest).toBe(403);
       expect(r.body, dest).not.toContain('name="_csrf"');
     }
@@ -205,7 +234,11 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
   });
 
   it('throttles failed sign-ins per account and per address, with a clear 429 page', async () => {
-    h = await createHarness(dialect, { COURSEPORT_ADMIN_LOGIN_MAX_FAILURES: '3', COURSEPORT_ADMIN_LOGIN_MAX_FAILURES_PER_IP: '5', COURSEPORT_ADMIN_LOGIN_WINDOW_SECONDS: '600' });
+    h = await createHarness(dialect, {
+      COURSEPORT_ADMIN_LOGIN_MAX_FAILURES: '3',
+      COURSEPORT_ADMIN_LOGIN_MAX_FAILURES_PER_IP: '5',
+      COURSEPORT_ADMIN_LOGIN_WINDOW_SECONDS: '600',
+    });
     await h.app.services.admins.create(ADMIN_EMAIL, ADMIN_PASSWORD);
     const attacker = new ConsoleClient(h.app);
     for (let i = 0; i < 3; i++) expect((await attacker.login(ADMIN_EMAIL, `guess number ${i}!`)).statusCode).toBe(401);
@@ -267,7 +300,11 @@ describe.each(DIALECTS)('admin console accounts and sessions (%s)', (dialect) =>
     expect(wrong.statusCode).toBe(403);
     expect(await h.app.services.admins.count()).toBe(0);
     const page = await c.get('/admin/setup');
-    const foreign = await c.post('/admin/setup', { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, confirm: ADMIN_PASSWORD }, { origin: 'https://evil.example' });
+    const foreign = await c.post(
+      '/admin/setup',
+      { _csrf: csrfOf(page.body), email: ADMIN_EMAIL, password: ADMIN_PASSWORD, confirm: ADMIN_PASSWORD },
+      { origin: 'https://evil.example' },
+    );
     expect(foreign.statusCode).toBe(403);
     expect(await h.app.services.admins.count()).toBe(0);
   });

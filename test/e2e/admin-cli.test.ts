@@ -54,7 +54,10 @@ describe.each(DIALECTS)('courseport admin create (%s)', (dialect) => {
   });
 
   it('refuses a second account with the same email, a short password, and a password with no stdin or terminal', { timeout: 60_000 }, async () => {
-    expectOneLineFailure(await runCli(ws, ['admin', 'create', '--email', EMAIL.toUpperCase(), '--password-stdin'], 30_000, 'another long password'), 'ADMIN_EXISTS');
+    expectOneLineFailure(
+      await runCli(ws, ['admin', 'create', '--email', EMAIL.toUpperCase(), '--password-stdin'], 30_000, 'another long password'),
+      'ADMIN_EXISTS',
+    );
     expectOneLineFailure(await runCli(ws, ['admin', 'create', '--email', 'new@example.edu', '--password-stdin'], 30_000, 'short'), 'VALIDATION_FAILED');
     expectOneLineFailure(await runCli(ws, ['admin', 'create', '--email', 'new@example.edu']), 'VALIDATION_FAILED');
     // There is no option to pass the password in the arguments (it would show in `ps` and shell history).

@@ -114,7 +114,9 @@ describe('the admin console in Chromium', () => {
   it('refuses a form whose anti-forgery token is missing or wrong, and changes nothing', { timeout: 30_000 }, async () => {
     const keysBefore = await tool.app.services.toolKeys.list();
     await page.goto(`${tool.baseUrl}/admin/keys`);
-    await page.evaluate(`document.querySelector('form[action="/admin/keys/rotate-now"] input[name=_csrf]').value = 'forged-token-forged-token-forged-token-000'`);
+    await page.evaluate(
+      `document.querySelector('form[action="/admin/keys/rotate-now"] input[name=_csrf]').value = 'forged-token-forged-token-forged-token-000'`,
+    );
     await page.locator('#rotate-now').click();
     await expect.poll(() => page.locator('[data-error-code]').textContent()).toBe('ADMIN_CSRF_INVALID');
     expect(await page.locator('h1').textContent()).toBe('Form expired or forged');
@@ -157,7 +159,9 @@ describe('the admin console in Chromium', () => {
 
   it('shows a refused upload under the form with its error code', { timeout: 30_000 }, async () => {
     await page.goto(`${tool.baseUrl}/admin/packages`);
-    await page.locator('#upload-file').setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('this is not a zip archive at all') });
+    await page
+      .locator('#upload-file')
+      .setInputFiles({ name: 'notes.zip', mimeType: 'application/zip', buffer: Buffer.from('this is not a zip archive at all') });
     await page.locator('#upload-submit').click();
     await expect.poll(() => page.locator('#upload-status').textContent()).toContain('[PACKAGE_NOT_ZIP]');
     expect(new URL(page.url()).pathname).toBe('/admin/packages');
@@ -206,7 +210,7 @@ describe('the admin console in Chromium', () => {
     expect((await tool.app.services.packages.get(id)).package.status).toBe('archived');
   });
 
-  it("keeps package scripts (same origin) from reading console pages of a signed-in administrator", { timeout: 30_000 }, async () => {
+  it('keeps package scripts (same origin) from reading console pages of a signed-in administrator', { timeout: 30_000 }, async () => {
     await page.goto(`${tool.baseUrl}/admin/settings`);
     expect(await page.locator('input[name="_csrf"]').count()).toBeGreaterThan(0);
     // A package file open in another tab of the same browser, as a malicious SCO would be.

@@ -59,7 +59,9 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     const page = (await c.get('/admin/settings')).body;
     const nav = /<nav aria-label="Console">([\s\S]*?)<\/nav>/.exec(page)![1]!;
     expect(nav).not.toContain('logout');
-    expect(page).toMatch(/<div class="admin-session">[\s\S]*?<a href="\/sandbox" id="sandbox-link"[\s\S]*?<button type="submit" class="secondary" id="logout">/);
+    expect(page).toMatch(
+      /<div class="admin-session">[\s\S]*?<a href="\/sandbox" id="sandbox-link"[\s\S]*?<button type="submit" class="secondary" id="logout">/,
+    );
     const sandbox = await h.app.inject({ method: 'GET', url: '/sandbox' });
     expect(sandbox.body).toContain('<a href="/admin" id="sandbox-console-link">');
     // Without the sandbox, the console does not link to it.
@@ -99,7 +101,17 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
   });
 
   it('marks the fields at fault (aria-invalid and a message next to them) as well as listing the problems', async () => {
-    const r = await c.post('/admin/platforms/new', { _csrf: csrf, name: 'Half done', issuer: 'https://lms.example.edu', clientId: '', authUrl: 'https://lms.example.edu/auth', tokenUrl: 'not-a-url', jwksUrl: '', gradePolicy: 'overwrite', deployments: '' });
+    const r = await c.post('/admin/platforms/new', {
+      _csrf: csrf,
+      name: 'Half done',
+      issuer: 'https://lms.example.edu',
+      clientId: '',
+      authUrl: 'https://lms.example.edu/auth',
+      tokenUrl: 'not-a-url',
+      jwksUrl: '',
+      gradePolicy: 'overwrite',
+      deployments: '',
+    });
     expect(r.statusCode).toBe(400);
     expect(r.body).toContain('id="form-problems"');
     for (const [id, words] of [
@@ -123,10 +135,21 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     expect(page.body).toContain('id="built-in-note"');
     expect(page.body).toContain('COURSEPORT_SANDBOX=false');
     expect(page.body).toContain('id="registration-read-only"');
-    for (const absent of ['id="platform-form"', 'id="deployment-form"', `action="/admin/platforms/${sandbox.id}/status"`]) expect(page.body).not.toContain(absent);
+    for (const absent of ['id="platform-form"', 'id="deployment-form"', `action="/admin/platforms/${sandbox.id}/status"`])
+      expect(page.body).not.toContain(absent);
     const dep = before.deployments[0]!;
     for (const [url, fields] of [
-      [`/admin/platforms/${sandbox.id}`, { issuer: 'https://evil.example', clientId: 'x', authUrl: 'https://evil.example/a', tokenUrl: 'https://evil.example/t', jwksUrl: 'https://evil.example/j', gradePolicy: 'overwrite' }],
+      [
+        `/admin/platforms/${sandbox.id}`,
+        {
+          issuer: 'https://evil.example',
+          clientId: 'x',
+          authUrl: 'https://evil.example/a',
+          tokenUrl: 'https://evil.example/t',
+          jwksUrl: 'https://evil.example/j',
+          gradePolicy: 'overwrite',
+        },
+      ],
       [`/admin/platforms/${sandbox.id}/status`, { status: 'disabled' }],
       [`/admin/platforms/${sandbox.id}/deployments`, { deploymentId: 'extra' }],
       [`/admin/platforms/${sandbox.id}/deployments/${dep.id}/status`, { status: 'disabled' }],
@@ -171,7 +194,12 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     expect((await h.app.services.packages.get(pkg.id)).package.title).toBe('Putting basics');
     // The upload form and the API hold the same limit.
     const up = multipartBody({ _csrf: csrf, title: long }, { name: 'file', filename: 'c.zip', content: readFileSync(await buildButtonCourse()) });
-    const upload = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: up.payload, headers: { ...up.headers, cookie: c.jar.header() } });
+    const upload = await h.app.inject({
+      method: 'POST',
+      url: '/admin/packages/upload',
+      payload: up.payload,
+      headers: { ...up.headers, cookie: c.jar.header() },
+    });
     expect(upload.statusCode).toBe(400);
     expect(upload.body).toContain('must be at most 200 characters');
     // A manifest's own overlong title is shortened, not refused (nobody can fix it at upload).
@@ -226,7 +254,11 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     expect(player.body).toContain('id="preview-banner"');
     const cfg = playerConfig(player);
     const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
-    const commit = await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': 'passed', commitSequence: 1, terminate: true } });
+    const commit = await h.app.inject({
+      method: 'POST',
+      url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+      payload: { 'cmi.core.lesson_status': 'passed', commitSequence: 1, terminate: true },
+    });
     expect(commit.statusCode, commit.body).toBe(200);
     expect(commit.json()).toMatchObject({ attempt: { completion: 'completed' } });
     // A second preview starts over; the first attempt is gone. Nothing is queued for a gradebook.
@@ -248,7 +280,9 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     expect((await h.app.services.platforms.list()).map((p) => p.platform.id)).not.toContain(PREVIEW_PLATFORM_ID);
     expect((await c.get(`/admin/platforms/${PREVIEW_PLATFORM_ID}`)).statusCode).toBe(404);
     expect((await c.post(`/admin/packages/${pkg.id}/delete`, { _csrf: csrf })).statusCode).toBe(303);
-    expect(await h.store.db.selectFrom('resource_links').select('id').where('platform_id', '=', PREVIEW_PLATFORM_ID).where('package_id', '=', pkg.id).execute()).toEqual([]);
+    expect(
+      await h.store.db.selectFrom('resource_links').select('id').where('platform_id', '=', PREVIEW_PLATFORM_ID).where('package_id', '=', pkg.id).execute(),
+    ).toEqual([]);
   });
 
   it('says what is wrong with a broken manifest in words, with the line, not parser internals', async () => {
@@ -258,10 +292,17 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
       { name: 'index.html', data: '<p>hi</p>' },
     ]);
     const body = multipartBody({ _csrf: csrf }, { name: 'file', filename: 'broken.zip', content: readFileSync(zip) });
-    const r = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: body.payload, headers: { ...body.headers, cookie: c.jar.header() } });
+    const r = await h.app.inject({
+      method: 'POST',
+      url: '/admin/packages/upload',
+      payload: body.payload,
+      headers: { ...body.headers, cookie: c.jar.header() },
+    });
     expect(r.statusCode).toBe(400);
     expect(errorCode(r.body)).toBe('PACKAGE_INVALID_MANIFEST');
-    expect(r.body).toContain('imsmanifest.xml is not well-formed XML: line 4: the file ends at line 4 while &lt;manifest> → &lt;organizations> → &lt;broken> are still open');
+    expect(r.body).toContain(
+      'imsmanifest.xml is not well-formed XML: line 4: the file ends at line 4 while &lt;manifest> → &lt;organizations> → &lt;broken> are still open',
+    );
     expect(r.body).not.toContain('Invalid &#39;[');
     expect(r.body).not.toContain("Invalid '[");
   });
@@ -272,24 +313,54 @@ describe.each(DIALECTS)('admin console: the things a new administrator missed (%
     expect(overview.indexOf('id="destinations-card"')).toBeGreaterThan(0);
     expect(overview.indexOf('id="destinations-card"')).toBeLessThan(overview.indexOf('id="dispatches-card"'));
     const destination = await h.app.services.dispatch.createDestination({ name: 'Initech' });
-    const past = await c.post('/admin/dispatch/dispatches', { _csrf: csrf, destinationId: destination.id, packageId: pkg.id, enabled: 'on', allowNewRegistrations: 'on', registrationCap: '0', expires: '2026-11-25', scormVersion: '1.2' });
+    const past = await c.post('/admin/dispatch/dispatches', {
+      _csrf: csrf,
+      destinationId: destination.id,
+      packageId: pkg.id,
+      enabled: 'on',
+      allowNewRegistrations: 'on',
+      registrationCap: '0',
+      expires: '2026-11-25',
+      scormVersion: '1.2',
+    });
     expect(past.statusCode).toBe(400);
     expect(errorCode(past.body)).toBe('VALIDATION_FAILED');
     expect(past.body).toContain('the expiry 2026-11-25 is in the past (today is 2026-11-26): the new dispatch would refuse every launch');
     expect(await h.app.services.dispatch.listDispatches({ destinationId: destination.id })).toEqual([]);
     // Today still counts (a date means the end of that day).
-    const created = await c.post('/admin/dispatch/dispatches', { _csrf: csrf, destinationId: destination.id, packageId: pkg.id, enabled: 'on', allowNewRegistrations: 'on', registrationCap: '0', expires: '2026-11-26', scormVersion: '1.2' });
+    const created = await c.post('/admin/dispatch/dispatches', {
+      _csrf: csrf,
+      destinationId: destination.id,
+      packageId: pkg.id,
+      enabled: 'on',
+      allowNewRegistrations: 'on',
+      registrationCap: '0',
+      expires: '2026-11-26',
+      scormVersion: '1.2',
+    });
     expect(created.statusCode).toBe(303);
     const id = /\/admin\/dispatch\/(dsp_[^/?]+)/.exec(String(created.headers.location))![1]!;
     const detail = (await c.get(`/admin/dispatch/${id}`)).body;
     expect(detail).toContain('A package downloaded now plays the course from <code>https://courseport.test</code>');
     expect(detail).not.toContain('id="launch-origin-warning"');
     // A running licence may still be ended by a date in the past (it stops at once, like disabling it).
-    const ended = await c.post(`/admin/dispatch/${id}/licence`, { _csrf: csrf, title: 'Dispatch me', enabled: 'on', registrationCap: '0', expires: '2026-11-20', scormVersion: '1.2' });
+    const ended = await c.post(`/admin/dispatch/${id}/licence`, {
+      _csrf: csrf,
+      title: 'Dispatch me',
+      enabled: 'on',
+      registrationCap: '0',
+      expires: '2026-11-20',
+      scormVersion: '1.2',
+    });
     expect(ended.statusCode).toBe(303);
     // The API refuses a new dispatch that would be expired too.
     const token = (await h.app.services.adminTokens.create('expiry')).token;
-    const viaApi = await h.app.inject({ method: 'POST', url: '/api/v1/dispatches', headers: { authorization: `Bearer ${token}` }, payload: { destinationId: destination.id, packageId: pkg.id, expiresAt: '2020-01-01' } });
+    const viaApi = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/dispatches',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { destinationId: destination.id, packageId: pkg.id, expiresAt: '2020-01-01' },
+    });
     expect(viaApi.statusCode).toBe(400);
     expect(viaApi.json()).toMatchObject({ error: 'VALIDATION_FAILED' });
   });

@@ -40,7 +40,14 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     expect(destPage.body).toContain('<h1>Initech &lt;LMS></h1>');
 
     // A refused form keeps what was typed and says why.
-    const bad = await c.post('/admin/dispatch/dispatches', { _csrf: csrf, destinationId: destinationId!, packageId, registrationCap: '-1', expires: 'tomorrow', enabled: 'on' });
+    const bad = await c.post('/admin/dispatch/dispatches', {
+      _csrf: csrf,
+      destinationId: destinationId!,
+      packageId,
+      registrationCap: '-1',
+      expires: 'tomorrow',
+      enabled: 'on',
+    });
     expect(bad.statusCode).toBe(400);
     expect(errorCode(bad.body)).toBe('VALIDATION_FAILED');
     expect(bad.body).toContain('the registration cap must be a whole number');
@@ -68,9 +75,23 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     expect(detail.body).toMatch(/id="count-registrations">0 of 25</);
     expect(detail.body).toContain('value="2027-03-31"');
 
-    const saved = await c.post(`/admin/dispatch/${dispatchId}/licence`, { _csrf: csrf, title: 'Bicycle Care for Initech', allowNewRegistrations: 'on', registrationCap: '0', expires: '', launchCap: '500', scormVersion: '2004' });
+    const saved = await c.post(`/admin/dispatch/${dispatchId}/licence`, {
+      _csrf: csrf,
+      title: 'Bicycle Care for Initech',
+      allowNewRegistrations: 'on',
+      registrationCap: '0',
+      expires: '',
+      launchCap: '500',
+      scormVersion: '2004',
+    });
     expect(saved.statusCode).toBe(303);
-    expect(await h.app.services.dispatch.getDispatch(dispatchId)).toMatchObject({ enabled: 0, registration_cap: 0, expires_at: null, launch_cap: 500, scorm_version: '2004' });
+    expect(await h.app.services.dispatch.getDispatch(dispatchId)).toMatchObject({
+      enabled: 0,
+      registration_cap: 0,
+      expires_at: null,
+      launch_cap: 500,
+      scorm_version: '2004',
+    });
 
     // The download buttons give a package Courseport's own importer accepts.
     const zip = await c.get(`/admin/dispatch/${dispatchId}/package?scorm=1.2`);
@@ -105,7 +126,9 @@ describe.each(DIALECTS)('admin console: content dispatch pages (%s)', (dialect) 
     expect(rotated.statusCode).toBe(303);
     expect(h.app.services.dispatch.secretOf(await h.app.services.dispatch.getDispatch(dispatchId))).not.toBe(secret);
 
-    const actions = (await h.app.services.audit.list({ limit: 100 })).filter((e) => e.target === dispatchId || e.target === destinationId).map((e) => [e.action, e.actor]);
+    const actions = (await h.app.services.audit.list({ limit: 100 }))
+      .filter((e) => e.target === dispatchId || e.target === destinationId)
+      .map((e) => [e.action, e.actor]);
     expect(actions).toEqual(
       expect.arrayContaining([
         ['dispatch.destination.create', `admin:${ADMIN_EMAIL}`],

@@ -65,7 +65,12 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
 
     // Uploads: the token is checked before the file is stored.
     const body = multipartBody({ _csrf: 'C'.repeat(43) }, { name: 'file', filename: 'bike-care.zip', content: readFileSync(COURSE_12) });
-    const upload = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: body.payload, headers: { ...body.headers, cookie: c.jar.header() } });
+    const upload = await h.app.inject({
+      method: 'POST',
+      url: '/admin/packages/upload',
+      payload: body.payload,
+      headers: { ...body.headers, cookie: c.jar.header() },
+    });
     expect(upload.statusCode).toBe(403);
     expect(errorCode(upload.body)).toBe('ADMIN_CSRF_INVALID');
     expect(await h.app.services.packages.list()).toEqual([]);
@@ -141,7 +146,17 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     // The harness's own platform: disabling a deployment refuses its launches.
     const dep = (await h.app.services.platforms.get(h.platformId)).deployments[0]!;
     expect((await c.post(`/admin/platforms/${h.platformId}/deployments/${dep.id}/status`, { status: 'disabled', _csrf: csrf })).statusCode).toBe(303);
-    const refusedLogin = await h.app.inject({ method: 'GET', url: '/lti/login', query: { iss: h.platform.issuer, login_hint: 'x', target_link_uri: 'https://courseport.test/lti/launch', client_id: h.platform.clientId, lti_deployment_id: h.platform.deploymentId } });
+    const refusedLogin = await h.app.inject({
+      method: 'GET',
+      url: '/lti/login',
+      query: {
+        iss: h.platform.issuer,
+        login_hint: 'x',
+        target_link_uri: 'https://courseport.test/lti/launch',
+        client_id: h.platform.clientId,
+        lti_deployment_id: h.platform.deploymentId,
+      },
+    });
     expect(errorCode(refusedLogin.body)).toBe('LTI_DEPLOYMENT_DISABLED');
     expect((await c.post(`/admin/platforms/${h.platformId}/deployments/${dep.id}/status`, { status: 'active', _csrf: csrf })).statusCode).toBe(303);
     expect((await h.launch()).statusCode).toBe(200);
@@ -160,7 +175,16 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
     expect((await c.post(`/admin/platforms/${id}/status`, { status: 'deleted', _csrf: csrf })).statusCode).toBe(400);
 
     const done = await actions();
-    for (const a of ['platform.register', 'platform.update', 'deployment.add', 'deployment.disable', 'deployment.enable', 'platform.disable', 'platform.enable', 'platform.activate']) {
+    for (const a of [
+      'platform.register',
+      'platform.update',
+      'deployment.add',
+      'deployment.disable',
+      'deployment.enable',
+      'platform.disable',
+      'platform.enable',
+      'platform.activate',
+    ]) {
       expect(done, a).toContain(a);
     }
     const entry = (await h.app.services.audit.list({ action: 'platform.register' })).find((e) => e.target === id)!;
@@ -204,8 +228,16 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
   it('uploads a package, lists it, archives it out of the picker and back, and archived packages cannot be newly bound', async () => {
     h = await createHarness(dialect);
     const { c, csrf } = await signedIn();
-    const body = multipartBody({ _csrf: csrf, title: 'Bicycle Care from the console' }, { name: 'file', filename: 'bike-care.zip', content: readFileSync(COURSE_12) });
-    const up = await h.app.inject({ method: 'POST', url: '/admin/packages/upload', payload: body.payload, headers: { ...body.headers, cookie: c.jar.header() } });
+    const body = multipartBody(
+      { _csrf: csrf, title: 'Bicycle Care from the console' },
+      { name: 'file', filename: 'bike-care.zip', content: readFileSync(COURSE_12) },
+    );
+    const up = await h.app.inject({
+      method: 'POST',
+      url: '/admin/packages/upload',
+      payload: body.payload,
+      headers: { ...body.headers, cookie: c.jar.header() },
+    });
     expect(up.statusCode, up.body.slice(0, 300)).toBe(303);
     const id = /\/admin\/packages\/(pkg_[\w-]+)$/.exec(String(up.headers.location))![1]!;
     const list = await c.get('/admin/packages');
@@ -218,7 +250,12 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
 
     // A new version through the header token (as the XHR upload sends it).
     const v2 = multipartBody({}, { name: 'file', filename: 'bike-care-v2.zip', content: readFileSync(COURSE_12) });
-    const up2 = await h.app.inject({ method: 'POST', url: `/admin/packages/${id}/upload`, payload: v2.payload, headers: { ...v2.headers, cookie: c.jar.header(), 'x-csrf-token': csrf } });
+    const up2 = await h.app.inject({
+      method: 'POST',
+      url: `/admin/packages/${id}/upload`,
+      payload: v2.payload,
+      headers: { ...v2.headers, cookie: c.jar.header(), 'x-csrf-token': csrf },
+    });
     expect(up2.statusCode).toBe(303);
     expect((await h.app.services.packages.get(id)).versions.map((v) => v.version)).toEqual([2, 1]);
 
@@ -277,14 +314,17 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
         seq: now,
       };
     };
-    await h.store.db.insertInto('grade_outbox').values([row('go_dead1', 'dead', 'SERVICE_CALL_FAILED: 403 Forbidden'), row('go_dead2', 'dead', 'token refused'), row('go_pend', 'pending', 'HTTP 503')]).execute();
+    await h.store.db
+      .insertInto('grade_outbox')
+      .values([row('go_dead1', 'dead', 'SERVICE_CALL_FAILED: 403 Forbidden'), row('go_dead2', 'dead', 'token refused'), row('go_pend', 'pending', 'HTTP 503')])
+      .execute();
     const page = await c.get('/admin/grades');
     expect(page.body).toContain('SERVICE_CALL_FAILED: 403 Forbidden');
     expect(page.body).toContain('HTTP 503');
     expect(page.body).toMatch(/data-state="dead">2</);
 
     expect((await c.post('/admin/grades/go_dead1/retry', { _csrf: csrf })).statusCode).toBe(303);
-    const state = async (id: string) => (await h.store.db.selectFrom('grade_outbox').select(['state', 'tries']).where('id', '=', id).executeTakeFirstOrThrow());
+    const state = async (id: string) => await h.store.db.selectFrom('grade_outbox').select(['state', 'tries']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(await state('go_dead1')).toEqual({ state: 'pending', tries: 0 });
     expect((await state('go_dead2')).state).toBe('dead');
     expect((await c.post('/admin/grades/retry-dead', { _csrf: csrf })).statusCode).toBe(303);
@@ -337,7 +377,12 @@ describe.each(DIALECTS)('admin console pages (%s)', (dialect) => {
   it('shows audit details as wrapping key/value lines, not a raw JSON object', async () => {
     h = await createHarness(dialect);
     const { c } = await signedIn();
-    await h.app.services.audit.record({ actor: 'cli', action: 'test.details', target: 't1', details: { issuer: 'https://lms.example.edu/<b>', count: 3, kids: ['k1', 'k2'], none: [], licence: { cap: 5, expires: null } } });
+    await h.app.services.audit.record({
+      actor: 'cli',
+      action: 'test.details',
+      target: 't1',
+      details: { issuer: 'https://lms.example.edu/<b>', count: 3, kids: ['k1', 'k2'], none: [], licence: { cap: 5, expires: null } },
+    });
     const body = (await c.get('/admin/audit?action=test.details')).body;
     const cell = /<ul class="audit-details">([\s\S]*?)<\/ul>/.exec(body)?.[1];
     expect(cell).toBeDefined();
@@ -396,10 +441,14 @@ describe.each(DIALECTS)('admin console account page (%s)', (dialect) => {
     expect((await other.get('/admin/settings')).headers.location).toMatch(/^\/admin\/login/); // the other one ended
     expect((await new ConsoleClient(h.app).login(ADMIN_EMAIL, ADMIN_PASSWORD)).statusCode).toBe(401);
     expect((await new ConsoleClient(h.app).login(ADMIN_EMAIL, NEW)).statusCode).toBe(303);
-    expect((await h.app.services.audit.list({ action: 'admin.password' }))).toHaveLength(1);
+    expect(await h.app.services.audit.list({ action: 'admin.password' })).toHaveLength(1);
 
     // Guessing the current password from a session is throttled like sign-in.
-    for (let i = 0; i < 3; i++) expect((await c.post('/admin/account/password', { _csrf: csrf, current: `guess ${i} guess`, password: 'whatever password 1', confirm: 'whatever password 1' })).statusCode).toBe(400);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await c.post('/admin/account/password', { _csrf: csrf, current: `guess ${i} guess`, password: 'whatever password 1', confirm: 'whatever password 1' }))
+          .statusCode,
+      ).toBe(400);
     const throttled = await c.post('/admin/account/password', { _csrf: csrf, current: NEW, password: 'whatever password 1', confirm: 'whatever password 1' });
     expect(throttled.statusCode).toBe(429);
     expect(errorCode(throttled.body)).toBe('ADMIN_LOGIN_THROTTLED');

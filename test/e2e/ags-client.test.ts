@@ -24,9 +24,13 @@ describe('AGS 2.0 client against the simulated LMS', () => {
 
   it('uses the line item the launch names, without calling the LMS', async () => {
     const calls = lms.issued.length;
-    expect(await ags.ensureLineItem(platform, { lineitem: 'https://lms.example/li/1', lineitems: lms.lineItemsUrl }, { scoreMaximum: 100, label: 'x', resourceLinkId: 'rl' })).toBe(
-      'https://lms.example/li/1',
-    );
+    expect(
+      await ags.ensureLineItem(
+        platform,
+        { lineitem: 'https://lms.example/li/1', lineitems: lms.lineItemsUrl },
+        { scoreMaximum: 100, label: 'x', resourceLinkId: 'rl' },
+      ),
+    ).toBe('https://lms.example/li/1');
     expect(lms.issued.length).toBe(calls);
   });
 
@@ -36,8 +40,14 @@ describe('AGS 2.0 client against the simulated LMS', () => {
     lms.pageSize = 1;
     const all = await ags.findLineItems(platform, lms.lineItemsUrl, {});
     expect(all).toHaveLength(6);
-    expect(await ags.ensureLineItem(platform, { lineitems: lms.lineItemsUrl }, { scoreMaximum: 100, label: 'Golf', resourceLinkId: 'rl-golf' })).toBe(target.id);
-    const created = await ags.ensureLineItem(platform, { lineitems: lms.lineItemsUrl }, { scoreMaximum: 100, label: 'New course', resourceLinkId: 'rl-new', resourceId: 'pkg_2', tag: 'courseport' });
+    expect(await ags.ensureLineItem(platform, { lineitems: lms.lineItemsUrl }, { scoreMaximum: 100, label: 'Golf', resourceLinkId: 'rl-golf' })).toBe(
+      target.id,
+    );
+    const created = await ags.ensureLineItem(
+      platform,
+      { lineitems: lms.lineItemsUrl },
+      { scoreMaximum: 100, label: 'New course', resourceLinkId: 'rl-new', resourceId: 'pkg_2', tag: 'courseport' },
+    );
     expect(lms.lineItems.get(created)).toMatchObject({ label: 'New course', resourceLinkId: 'rl-new', resourceId: 'pkg_2', tag: 'courseport' });
     expect(lms.refusals).toEqual([]);
   });
@@ -59,7 +69,14 @@ describe('AGS 2.0 client against the simulated LMS', () => {
 
   it('reports failures with the status and Retry-After, and tells permanent from transient', async () => {
     const item = lms.addLineItem({ scoreMaximum: 100, label: 'Faulty', resourceLinkId: 'rl-fault' });
-    const score = { userId: 'u', scoreGiven: 1, scoreMaximum: 100, timestamp: new Date(h.clock.now()).toISOString(), activityProgress: 'Completed' as const, gradingProgress: 'FullyGraded' as const };
+    const score = {
+      userId: 'u',
+      scoreGiven: 1,
+      scoreMaximum: 100,
+      timestamp: new Date(h.clock.now()).toISOString(),
+      activityProgress: 'Completed' as const,
+      gradingProgress: 'FullyGraded' as const,
+    };
     lms.failScores = { status: 429, retryAfter: 7, count: 1 };
     const limited = (await ags.postScore(platform, item.id, score).catch((e: unknown) => e)) as ServiceCallError;
     expect(limited).toBeInstanceOf(ServiceCallError);
@@ -69,7 +86,9 @@ describe('AGS 2.0 client against the simulated LMS', () => {
     expect(limited.permanent).toBe(false);
     lms.failScores = { status: 500, count: 1 };
     expect(((await ags.postScore(platform, item.id, score).catch((e: unknown) => e)) as ServiceCallError).permanent).toBe(false);
-    const missing = (await ags.postScore(platform, `${lms.origin}/courses/42/lineitems/999/lineitem?type_id=3`, score).catch((e: unknown) => e)) as ServiceCallError;
+    const missing = (await ags
+      .postScore(platform, `${lms.origin}/courses/42/lineitems/999/lineitem?type_id=3`, score)
+      .catch((e: unknown) => e)) as ServiceCallError;
     expect(missing.httpStatus).toBe(404);
     expect(missing.permanent).toBe(true);
     await ags.postScore(platform, item.id, score);

@@ -233,7 +233,10 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
 
     it('POST trims values and names the platform after the issuer host when no name is given', async () => {
       const body = platformBody();
-      const res = await call(h, 'POST', '/api/v1/platforms', { token, payload: { ...body, issuer: `  ${String(body.issuer)}  `, clientId: ` ${String(body.clientId)} ` } });
+      const res = await call(h, 'POST', '/api/v1/platforms', {
+        token,
+        payload: { ...body, issuer: `  ${String(body.issuer)}  `, clientId: ` ${String(body.clientId)} ` },
+      });
       expect(res.statusCode, res.body).toBe(201);
       const p = res.json<PlatformJson>();
       expect(p.issuer).toBe(body.issuer);
@@ -253,7 +256,12 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       ['a JWKS URL with credentials', { jwksUrl: 'https://user:pw@lms.example.edu/jwks' }, 'VALIDATION_FAILED', 'JWKS URL must not carry credentials'],
       ['neither a JWKS URL nor a static key', { jwksUrl: undefined }, 'VALIDATION_FAILED', 'a JWKS URL (or a static public key) is required'],
       ['both a JWKS URL and a static key', { publicKey: '{"kty":"RSA","n":"x","e":"AQAB"}' }, 'VALIDATION_FAILED', 'not both'],
-      ['a static key with private material', { jwksUrl: undefined, publicKey: '{"kty":"RSA","n":"x","e":"AQAB","d":"secret"}' }, 'VALIDATION_FAILED', 'private or symmetric key material'],
+      [
+        'a static key with private material',
+        { jwksUrl: undefined, publicKey: '{"kty":"RSA","n":"x","e":"AQAB","d":"secret"}' },
+        'VALIDATION_FAILED',
+        'private or symmetric key material',
+      ],
       ['a static key that is neither JWK nor PEM', { jwksUrl: undefined, publicKey: 'ssh-rsa AAAA' }, 'VALIDATION_FAILED', 'public JWK (JSON) or a PEM'],
       ['a blank deployment id', { deployments: ['d1', '  '] }, 'VALIDATION_FAILED', 'deployment id'],
     ])('POST refuses %s with 400 and stores nothing', async (_label, overrides, code, problem) => {
@@ -277,7 +285,11 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
 
     it('POST refuses a body that is not JSON, or not an object', async () => {
       const before = await platformCount(h);
-      expectError(await call(h, 'POST', '/api/v1/platforms', { token, payload: '{"issuer":', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
+      expectError(
+        await call(h, 'POST', '/api/v1/platforms', { token, payload: '{"issuer":', headers: { 'content-type': 'application/json' } }),
+        400,
+        'BAD_REQUEST',
+      );
       expectError(await call(h, 'POST', '/api/v1/platforms', { token, payload: '[]', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
       expectError(await call(h, 'POST', '/api/v1/platforms', { token }), 400, 'BAD_REQUEST');
       expect(await platformCount(h)).toBe(before);
@@ -297,7 +309,10 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       expect(first.statusCode).toBe(201);
       const count = await platformCount(h);
 
-      const dup = await call(h, 'POST', '/api/v1/platforms', { token, payload: { ...body, name: 'other', issuer: ` ${String(body.issuer)}`, deployments: ['d2'] } });
+      const dup = await call(h, 'POST', '/api/v1/platforms', {
+        token,
+        payload: { ...body, name: 'other', issuer: ` ${String(body.issuer)}`, deployments: ['d2'] },
+      });
       const err = expectError(dup, 409, 'PLATFORM_EXISTS');
       expect(err.message).toContain(String(body.issuer));
       expect(await platformCount(h)).toBe(count);
@@ -400,12 +415,27 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
     it('adds a deployment (201), lists it, refuses a duplicate (409), and a login with it then succeeds', async () => {
       const url = `/api/v1/platforms/${h.platformId}/deployments`;
       const depId = `dep-${++seq}`;
-      const before = await h.app.inject({ method: 'GET', url: '/lti/login', query: { iss: h.platform.issuer, login_hint: 'u', target_link_uri: 'https://courseport.test/lti/launch', client_id: h.platform.clientId, lti_deployment_id: depId } });
+      const before = await h.app.inject({
+        method: 'GET',
+        url: '/lti/login',
+        query: {
+          iss: h.platform.issuer,
+          login_hint: 'u',
+          target_link_uri: 'https://courseport.test/lti/launch',
+          client_id: h.platform.clientId,
+          lti_deployment_id: depId,
+        },
+      });
       expect(errorCode(before.body)).toBe('LTI_UNKNOWN_DEPLOYMENT');
 
       const added = await call(h, 'POST', url, { token, payload: { deploymentId: ` ${depId} `, name: 'Course tool' } });
       expect(added.statusCode, added.body).toBe(201);
-      expect(added.json<DeploymentJson>()).toEqual({ id: expect.stringMatching(/^dep_/), deploymentId: depId, name: 'Course tool', createdAt: new Date(h.clock.now()).toISOString() });
+      expect(added.json<DeploymentJson>()).toEqual({
+        id: expect.stringMatching(/^dep_/),
+        deploymentId: depId,
+        name: 'Course tool',
+        createdAt: new Date(h.clock.now()).toISOString(),
+      });
 
       const list = await call(h, 'GET', url, { token });
       expect(list.statusCode).toBe(200);
@@ -422,14 +452,21 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       expect(login.response.statusCode).toBe(302);
     });
 
-    it('PUT replaces a registration\'s fields with the same validation, keeps its deployments and status, and is audited', async () => {
+    it("PUT replaces a registration's fields with the same validation, keeps its deployments and status, and is audited", async () => {
       const body = platformBody({ deployments: ['dep-put'] });
       const created = (await call(h, 'POST', '/api/v1/platforms', { token, payload: body })).json<PlatformJson>();
       const { deployments: _deployments, ...rest } = body;
       const changed = { ...rest, name: 'Renamed LMS', jwksUrl: `${String(body.issuer)}/new-jwks`, gradePolicy: 'preserve', allowMissingKid: true };
       const res = await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: changed });
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json<PlatformJson>()).toMatchObject({ id: created.id, name: 'Renamed LMS', jwksUrl: changed.jwksUrl, gradePolicy: 'preserve', allowMissingKid: true, status: 'active' });
+      expect(res.json<PlatformJson>()).toMatchObject({
+        id: created.id,
+        name: 'Renamed LMS',
+        jwksUrl: changed.jwksUrl,
+        gradePolicy: 'preserve',
+        allowMissingKid: true,
+        status: 'active',
+      });
       expect(res.json<PlatformJson>().deployments.map((d) => d.deploymentId)).toEqual(['dep-put']);
       expect((await h.app.services.platforms.get(created.id)).platform.allow_missing_kid).toBe(1);
       const [entry] = await h.app.services.audit.list({ limit: 1 });
@@ -448,7 +485,11 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       expectError(await call(h, 'PUT', '/api/v1/platforms/plt_nope', { token, payload: changed }), 404, 'PLATFORM_NOT_FOUND');
       // Taking another registration's issuer and client id is refused.
       const other = (await call(h, 'POST', '/api/v1/platforms', { token, payload: platformBody() })).json<PlatformJson>();
-      expectError(await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, issuer: other.issuer, clientId: other.clientId } }), 409, 'PLATFORM_EXISTS');
+      expectError(
+        await call(h, 'PUT', `/api/v1/platforms/${created.id}`, { token, payload: { ...changed, issuer: other.issuer, clientId: other.clientId } }),
+        409,
+        'PLATFORM_EXISTS',
+      );
     });
 
     it('the same deployment id may be registered for two platforms', async () => {
@@ -504,7 +545,7 @@ describe.each(DIALECTS)('admin REST API /api/v1 (%s)', (dialect) => {
       expect(ready.json()).toEqual({ status: 'ready', database: dialect });
     });
 
-    it('answers the browsers\' /favicon.ico with an empty, cacheable 204 (not a logged 404)', async () => {
+    it("answers the browsers' /favicon.ico with an empty, cacheable 204 (not a logged 404)", async () => {
       const icon = await h.app.inject({ method: 'GET', url: '/favicon.ico' });
       expect(icon.statusCode).toBe(204);
       expect(icon.body).toBe('');

@@ -90,7 +90,14 @@ describe.each(DIALECTS)('courseport CLI (%s)', (dialect) => {
     expectOk(r);
     const p = parseJson<PlatformOut>(r);
     expect(p.id).toMatch(/^plt_/);
-    expect(p).toMatchObject({ name: 'Moodle CLI', issuer: ISSUER, clientId: 'client-cli', jwksUrl: `${ISSUER}/mod/lti/certs.php`, status: 'active', allowMissingKid: true });
+    expect(p).toMatchObject({
+      name: 'Moodle CLI',
+      issuer: ISSUER,
+      clientId: 'client-cli',
+      jwksUrl: `${ISSUER}/mod/lti/certs.php`,
+      status: 'active',
+      allowMissingKid: true,
+    });
     expect(p.deployments.map((d) => d.deploymentId).sort()).toEqual(['d1', 'd2']);
     platformId = p.id;
   });
@@ -195,7 +202,21 @@ describe.each(DIALECTS)('courseport CLI (%s)', (dialect) => {
 
   it('fails with one line and stores nothing when platform add gets a bad URL; platform show of an unknown id exits 1', async () => {
     const [bad, missing] = await Promise.all([
-      runCli(ws, ['platform', 'add', '--issuer', 'https://bad.example', '--client-id', 'c', '--auth-url', 'not a url', '--token-url', 'https://bad.example/t', '--jwks-url', 'https://bad.example/j', '--json']),
+      runCli(ws, [
+        'platform',
+        'add',
+        '--issuer',
+        'https://bad.example',
+        '--client-id',
+        'c',
+        '--auth-url',
+        'not a url',
+        '--token-url',
+        'https://bad.example/t',
+        '--jwks-url',
+        'https://bad.example/j',
+        '--json',
+      ]),
       runCli(ws, ['platform', 'show', 'nope', '--json']),
     ]);
     expectOneLineFailure(bad, 'VALIDATION_FAILED');

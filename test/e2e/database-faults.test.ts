@@ -89,7 +89,10 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
       await setup.close();
 
       const logs: Record<string, unknown>[] = [];
-      const child: ChildProcess = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child: ChildProcess = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       cleanup.push(() => void child.kill('SIGKILL'));
       let buffered = '';
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -232,7 +235,11 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
       cleanup.push(() => holder.terminate().then(() => undefined));
       await new Promise((resolve) => holder.once('message', resolve));
       const commit = (seq: number) =>
-        h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': String(seq), commitSequence: seq } });
+        h.app.inject({
+          method: 'POST',
+          url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+          payload: { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': String(seq), commitSequence: seq },
+        });
       const refused = await commit(1);
       expect(refused.statusCode).toBe(503);
       expect(refused.json()).toMatchObject({ error: 'DATABASE_UNAVAILABLE' });
@@ -247,7 +254,12 @@ describe.each(DIALECTS)('the database fails under a running Courseport (%s)', (d
       const readOnly = await mountSmallDisk(4);
       cleanup.push(() => readOnly.remove());
       await readOnly.readOnly();
-      const env = (dir: string) => ({ dialect: 'sqlite' as const, dataDir: dir, env: { NODE_ENV: 'test', COURSEPORT_DATA_DIR: dir, COURSEPORT_SECRET: SECRET }, dispose: async () => undefined });
+      const env = (dir: string) => ({
+        dialect: 'sqlite' as const,
+        dataDir: dir,
+        env: { NODE_ENV: 'test', COURSEPORT_DATA_DIR: dir, COURSEPORT_SECRET: SECRET },
+        dispose: async () => undefined,
+      });
       const ro = await runCli(env(readOnly.dir), ['migrate']);
       expect(ro.code).toBe(1);
       expect(ro.stderr.trim()).toBe(

@@ -42,11 +42,21 @@ describe.each(DIALECTS)('Deep Linking 2.0 (%s)', (dialect) => {
     h.launch({ claims: { ...h.platform.deepLinkingClaims(options), ...INSTRUCTOR, ...claims } });
 
   const choose = (token: string, form: string) =>
-    h.app.inject({ method: 'POST', url: `/lti/deep-link/${encodeURIComponent(token)}`, payload: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    h.app.inject({
+      method: 'POST',
+      url: `/lti/deep-link/${encodeURIComponent(token)}`,
+      payload: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
 
   async function verify(jwt: string): Promise<{ payload: JWTPayload; kid: string | undefined }> {
     const jwks = (await h.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as JSONWebKeySet;
-    const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: h.platform.clientId, audience: h.platform.issuer, algorithms: ['RS256'], currentDate: new Date(h.clock.now()) });
+    const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), {
+      issuer: h.platform.clientId,
+      audience: h.platform.issuer,
+      algorithms: ['RS256'],
+      currentDate: new Date(h.clock.now()),
+    });
     return { payload, kid: decodeProtectedHeader(jwt).kid };
   }
 

@@ -54,7 +54,16 @@ function lmsPage(learner: { id: string; name: string; location?: string }, famil
 }
 
 /** Runs in a SCORM 2004 LMS window: what its API holds. */
-function readLms2004(): { calls: string[]; completion: string; success: string; scaled: string; raw: string; location: string; exit: string; sessionTime: string } {
+function readLms2004(): {
+  calls: string[];
+  completion: string;
+  success: string;
+  scaled: string;
+  raw: string;
+  location: string;
+  exit: string;
+  sessionTime: string;
+} {
   interface Api2004 {
     cmi: { completion_status: string; success_status: string; location: string; score: { scaled: string; raw: string } };
   }
@@ -74,7 +83,11 @@ function readLms2004(): { calls: string[]; completion: string; success: string; 
 
 /** The relay state a page shows on its root element (player: waiting / connected / refused; launcher: ready-sent). */
 function relayState(frame: Frame): Promise<string | null> {
-  return frame.evaluate(() => (globalThis as unknown as { document: { documentElement: { getAttribute(n: string): string | null } } }).document.documentElement.getAttribute('data-relay'));
+  return frame.evaluate(() =>
+    (globalThis as unknown as { document: { documentElement: { getAttribute(n: string): string | null } } }).document.documentElement.getAttribute(
+      'data-relay',
+    ),
+  );
 }
 
 interface LmsState {
@@ -166,7 +179,10 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
   async function install(d: Dispatch, scormVersion: '1.2' | '2004' = d.scorm_version): Promise<string> {
     seq += 1;
     const zip = join(dir, `dispatch-${seq}.zip`);
-    await pipeline(dispatchZip(launcherConfig({ ...d, scorm_version: scormVersion }, tool.baseUrl, tool.app.services.dispatch.secretOf(d))) as Readable, createWriteStream(zip));
+    await pipeline(
+      dispatchZip(launcherConfig({ ...d, scorm_version: scormVersion }, tool.baseUrl, tool.app.services.dispatch.secretOf(d))) as Readable,
+      createWriteStream(zip),
+    );
     const pkgDir = join(dir, `pkg-${seq}`);
     mkdirSync(pkgDir);
     await extractPackage(zip, pkgDir);
@@ -271,12 +287,16 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const d = await tool.app.services.dispatch.createDispatch({ destinationId, packageId, scormVersion: '2004' });
     const { page, course } = await openLms(await install(d), { id: 'lms-2004-learner', name: 'Roe, Rick' }, { clock: true, family: '2004' });
     await expectBikePage(course, 0);
-    await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'incomplete', success: 'unknown', location: 'item_1', exit: 'suspend' });
+    await expect
+      .poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS })
+      .toMatchObject({ completion: 'incomplete', success: 'unknown', location: 'item_1', exit: 'suspend' });
     await bikeNext(course, 0, BIKE_LAST_PAGE);
     expect((await answerBikeQuiz(course.content)).score).toBe(100);
     await page.clock.fastForward('01:00');
     await course.sco.locator('#exit').click({ timeout: WAIT_MS });
-    await expect.poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed', scaled: '1', raw: '100', exit: 'normal' });
+    await expect
+      .poll(() => page.evaluate(readLms2004), { timeout: WAIT_MS })
+      .toMatchObject({ completion: 'completed', success: 'passed', scaled: '1', raw: '100', exit: 'normal' });
     const lmsSide = await page.evaluate(readLms2004);
     expect(lmsSide.calls[0]).toBe('Initialize');
     expect(lmsSide.calls).toContain('Commit');
@@ -306,10 +326,13 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     const reg = await tool.store.db.selectFrom('dispatch_registrations').selectAll().where('dispatch_id', '=', d.id).executeTakeFirstOrThrow();
     const attemptId = (await tool.store.db.selectFrom('attempts').select('id').where('user_id', '=', reg.user_id).executeTakeFirstOrThrow()).id;
     await expect
-      .poll(async () => {
-        const row = await tool.store.db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).executeTakeFirst();
-        return row && { suspended: row.suspended, location: (JSON.parse(row.cmi) as Record<string, string>)['cmi.core.lesson_location'] };
-      }, { timeout: WAIT_MS })
+      .poll(
+        async () => {
+          const row = await tool.store.db.selectFrom('sco_runtime').selectAll().where('attempt_id', '=', attemptId).executeTakeFirst();
+          return row && { suspended: row.suspended, location: (JSON.parse(row.cmi) as Record<string, string>)['cmi.core.lesson_location'] };
+        },
+        { timeout: WAIT_MS },
+      )
       .toEqual({ suspended: 1, location: String(bookmark) });
     await first.page.close();
 
@@ -324,16 +347,20 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
 
   it('relays nothing when the handshake comes from another origin than the one that posted the launch', { timeout: PLAY_TIMEOUT_MS }, async () => {
     const d = await tool.app.services.dispatch.createDispatch({ destinationId, packageId });
-    const { page, course } = await openLms(await install(d), { id: 'lms-origin-check', name: 'Check, Origin' }, {
-      prepare: async (p) => {
-        // The launch form's Origin header is replaced in flight, so the player expects another origin than its real
-        // parent's. (Browsers let no page or route rewrite Origin on a navigation: the route sends the post itself.)
-        await p.route(`${tool.baseUrl}/dispatch/launch`, async (route) => {
-          const response = await route.fetch({ headers: { ...route.request().headers(), origin: 'http://elsewhere.example' } });
-          await route.fulfill({ response });
-        });
+    const { page, course } = await openLms(
+      await install(d),
+      { id: 'lms-origin-check', name: 'Check, Origin' },
+      {
+        prepare: async (p) => {
+          // The launch form's Origin header is replaced in flight, so the player expects another origin than its real
+          // parent's. (Browsers let no page or route rewrite Origin on a navigation: the route sends the post itself.)
+          await p.route(`${tool.baseUrl}/dispatch/launch`, async (route) => {
+            const response = await route.fetch({ headers: { ...route.request().headers(), origin: 'http://elsewhere.example' } });
+            await route.fulfill({ response });
+          });
+        },
       },
-    });
+    );
     await expectBikePage(course, 0);
     // The player's first status is waiting for a handshake: its hello went to http://elsewhere.example only,
     // which the browser does not deliver to the real parent, so the launcher never answered.
@@ -385,12 +412,19 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     await svc.updateDispatch(d.id, { enabled: true, expiresAt: Date.now() - 1000 });
     await refusedWith('first', 'DISPATCH_EXPIRED', /licence for this course has expired/);
     await svc.updateDispatch(d.id, { expiresAt: null });
-    await refusedWith('first', 'DISPATCH_SECRET_INVALID', /no longer valid/, (html) => html.replace(/"secret":"([^"]+)"/, (_m, secret: string) => `"secret":"${[...secret].reverse().join('')}"`));
+    await refusedWith('first', 'DISPATCH_SECRET_INVALID', /no longer valid/, (html) =>
+      html.replace(/"secret":"([^"]+)"/, (_m, secret: string) => `"secret":"${[...secret].reverse().join('')}"`),
+    );
 
     const again = await openLms(pkgDir, { id: 'first', name: 'First' });
     await expectBikePage(again.course, 0);
     await again.page.close();
     expect(await svc.getDispatch(d.id)).toMatchObject({ registration_count: 1, launch_count: 2, refused_count: 4 });
-    expect((await svc.events(d.id)).map((e) => e.code).sort()).toEqual(['DISPATCH_DISABLED', 'DISPATCH_EXPIRED', 'DISPATCH_REGISTRATION_CAP', 'DISPATCH_SECRET_INVALID']);
+    expect((await svc.events(d.id)).map((e) => e.code).sort()).toEqual([
+      'DISPATCH_DISABLED',
+      'DISPATCH_EXPIRED',
+      'DISPATCH_REGISTRATION_CAP',
+      'DISPATCH_SECRET_INVALID',
+    ]);
   });
 });

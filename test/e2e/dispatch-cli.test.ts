@@ -40,7 +40,20 @@ describe.each(DIALECTS)('courseport dispatch … (%s)', (dialect) => {
     const destinationId = dest.stdout.trim();
     expect(destinationId).toMatch(/^dst_/);
 
-    const created = await runCli(ws, ['dispatch', 'create', '--destination', destinationId, '--package', packageId, '--cap', '2', '--expires', '2030-01-01', '--hash-learners', '--json']);
+    const created = await runCli(ws, [
+      'dispatch',
+      'create',
+      '--destination',
+      destinationId,
+      '--package',
+      packageId,
+      '--cap',
+      '2',
+      '--expires',
+      '2030-01-01',
+      '--hash-learners',
+      '--json',
+    ]);
     expectOk(created);
     const d = parseJson<DispatchOut>(created);
     expect(d).toMatchObject({
@@ -62,7 +75,10 @@ describe.each(DIALECTS)('courseport dispatch … (%s)', (dialect) => {
     // The project's own importer accepts the exported package.
     const reimported = await runCli(ws, ['package', 'import', zip, '--json']);
     expectOk(reimported);
-    expect(parseJson<{ version: { scormVersion: string; title: string; scoCount: number } }>(reimported).version).toMatchObject({ scormVersion: '2004-3rd', scoCount: 1 });
+    expect(parseJson<{ version: { scormVersion: string; title: string; scoCount: number } }>(reimported).version).toMatchObject({
+      scormVersion: '2004-3rd',
+      scoCount: 1,
+    });
 
     const disabled = await runCli(ws, ['dispatch', 'disable', d.id, '--json']);
     expectOk(disabled);
@@ -85,7 +101,13 @@ describe.each(DIALECTS)('courseport dispatch … (%s)', (dialect) => {
 
     const store = openStore(ws.env.COURSEPORT_DATABASE_URL!);
     try {
-      const audit = await store.db.selectFrom('audit_log').select(['actor', 'action', 'target']).where('action', 'like', 'dispatch.%').orderBy('at').orderBy('id').execute();
+      const audit = await store.db
+        .selectFrom('audit_log')
+        .select(['actor', 'action', 'target'])
+        .where('action', 'like', 'dispatch.%')
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
       expect(audit.map((a) => [a.actor, a.action, a.target])).toEqual([
         ['cli', 'dispatch.destination.create', destinationId],
         ['cli', 'dispatch.create', d.id],

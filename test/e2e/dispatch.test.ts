@@ -88,7 +88,13 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     const dest = await api('POST', '/api/v1/dispatch/destinations', { name: 'Globex' });
     expect(dest.statusCode).toBe(201);
     const destId = dest.json<{ id: string }>().id;
-    const created = await api('POST', '/api/v1/dispatches', { destinationId: destId, packageId, registrationCap: 5, expiresAt: '2027-01-31', title: 'Bicycle Care for Globex' });
+    const created = await api('POST', '/api/v1/dispatches', {
+      destinationId: destId,
+      packageId,
+      registrationCap: 5,
+      expiresAt: '2027-01-31',
+      title: 'Bicycle Care for Globex',
+    });
     expect(created.statusCode, created.body).toBe(201);
     const d = created.json<DispatchJson>();
     expect(d).toMatchObject({
@@ -125,7 +131,14 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     const d = await newDispatch({ title: 'Bicycle Care <Explained> & more' });
     const v12 = await exportAndImport(d.id);
     expect(v12.imported.version).toMatchObject({ scorm_version: '1.2', title: 'Bicycle Care <Explained> & more', sco_count: 1 });
-    expect(v12.config).toMatchObject({ v: 1, origin: TOOL_BASE_URL, launchUrl: `${TOOL_BASE_URL}/dispatch/launch`, dispatch: d.id, scormVersion: '1.2', hashLearnerIds: false });
+    expect(v12.config).toMatchObject({
+      v: 1,
+      origin: TOOL_BASE_URL,
+      launchUrl: `${TOOL_BASE_URL}/dispatch/launch`,
+      dispatch: d.id,
+      scormVersion: '1.2',
+      hashLearnerIds: false,
+    });
     expect(v12.config.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(v12.html).toContain('<title>Bicycle Care &lt;Explained&gt; &amp; more</title>');
     // Static HTML + JS, nothing LMS-specific: the launcher looks for both SCORM APIs.
@@ -206,7 +219,11 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     expect(errorCode(noNonce.body)).toBe('DISPATCH_LAUNCH_INVALID');
 
     const report = await api('GET', `/api/v1/dispatches/${d.id}/report`);
-    const body = report.json<{ dispatch: DispatchJson; registrations: { learnerId: string; launches: number }[]; refusals: { code: string; learnerId: string }[] }>();
+    const body = report.json<{
+      dispatch: DispatchJson;
+      registrations: { learnerId: string; launches: number }[];
+      refusals: { code: string; learnerId: string }[];
+    }>();
     expect(body.dispatch.counts).toEqual({ registrations: 1, launches: 2, refused: 4 });
     expect(body.registrations).toMatchObject([{ learnerId: 'learner-r', launches: 2 }]);
     expect(body.refusals.map((r) => r.code).sort()).toEqual(['DISPATCH_DISABLED', 'DISPATCH_EXPIRED', 'DISPATCH_REGISTRATION_CAP', 'DISPATCH_SECRET_INVALID']);
@@ -228,8 +245,10 @@ describe.each(DIALECTS)('content dispatch over HTTP (%s)', (dialect) => {
     expect((await api('GET', '/api/v1/platforms/plt_courseport_dispatch')).statusCode).toBe(404);
     expect((await api('POST', '/api/v1/platforms/plt_courseport_dispatch/enable')).statusCode).toBe(404);
     expect((await api('POST', '/api/v1/platforms/plt_courseport_dispatch/deployments', { deploymentId: 'x' })).statusCode).toBe(404);
-    expect(((await api('GET', '/api/v1/platforms')).json<{ platforms: { id: string }[] }>()).platforms.map((p) => p.id)).not.toContain('plt_courseport_dispatch');
-    expect((await h.store.db.selectFrom('platforms').select('status').where('id', '=', 'plt_courseport_dispatch').executeTakeFirstOrThrow()).status).toBe('disabled');
+    expect((await api('GET', '/api/v1/platforms')).json<{ platforms: { id: string }[] }>().platforms.map((p) => p.id)).not.toContain('plt_courseport_dispatch');
+    expect((await h.store.db.selectFrom('platforms').select('status').where('id', '=', 'plt_courseport_dispatch').executeTakeFirstOrThrow()).status).toBe(
+      'disabled',
+    );
   });
 
   it('stops every copy of the package once the dispatch is deleted or its secret rotated', async () => {

@@ -53,7 +53,13 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     const res = await h.app.inject({
       method: 'GET',
       url: '/lti/login',
-      query: { iss: h.platform.issuer, login_hint: 'learner-1', target_link_uri: `${TOOL_BASE_URL}/lti/launch`, client_id: h.platform.clientId, lti_deployment_id: h.platform.deploymentId },
+      query: {
+        iss: h.platform.issuer,
+        login_hint: 'learner-1',
+        target_link_uri: `${TOOL_BASE_URL}/lti/launch`,
+        client_id: h.platform.clientId,
+        lti_deployment_id: h.platform.deploymentId,
+      },
       headers: { accept: 'text/html' },
     });
     return { status: res.statusCode, code: errorCode(res.body) };
@@ -67,7 +73,12 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body).toContain('data-field="product">moodle 4.3<');
     expect(page.body).toContain(`data-field="issuer">${h.platform.issuer}<`);
-    expect([...page.body.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1])).toEqual([AGS_SCOPE.LINEITEM, AGS_SCOPE.RESULT_READONLY, AGS_SCOPE.SCORE, NRPS_SCOPE]);
+    expect([...page.body.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      AGS_SCOPE.LINEITEM,
+      AGS_SCOPE.RESULT_READONLY,
+      AGS_SCOPE.SCORE,
+      NRPS_SCOPE,
+    ]);
     expect(page.body).toContain(`${TOOL_BASE_URL}/lti/login`);
     expect(page.body).toContain('/static/registration.js');
     // Nothing is registered before the administrator confirms.
@@ -99,16 +110,29 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     expect(toolConfig.claims).toEqual(expect.arrayContaining(['iss', 'sub', 'name', 'given_name', 'family_name', 'email']));
     const messages = toolConfig.messages as { type: string; placements?: string[]; label: string; target_link_uri: string }[];
     expect(messages.map((m) => m.type).sort()).toEqual(['LtiDeepLinkingRequest', 'LtiResourceLinkRequest']);
-    expect(messages.find((m) => m.type === 'LtiDeepLinkingRequest')).toMatchObject({ placements: ['ContentArea'], target_link_uri: `${TOOL_BASE_URL}/lti/launch` });
+    expect(messages.find((m) => m.type === 'LtiDeepLinkingRequest')).toMatchObject({
+      placements: ['ContentArea'],
+      target_link_uri: `${TOOL_BASE_URL}/lti/launch`,
+    });
     expect(toolConfig['https://canvas.instructure.com/lti/privacy_level']).toBeUndefined();
 
     // What Courseport stored: the platform as the LMS described it, pending, with the deployment it created.
     const stored = await findPlatform(h.store.db, h.platform.issuer, h.platform.clientId);
-    expect(stored).toMatchObject({ status: 'pending', auth_url: h.platform.authUrl, token_url: h.platform.tokenUrl, jwks_url: h.platform.jwksUrl, name: `moodle (${new URL(h.platform.issuer).host})` });
+    expect(stored).toMatchObject({
+      status: 'pending',
+      auth_url: h.platform.authUrl,
+      token_url: h.platform.tokenUrl,
+      jwks_url: h.platform.jwksUrl,
+      name: `moodle (${new URL(h.platform.issuer).host})`,
+    });
     expect((await listDeployments(h.store.db, stored!.id)).map((d) => d.deployment_id)).toEqual([h.platform.deploymentId]);
     const audit = await h.app.services.audit.list({ action: 'platform.register' });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: `platform:${stored!.id}`, target: stored!.id, details: { method: 'dynamic-registration', status: 'pending', clientId: h.platform.clientId } });
+    expect(audit[0]).toMatchObject({
+      actor: `platform:${stored!.id}`,
+      target: stored!.id,
+      details: { method: 'dynamic-registration', status: 'pending', clientId: h.platform.clientId },
+    });
 
     // The registration token never reaches the log (the query is redacted; the form carries a session id only).
     const log = JSON.stringify(h.logs);
@@ -140,7 +164,13 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     const page = await open(h);
     expect(page.statusCode, page.body.slice(0, 500)).toBe(200);
     expect(page.body).toContain('data-field="product">canvas OpenSource<');
-    expect([...page.body.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1])).toEqual([AGS_SCOPE.LINEITEM, AGS_SCOPE.LINEITEM_READONLY, AGS_SCOPE.RESULT_READONLY, AGS_SCOPE.SCORE, NRPS_SCOPE]);
+    expect([...page.body.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      AGS_SCOPE.LINEITEM,
+      AGS_SCOPE.LINEITEM_READONLY,
+      AGS_SCOPE.RESULT_READONLY,
+      AGS_SCOPE.SCORE,
+      NRPS_SCOPE,
+    ]);
     const done = await confirm(h, sessionOf(page.body));
     expect(done.statusCode, done.body.slice(0, 500)).toBe(200);
     const toolConfig = h.platform.registrations[0]!.body[TOOL_CONFIG] as Record<string, unknown>;
@@ -175,7 +205,11 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
 
   it('refuses configurations that lack what Courseport needs, naming each problem', async () => {
     const h = await harness();
-    h.platform.openidOverrides = { registration_endpoint: undefined, id_token_signing_alg_values_supported: ['ES256'], 'https://purl.imsglobal.org/spec/lti-platform-configuration': undefined };
+    h.platform.openidOverrides = {
+      registration_endpoint: undefined,
+      id_token_signing_alg_values_supported: ['ES256'],
+      'https://purl.imsglobal.org/spec/lti-platform-configuration': undefined,
+    };
     const res = await open(h);
     expect(res.statusCode).toBe(424);
     expect(errorCode(res.body)).toBe('REGISTRATION_CONFIG_INVALID');
@@ -190,7 +224,7 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
     expect(errorCode(notJson.body)).toBe('REGISTRATION_CONFIG_INVALID');
     // A public page that fetches a URL its caller names must not echo what came back (a read
     // proxy): the answer goes to the log only.
-    expect(notJson.body).toContain("configuration is not JSON (what it answered is in Courseport&#39;s log)");
+    expect(notJson.body).toContain('configuration is not JSON (what it answered is in Courseport&#39;s log)');
     expect(notJson.body).not.toContain('not json');
     expect(h.logs.some((l) => l.code === 'REGISTRATION_CONFIG_INVALID' && JSON.stringify(l.details).includes('<html>not json</html>'))).toBe(true);
   });
@@ -204,7 +238,10 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
 
   it('shows the LMS’s own error text (escaped) when it refuses the registration, and stores nothing', async () => {
     const h = await harness();
-    h.platform.failRegistration = { status: 400, body: JSON.stringify({ error: 'invalid_redirect_uri', error_description: '<b>Redirect</b> URI not allowed here' }) };
+    h.platform.failRegistration = {
+      status: 400,
+      body: JSON.stringify({ error: 'invalid_redirect_uri', error_description: '<b>Redirect</b> URI not allowed here' }),
+    };
     const res = await register(h);
     expect(res.statusCode).toBe(424);
     expect(errorCode(res.body)).toBe('REGISTRATION_REJECTED');
@@ -297,7 +334,11 @@ describe.each(DIALECTS)('LTI Dynamic Registration against the simulated LMS (%s)
 
 describe('LTI Dynamic Registration in production', () => {
   it('refuses a plain-http configuration URL before fetching anything', async () => {
-    const h = await createHarness('sqlite', { NODE_ENV: 'production', COURSEPORT_JWKS_COOLDOWN_SECONDS: '5', COURSEPORT_JWKS_CACHE_SECONDS: '60' }, { registerPlatform: false });
+    const h = await createHarness(
+      'sqlite',
+      { NODE_ENV: 'production', COURSEPORT_JWKS_COOLDOWN_SECONDS: '5', COURSEPORT_JWKS_CACHE_SECONDS: '60' },
+      { registerPlatform: false },
+    );
     try {
       const res = await h.app.inject({ method: 'GET', url: '/lti/register', query: h.platform.startRegistration(), headers: { accept: 'text/html' } });
       expect(res.statusCode).toBe(400);
@@ -344,7 +385,8 @@ describe('Canvas JSON configuration', () => {
       expect(ext).toMatchObject({ platform: 'canvas.instructure.com', privacy_level: 'public', domain: 'courseport.test' });
       const placements = (ext!.settings as { placements: Record<string, unknown>[] }).placements;
       expect(placements.map((p) => p.placement)).toEqual(['link_selection', 'assignment_selection']);
-      for (const p of placements) expect(p).toMatchObject({ message_type: 'LtiDeepLinkingRequest', target_link_uri: `${TOOL_BASE_URL}/lti/launch`, enabled: true });
+      for (const p of placements)
+        expect(p).toMatchObject({ message_type: 'LtiDeepLinkingRequest', target_link_uri: `${TOOL_BASE_URL}/lti/launch`, enabled: true });
     } finally {
       await h.close();
     }

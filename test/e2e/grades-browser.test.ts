@@ -47,13 +47,33 @@ describe('a course played in Chromium reaches the LMS gradebook', () => {
       await expect.poll(async () => (await findAttemptFor(tool.store.db, 'rl-graded', 'learner-graded'))?.success, { timeout: WAIT_MS }).toBe('passed');
 
       // The server's worker is what `courseport serve` runs; here one round is driven directly.
-      const worker = new GradeWorker(tool.store.db, tool.store.dialect, tool.app.services.ags, { now: () => Date.now() }, { info: () => undefined, warn: () => undefined, error: () => undefined }, DEFAULT_GRADE_WORKER);
-      await expect.poll(async () => (await worker.runOnce()) >= 0 && [...services.scores.values()].flat().filter((s) => s.userId === 'learner-graded' && s.activityProgress === 'Completed').length, { timeout: WAIT_MS }).toBe(1);
+      const worker = new GradeWorker(
+        tool.store.db,
+        tool.store.dialect,
+        tool.app.services.ags,
+        { now: () => Date.now() },
+        { info: () => undefined, warn: () => undefined, error: () => undefined },
+        DEFAULT_GRADE_WORKER,
+      );
+      await expect
+        .poll(
+          async () =>
+            (await worker.runOnce()) >= 0 &&
+            [...services.scores.values()].flat().filter((s) => s.userId === 'learner-graded' && s.activityProgress === 'Completed').length,
+          { timeout: WAIT_MS },
+        )
+        .toBe(1);
       const [lineItem] = [...services.lineItems.values()].filter((i) => i.resourceLinkId === 'rl-graded');
       // The column is labelled with the resource link's title, which the simulated LMS names 'Golf Explained'.
       expect(lineItem).toMatchObject({ label: 'Golf Explained', scoreMaximum: 100, resourceId: pkg.package.id });
       const final = services.scores.get(lineItem!.id)!.at(-1)!;
-      expect(final).toMatchObject({ userId: 'learner-graded', scoreGiven: 100, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
+      expect(final).toMatchObject({
+        userId: 'learner-graded',
+        scoreGiven: 100,
+        scoreMaximum: 100,
+        activityProgress: 'Completed',
+        gradingProgress: 'FullyGraded',
+      });
       expect(services.refusals).toEqual([]);
     } finally {
       await context.close();

@@ -173,7 +173,12 @@ describe.each(DIALECTS)('grade delivery through LMS faults and kill -9 (%s)', (d
     await lms.close();
     await commitAll(6, 'passed');
     await until('deliveries to fail against the dead LMS', async () => {
-      const refused = await check.db.selectFrom('grade_outbox').select('id').where('state', '=', 'pending').where('last_error', 'like', '%ECONNREFUSED%').execute();
+      const refused = await check.db
+        .selectFrom('grade_outbox')
+        .select('id')
+        .where('state', '=', 'pending')
+        .where('last_error', 'like', '%ECONNREFUSED%')
+        .execute();
       return refused.length > 0;
     });
     lms = await SimulatedServices.start(lmsOptions);
@@ -193,7 +198,10 @@ describe.each(DIALECTS)('grade delivery through LMS faults and kill -9 (%s)', (d
     const seen = new Map<string, Arrival>();
     for (const a of arrivals) {
       const before = seen.get(a.userId);
-      if (before) expect(Date.parse(a.timestamp), `${a.userId}: ${before.scoreGiven}@${before.timestamp} then ${a.scoreGiven}@${a.timestamp}`).toBeGreaterThanOrEqual(Date.parse(before.timestamp));
+      if (before)
+        expect(Date.parse(a.timestamp), `${a.userId}: ${before.scoreGiven}@${before.timestamp} then ${a.scoreGiven}@${a.timestamp}`).toBeGreaterThanOrEqual(
+          Date.parse(before.timestamp),
+        );
       seen.set(a.userId, a);
     }
     expect(arrivals.length).toBeGreaterThanOrEqual(subs.length);
@@ -202,7 +210,12 @@ describe.each(DIALECTS)('grade delivery through LMS faults and kill -9 (%s)', (d
       const open = await check.db.selectFrom('grade_outbox').select('id').where('state', 'in', ['pending', 'sending']).execute();
       return open.length === 0;
     });
-    const rows = await check.db.selectFrom('grade_outbox as g').innerJoin('users as u', 'u.id', 'g.user_id').select(['u.sub', 'g.state', 'g.seq']).orderBy('g.seq', 'desc').execute();
+    const rows = await check.db
+      .selectFrom('grade_outbox as g')
+      .innerJoin('users as u', 'u.id', 'g.user_id')
+      .select(['u.sub', 'g.state', 'g.seq'])
+      .orderBy('g.seq', 'desc')
+      .execute();
     for (const sub of subs) expect(rows.find((r) => r.sub === sub)?.state, sub).toBe('sent');
   }, 60_000);
 });

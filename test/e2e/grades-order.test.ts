@@ -60,7 +60,8 @@ describe.each(DIALECTS)('grade delivery order: one per learner at a time, newest
     lms.hangScores = 0;
   });
 
-  const worker = (random = 0.5) => new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 4 }, () => random);
+  const worker = (random = 0.5) =>
+    new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, { ...DEFAULT_GRADE_WORKER, batch: 4 }, () => random);
 
   /** A link with its own line item, and learners who can commit scores on it. */
   async function course(): Promise<{ item: StoredLineItem; learner: (sub: string) => Promise<(raw: number, status?: string) => Promise<void>> }> {
@@ -79,7 +80,11 @@ describe.each(DIALECTS)('grade delivery order: one per learner at a time, newest
       const { session } = (await h.app.inject({ method: 'POST', url: `${api}/sco/item_1` })).json() as { session: number };
       let seq = 0;
       return async (raw: number, status = 'incomplete') => {
-        const r = await h.app.inject({ method: 'POST', url: `${api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': status, 'cmi.core.score.raw': String(raw), commitSequence: ++seq } });
+        const r = await h.app.inject({
+          method: 'POST',
+          url: `${api}/sco/item_1/commit?session=${session}`,
+          payload: { 'cmi.core.lesson_status': status, 'cmi.core.score.raw': String(raw), commitSequence: ++seq },
+        });
         expect(r.statusCode, r.body).toBe(200);
       };
     };
@@ -213,7 +218,10 @@ describe.each(DIALECTS)('grade delivery order: one per learner at a time, newest
     for (const sub of subs) {
       const rows = await rowsOf(sub);
       expect(rows.at(-1)!.state, sub).toBe('sent');
-      expect(rows.filter((r) => r.state === 'pending' || r.state === 'sending'), sub).toEqual([]);
+      expect(
+        rows.filter((r) => r.state === 'pending' || r.state === 'sending'),
+        sub,
+      ).toEqual([]);
     }
   });
 });
@@ -234,7 +242,13 @@ describe.each(DIALECTS)('grade outbox order of scores queued before the upgrade 
       if (dialect === 'sqlite') await sql`pragma foreign_keys = off`.execute(db);
       await db.transaction().execute(async (trx) => {
         if (dialect === 'postgres') await sql`set local session_replication_role = replica`.execute(trx);
-        for (const [id, user, at] of [['g_b', 'u1', 200], ['g_a', 'u1', 100], ['g_c', 'u1', 200], ['g_d', 'u2', 100]] as const) await legacy(id, user, at).execute(trx);
+        for (const [id, user, at] of [
+          ['g_b', 'u1', 200],
+          ['g_a', 'u1', 100],
+          ['g_c', 'u1', 200],
+          ['g_d', 'u2', 100],
+        ] as const)
+          await legacy(id, user, at).execute(trx);
       });
       if (dialect === 'sqlite') await sql`pragma foreign_keys = on`.execute(db);
       await migrateToLatest(store);

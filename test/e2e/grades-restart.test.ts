@@ -106,12 +106,18 @@ describe('a score survives the server being killed mid-delivery', () => {
     expect(services.scores.get(item.id) ?? []).toHaveLength(0);
 
     await startServer();
-    const delivered = await until('the score to arrive after the restart', () => ((services.scores.get(item.id)?.length ?? 0) > 0 ? services.scores.get(item.id) : undefined));
-    expect(delivered).toEqual([expect.objectContaining({ userId: 'learner-restart', scoreGiven: 88, activityProgress: 'Completed', gradingProgress: 'FullyGraded' })]);
+    const delivered = await until('the score to arrive after the restart', () =>
+      (services.scores.get(item.id)?.length ?? 0) > 0 ? services.scores.get(item.id) : undefined,
+    );
+    expect(delivered).toEqual([
+      expect.objectContaining({ userId: 'learner-restart', scoreGiven: 88, activityProgress: 'Completed', gradingProgress: 'FullyGraded' }),
+    ]);
     // The row is recorded as sent, so no worker will send it again: exactly one score.
     const check = openStore(loadConfig(env).databaseUrl);
     try {
-      await until('the outbox row to be marked sent', async () => ((await check.db.selectFrom('grade_outbox').select('state').executeTakeFirst())?.state === 'sent' ? true : undefined));
+      await until('the outbox row to be marked sent', async () =>
+        (await check.db.selectFrom('grade_outbox').select('state').executeTakeFirst())?.state === 'sent' ? true : undefined,
+      );
       expect(await check.db.selectFrom('grade_outbox').select('state').execute()).toEqual([{ state: 'sent' }]);
     } finally {
       await check.close();

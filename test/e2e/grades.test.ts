@@ -51,7 +51,11 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
     let seq = 0;
     const commit = async (v: Record<string, string>, terminate = false) => {
-      const r = await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { ...v, commitSequence: ++seq, ...(terminate ? { terminate: true } : {}) } });
+      const r = await h.app.inject({
+        method: 'POST',
+        url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+        payload: { ...v, commitSequence: ++seq, ...(terminate ? { terminate: true } : {}) },
+      });
       expect(r.statusCode, r.body).toBe(200);
       return r.json().attempt as { id: string };
     };
@@ -62,13 +66,28 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
   const sentTo = (lineItemUrl: string) => lms.scores.get(lineItemUrl) ?? [];
 
   it('queues the score with the attempt change, creates the line item and delivers the score', async () => {
-    const { attempt } = await play({ 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '85', 'cmi.core.score.max': '100', 'cmi.core.session_time': '00:01:00' });
+    const { attempt } = await play({
+      'cmi.core.lesson_status': 'passed',
+      'cmi.core.score.raw': '85',
+      'cmi.core.score.max': '100',
+      'cmi.core.session_time': '00:01:00',
+    });
     const [row] = await outbox(attempt.id);
     expect(row).toMatchObject({ state: 'pending', tries: 0 });
     expect(await worker.runOnce()).toBeGreaterThanOrEqual(1);
     expect((await outbox(attempt.id))[0]).toMatchObject({ state: 'sent' });
-    const li = await h.store.db.selectFrom('line_items').selectAll().where('lineitem_url', 'is not', null).orderBy('updated_at', 'desc').executeTakeFirstOrThrow();
-    expect(lms.lineItems.get(li.lineitem_url!)).toMatchObject({ scoreMaximum: 100, label: 'Bicycle Care for grades', resourceId: packageId, tag: 'courseport' });
+    const li = await h.store.db
+      .selectFrom('line_items')
+      .selectAll()
+      .where('lineitem_url', 'is not', null)
+      .orderBy('updated_at', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(lms.lineItems.get(li.lineitem_url!)).toMatchObject({
+      scoreMaximum: 100,
+      label: 'Bicycle Care for grades',
+      resourceId: packageId,
+      tag: 'courseport',
+    });
     const [score] = sentTo(li.lineitem_url!);
     expect(score).toMatchObject({ userId: 'learner-1', scoreGiven: 85, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
     expect(String(score!.timestamp)).toMatch(/\.\d{3}Z$/);
@@ -119,7 +138,11 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     const named = lms.addLineItem({ scoreMaximum: 100, label: 'Outage', resourceLinkId: 'o' });
     const { attempt } = await play({ 'cmi.core.lesson_status': 'completed' }, { lineitem: named.id });
     // A worker claimed the row and died (SIGKILL) before it could record anything.
-    await h.store.db.updateTable('grade_outbox').set({ state: 'sending', lease_until: h.clock.now() + 60_000 }).where('attempt_id', '=', attempt.id).execute();
+    await h.store.db
+      .updateTable('grade_outbox')
+      .set({ state: 'sending', lease_until: h.clock.now() + 60_000 })
+      .where('attempt_id', '=', attempt.id)
+      .execute();
     expect(await worker.runOnce()).toBe(0);
     h.clock.advance(60_001);
     lms.failScores = { status: 503, count: 3 };
@@ -140,7 +163,10 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
     expect(row!.last_error).toContain('404');
     const { token } = await h.app.services.adminTokens.create('grades');
     const auth = { authorization: `Bearer ${token}` };
-    const status = (await h.app.inject({ method: 'GET', url: '/api/v1/grades', headers: auth })).json() as { counts: Record<string, number>; entries: { id: string; state: string; lastError: string }[] };
+    const status = (await h.app.inject({ method: 'GET', url: '/api/v1/grades', headers: auth })).json() as {
+      counts: Record<string, number>;
+      entries: { id: string; state: string; lastError: string }[];
+    };
     expect(status.counts.dead).toBeGreaterThanOrEqual(1);
     expect(status.entries.find((e) => e.id === row!.id)).toMatchObject({ state: 'dead' });
     const retried = await h.app.inject({ method: 'POST', url: '/api/v1/grades/retry', headers: auth, payload: { ids: [row!.id] } });
@@ -173,11 +199,21 @@ describe.each(DIALECTS)('grade delivery through the durable outbox (%s)', (diale
 
   it('does not grade staff trying the activity out, nor list them as learners once their launch rows expired', async () => {
     const shared = `rl-staff-${dialect}`;
-    const teacher = await play({ 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90' }, { sub: 'teacher-9', link: shared, roles: [ROLE.CONTEXT_INSTRUCTOR] });
-    const learner = await play({ 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '80' }, { sub: 'learner-9', link: shared, roles: [ROLE.CONTEXT_LEARNER] });
+    const teacher = await play(
+      { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90' },
+      { sub: 'teacher-9', link: shared, roles: [ROLE.CONTEXT_INSTRUCTOR] },
+    );
+    const learner = await play(
+      { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '80' },
+      { sub: 'learner-9', link: shared, roles: [ROLE.CONTEXT_LEARNER] },
+    );
     expect(await outbox(teacher.attempt.id)).toEqual([]);
     expect(await outbox(learner.attempt.id)).toHaveLength(1);
-    const row = await h.store.db.selectFrom('attempts').select(['role_kind', 'resource_link_id']).where('id', '=', teacher.attempt.id).executeTakeFirstOrThrow();
+    const row = await h.store.db
+      .selectFrom('attempts')
+      .select(['role_kind', 'resource_link_id'])
+      .where('id', '=', teacher.attempt.id)
+      .executeTakeFirstOrThrow();
     expect(row.role_kind).toBe('instructor');
     // Launch rows expire after a few hours; the attempt still tells who was previewing.
     await h.store.db.deleteFrom('launches').where('resource_link_id', '=', row.resource_link_id).execute();
@@ -226,11 +262,19 @@ describe('grade delivery when the LMS hangs or is down', () => {
       const pkg = (await h.app.services.packages.importPackage(COURSE_12)).package.id;
       const item = lms.addLineItem({ scoreMaximum: 100, label: 'Hangs', resourceLinkId: 'h' });
       const res = await h.launch({
-        claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-hang' }, [CLAIM.CUSTOM]: { package_id: pkg }, [CLAIM.AGS_ENDPOINT]: { scope: ALL_SCOPES, lineitem: item.id } },
+        claims: {
+          [CLAIM.RESOURCE_LINK]: { id: 'rl-hang' },
+          [CLAIM.CUSTOM]: { package_id: pkg },
+          [CLAIM.AGS_ENDPOINT]: { scope: ALL_SCOPES, lineitem: item.id },
+        },
       });
       const cfg = playerConfig(res);
       const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
-      await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '77', commitSequence: 1, terminate: true } });
+      await h.app.inject({
+        method: 'POST',
+        url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+        payload: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '77', commitSequence: 1, terminate: true },
+      });
       const worker = new GradeWorker(h.store.db, h.store.dialect, h.app.services.ags, h.clock, silent, DEFAULT_GRADE_WORKER, () => 0.5);
       const row = () => h.store.db.selectFrom('grade_outbox').selectAll().executeTakeFirstOrThrow();
 

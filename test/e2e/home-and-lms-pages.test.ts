@@ -31,7 +31,8 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
     expect(home.headers['content-type']).toMatch(/^text\/html/);
     expect(home.body).toContain('LTI 1.3 tool server for SCORM courses');
     for (const href of ['/admin', '/docs', '/api/docs']) expect(home.body).toContain(`href="${href}"`);
-    for (const path of ['/.well-known/jwks.json', '/lti/login', '/lti/launch', '/lti/register', '/lti/config/canvas.json']) expect(home.body).toContain(`${TOOL_BASE_URL}${path}`);
+    for (const path of ['/.well-known/jwks.json', '/lti/login', '/lti/launch', '/lti/register', '/lti/config/canvas.json'])
+      expect(home.body).toContain(`${TOOL_BASE_URL}${path}`);
     // The harness runs as NODE_ENV=test with the default sandbox setting: the link follows the setting.
     expect(home.body.includes('href="/sandbox"')).toBe(h.config.sandbox);
     // The docs of the repository are listed by title and served as text.
@@ -69,7 +70,12 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
       expect(res.body).not.toContain('Nothing at GET');
     }
     // POST still launches (and refuses an empty launch as before).
-    const post = await h.app.inject({ method: 'POST', url: '/lti/launch', payload: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
+    const post = await h.app.inject({
+      method: 'POST',
+      url: '/lti/launch',
+      payload: 'a=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
     expect(post.statusCode).toBe(400);
   });
 
@@ -104,7 +110,12 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
     expect(picker.body).toMatch(/<button type="submit" name="action" value="add" class="primary" id="picker-add">/);
     const token = pickerToken(picker);
     // Without scripts the form can still be sent empty: the refusal page offers the picker again (a GET, not Back).
-    const empty = await h.app.inject({ method: 'POST', url: `/lti/deep-link/${encodeURIComponent(token)}`, payload: 'action=add', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const empty = await h.app.inject({
+      method: 'POST',
+      url: `/lti/deep-link/${encodeURIComponent(token)}`,
+      payload: 'action=add',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(empty.statusCode).toBe(400);
     expect(errorCode(empty.body)).toBe('DEEP_LINKING_INVALID_SELECTION');
     const back = /<a class="button primary" href="([^"]+)" id="way-back-link">Back to the content picker<\/a>/.exec(empty.body)?.[1];
@@ -113,8 +124,18 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
     expect(again.statusCode).toBe(200);
     expect(again.body).toContain(packageId);
     // After the answer went to the LMS, the way back is the LMS itself (the picker cannot answer twice).
-    await h.app.inject({ method: 'POST', url: `/lti/deep-link/${encodeURIComponent(token)}`, payload: `action=add&package=${packageId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-    const twice = await h.app.inject({ method: 'POST', url: `/lti/deep-link/${encodeURIComponent(token)}`, payload: `action=add&package=${packageId}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await h.app.inject({
+      method: 'POST',
+      url: `/lti/deep-link/${encodeURIComponent(token)}`,
+      payload: `action=add&package=${packageId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    const twice = await h.app.inject({
+      method: 'POST',
+      url: `/lti/deep-link/${encodeURIComponent(token)}`,
+      payload: `action=add&package=${packageId}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(errorCode(twice.body)).toBe('DEEP_LINKING_ALREADY_ANSWERED');
     expect(twice.body).toContain('id="way-back"');
     expect(twice.body).not.toContain('id="way-back-link"');
@@ -122,7 +143,12 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
   });
 
   it('gives launch, player and progress error pages in the LMS frame a way back; other error pages stay as they were', async () => {
-    const launch = await h.app.inject({ method: 'POST', url: '/lti/launch', payload: 'state=x', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
+    const launch = await h.app.inject({
+      method: 'POST',
+      url: '/lti/launch',
+      payload: 'state=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
     expect(launch.body).toContain('id="way-back"');
     const player = await get('/play/not-a-token');
     expect(errorCode(player.body)).toBe('LAUNCH_TOKEN_INVALID');
@@ -140,11 +166,24 @@ describe.each(DIALECTS)('what a new user meets first: home page, docs, endpoint 
     await h.store.db.updateTable('platforms').set({ token_url: lms.tokenUrl }).where('id', '=', h.platformId).execute();
     const nrps = { [CLAIM.NRPS]: { context_memberships_url: lms.membershipsUrl, service_versions: ['2.0'] } };
     const launchAs = (sub: string, roles: string[]) =>
-      h.launch({ claims: { sub, name: sub, [CLAIM.ROLES]: roles, [CLAIM.RESOURCE_LINK]: { id: link, title: 'Week 1: Putting' }, [CLAIM.CUSTOM]: { package_id: packageId }, ...nrps } });
+      h.launch({
+        claims: {
+          sub,
+          name: sub,
+          [CLAIM.ROLES]: roles,
+          [CLAIM.RESOURCE_LINK]: { id: link, title: 'Week 1: Putting' },
+          [CLAIM.CUSTOM]: { package_id: packageId },
+          ...nrps,
+        },
+      });
     const play = async (sub: string, values: Record<string, string>) => {
       const cfg = playerConfig(await launchAs(sub, [ROLE.CONTEXT_LEARNER]));
       const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
-      const r = await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { ...values, commitSequence: 1, terminate: true } });
+      const r = await h.app.inject({
+        method: 'POST',
+        url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+        payload: { ...values, commitSequence: 1, terminate: true },
+      });
       expect(r.statusCode, r.body).toBe(200);
     };
     await play('learner-a', { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90', 'cmi.core.session_time': '00:00:14' });

@@ -25,9 +25,13 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
   });
 
   it('shows the schedule, and a rotation is in the audit log', async () => {
-    const schedule = parseJson<{ automatic: boolean; current: { kid: string }; next: null; upcoming: { action: string; at: string }; policy: { rotateEveryDays: number } }>(
-      await runCli(ws, ['keys', 'schedule', '--json']),
-    );
+    const schedule = parseJson<{
+      automatic: boolean;
+      current: { kid: string };
+      next: null;
+      upcoming: { action: string; at: string };
+      policy: { rotateEveryDays: number };
+    }>(await runCli(ws, ['keys', 'schedule', '--json']));
     expect(schedule).toMatchObject({ automatic: true, next: null, upcoming: { action: 'publish-next' }, policy: { rotateEveryDays: 90 } });
     const human = await runCli(ws, ['keys', 'schedule']);
     expect(human.stdout).toContain(`Current key:  ${schedule.current.kid}`);
@@ -43,7 +47,11 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
     // Make the current key 85 days old (published-next is due from day 83).
     const store = openStore(ws.env.COURSEPORT_DATABASE_URL ?? '');
     try {
-      await store.db.updateTable('tool_keys').set({ activated_at: Date.now() - 85 * DAY, created_at: Date.now() - 85 * DAY }).where('state', '=', 'current').execute();
+      await store.db
+        .updateTable('tool_keys')
+        .set({ activated_at: Date.now() - 85 * DAY, created_at: Date.now() - 85 * DAY })
+        .where('state', '=', 'current')
+        .execute();
       await store.db.deleteFrom('tool_keys').where('state', '=', 'next').execute();
     } finally {
       await store.close();
@@ -52,7 +60,14 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
     let stdout = '';
     const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'serve'], {
       cwd: ws.dataDir,
-      env: { PATH: process.env.PATH ?? '', ...ws.env, TSX_TSCONFIG_PATH: TSCONFIG, COURSEPORT_HOST: '127.0.0.1', COURSEPORT_PORT: String(port), COURSEPORT_LOG_LEVEL: 'info' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...ws.env,
+        TSX_TSCONFIG_PATH: TSCONFIG,
+        COURSEPORT_HOST: '127.0.0.1',
+        COURSEPORT_PORT: String(port),
+        COURSEPORT_LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -94,7 +109,9 @@ describe.each(DIALECTS)('courseport keys: schedule and re-encryption (%s)', (dia
     });
 
     // Running it again finds every key already opening with the new secret, and changes nothing.
-    const again = parseJson<{ reencrypted: string[]; unchanged: string[] }>(await runCli(withOld, ['keys', 'reencrypt', '--old-secret-env', 'COURSEPORT_OLD_SECRET', '--json']));
+    const again = parseJson<{ reencrypted: string[]; unchanged: string[] }>(
+      await runCli(withOld, ['keys', 'reencrypt', '--old-secret-env', 'COURSEPORT_OLD_SECRET', '--json']),
+    );
     expect(again.reencrypted).toEqual([]);
     expect(again.unchanged).toHaveLength(3);
   });

@@ -45,7 +45,9 @@ describe('LTI launch in Chromium', () => {
   it('shows a readable error page with its code when the launch is refused', async () => {
     const page = await browser.newPage();
     try {
-      const res = await page.goto(`${tool.baseUrl}/lti/login?iss=${encodeURIComponent('https://unknown.example')}&login_hint=x&target_link_uri=${encodeURIComponent(`${tool.baseUrl}/lti/launch`)}`);
+      const res = await page.goto(
+        `${tool.baseUrl}/lti/login?iss=${encodeURIComponent('https://unknown.example')}&login_hint=x&target_link_uri=${encodeURIComponent(`${tool.baseUrl}/lti/launch`)}`,
+      );
       expect(res?.status()).toBe(400);
       expect(await page.locator('h1').textContent()).toBe('Unknown platform');
       expect(await page.locator('[data-error-code]').textContent()).toBe('LTI_UNKNOWN_PLATFORM');

@@ -45,7 +45,12 @@ describe.each(DIALECTS)('LTI 1.3 launch, happy path (%s)', (dialect) => {
     const res = await h.app.inject({
       method: 'POST',
       url: '/lti/login',
-      payload: new URLSearchParams({ iss: h.platform.issuer, login_hint: 'u', target_link_uri: `${TOOL_BASE_URL}/lti/launch`, client_id: h.platform.clientId }).toString(),
+      payload: new URLSearchParams({
+        iss: h.platform.issuer,
+        login_hint: 'u',
+        target_link_uri: `${TOOL_BASE_URL}/lti/launch`,
+        client_id: h.platform.clientId,
+      }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(res.statusCode).toBe(302);
@@ -99,13 +104,19 @@ describe.each(DIALECTS)('LTI 1.3 launch, happy path (%s)', (dialect) => {
 
   it('updates the same user, context and resource link on a second launch', async () => {
     await h.launch();
-    const before = await h.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await h.store.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const l = await h.login();
     const claims = { ...h.launchClaims(l), name: 'Ada King' };
     const res = await h.launch({ login: l, idToken: await h.platform.mint(claims) });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Ada King');
-    const after = await h.store.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await h.store.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
     const rls = await h.store.db.selectFrom('resource_links').selectAll().execute();
     expect(rls).toHaveLength(1);

@@ -19,7 +19,14 @@ describe.each(DIALECTS)('LTI 1.3 launch rejections (%s)', (dialect) => {
   });
 
   const launchCount = async () =>
-    Number((await h.store.db.selectFrom('launches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await h.store.db
+          .selectFrom('launches')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   /** A refused launch: the right status and code on an HTML page, logged, and nothing recorded. */
   async function expectRefused(run: () => Promise<LightMyRequestResponse>, code: string, status?: number): Promise<LightMyRequestResponse> {
@@ -352,7 +359,11 @@ describe('login rate limit', () => {
     const h = await createHarness('sqlite', { COURSEPORT_LOGIN_RATE_LIMIT: '3' });
     try {
       for (let i = 0; i < 3; i++) await h.login();
-      const res = await h.app.inject({ method: 'GET', url: '/lti/login', query: { iss: h.platform.issuer, login_hint: 'x', target_link_uri: `${TOOL_BASE_URL}/lti/launch` } });
+      const res = await h.app.inject({
+        method: 'GET',
+        url: '/lti/login',
+        query: { iss: h.platform.issuer, login_hint: 'x', target_link_uri: `${TOOL_BASE_URL}/lti/launch` },
+      });
       expect(res.statusCode).toBe(429);
       expect(errorCode(res.body)).toBe('RATE_LIMITED');
     } finally {
@@ -366,7 +377,14 @@ describe('logs', () => {
     const h = await createHarness('sqlite');
     try {
       const token = 'abc.def.ghi';
-      for (const url of [`/play/${token}/sco/item_1/commit?session=2`, `/play/${token}`, `/content/${token}/shared/launchpage.html`, `/progress/${token}`, `/lti/deep-link/${token}?q=golf`, '/lti/home?lt=secret&x=1']) {
+      for (const url of [
+        `/play/${token}/sco/item_1/commit?session=2`,
+        `/play/${token}`,
+        `/content/${token}/shared/launchpage.html`,
+        `/progress/${token}`,
+        `/lti/deep-link/${token}?q=golf`,
+        '/lti/home?lt=secret&x=1',
+      ]) {
         const res = url.includes('/commit') ? await h.app.inject({ method: 'POST', url, payload: {} }) : await h.app.inject({ method: 'GET', url });
         expect(res.statusCode).toBeGreaterThanOrEqual(400);
       }
@@ -389,9 +407,13 @@ describe('logs', () => {
     expect(logged).not.toContain('tok-123');
     expect(logged).not.toContain('tok-456');
     // The LMS's address stays readable for support.
-    expect(new URLSearchParams(logged.split('?')[1]).get('openid_configuration')).toBe('https://lms.example/api/lti/registration/openid-configuration?REDACTED');
+    expect(new URLSearchParams(logged.split('?')[1]).get('openid_configuration')).toBe(
+      'https://lms.example/api/lti/registration/openid-configuration?REDACTED',
+    );
     // Without a query nothing is hidden.
-    expect(redactUrl('/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc')).toBe('/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc');
+    expect(redactUrl('/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc')).toBe(
+      '/lti/register?openid_configuration=https%3A%2F%2Flms.example%2Foidc',
+    );
   });
 
   it('never write launch tokens, login hints or id_tokens', async () => {

@@ -52,7 +52,14 @@ describe('launches with third-party cookies blocked (Chromium)', { timeout: 60_0
   });
 
   const launchCount = async () =>
-    Number((await tool.store.db.selectFrom('launches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await tool.store.db
+          .selectFrom('launches')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const toolFrame = (): FrameLocator => page.frameLocator('iframe[name="tool"]');
   // The simulated course page records every storage message it sees (a string expression: no DOM types here).
   const storageLog = async () => page.evaluate<{ subject: string; origin: string }[]>('window.ltiStorageLog || []');

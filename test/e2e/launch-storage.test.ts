@@ -13,7 +13,14 @@ describe.each(DIALECTS)('launch without the state cookie (%s)', (dialect) => {
   });
 
   const launchCount = async () =>
-    Number((await h.store.db.selectFrom('launches').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await h.store.db
+          .selectFrom('launches')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   const loginParams = (extra: Record<string, string> = {}) => ({
     iss: h.platform.issuer,
@@ -62,7 +69,12 @@ describe.each(DIALECTS)('launch without the state cookie (%s)', (dialect) => {
 
   it('ignores lti_storage_target when the login re-runs in a new window, or when it is not a frame name', async () => {
     for (const extra of [{ lti_storage_target: '_parent', cp_window: '1' }, { lti_storage_target: 'bad name<' }] as Record<string, string>[]) {
-      const res = await h.app.inject({ method: 'POST', url: '/lti/login', payload: new URLSearchParams(loginParams(extra)).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/lti/login',
+        payload: new URLSearchParams(loginParams(extra)).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.statusCode).toBe(302);
     }
   });

@@ -102,7 +102,15 @@ describe(`long titles, file names and ids in Chromium at ${WIDTH} px`, () => {
       expect(cell.lines, cell.text).toBeLessThanOrEqual(3);
     }
 
-    for (const path of ['/admin/settings', '/admin/platforms', '/admin/dispatch', '/admin/grades', '/admin/keys', '/admin/account', '/admin/platforms/new?lms=moodle&site=moodle.example.edu']) {
+    for (const path of [
+      '/admin/settings',
+      '/admin/platforms',
+      '/admin/dispatch',
+      '/admin/grades',
+      '/admin/keys',
+      '/admin/account',
+      '/admin/platforms/new?lms=moodle&site=moodle.example.edu',
+    ]) {
       await page.goto(`${tool.baseUrl}${path}`);
       expectFits(await fits(page), path);
     }

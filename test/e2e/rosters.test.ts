@@ -56,7 +56,11 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
     // learner-1 passes the course.
     const cfg = playerConfig(await launchAs('learner-1', [ROLE.CONTEXT_LEARNER]));
     const { session } = (await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1` })).json() as { session: number };
-    await h.app.inject({ method: 'POST', url: `${cfg.api}/sco/item_1/commit?session=${session}`, payload: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90', 'cmi.core.session_time': '00:12:00', commitSequence: 1, terminate: true } });
+    await h.app.inject({
+      method: 'POST',
+      url: `${cfg.api}/sco/item_1/commit?session=${session}`,
+      payload: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '90', 'cmi.core.session_time': '00:12:00', commitSequence: 1, terminate: true },
+    });
 
     const url = progressUrlOf((await launchAs('teacher-1', [ROLE.CONTEXT_INSTRUCTOR])).body)!;
     const reads = lms.rosterReads;
@@ -79,13 +83,9 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
     expect(page.body).toMatch(/data-learner="learner-2"[\s\S]*?Not started/);
     const stored = await h.store.db.selectFrom('memberships').selectAll().where('user_sub', '=', 'learner-1').executeTakeFirstOrThrow();
     expect(JSON.parse(stored.raw).lis_person_sourcedid).toBe('sis-1'); // unknown fields are kept
-    expect((await h.store.db.selectFrom('memberships').select(['user_sub', 'role_kind']).orderBy('user_sub').execute()).map((m) => `${m.user_sub}:${m.role_kind}`)).toEqual([
-      'learner-1:learner',
-      'learner-2:learner',
-      'learner-3:learner',
-      'ta-1:teaching-assistant',
-      'teacher-1:instructor',
-    ]);
+    expect(
+      (await h.store.db.selectFrom('memberships').select(['user_sub', 'role_kind']).orderBy('user_sub').execute()).map((m) => `${m.user_sub}:${m.role_kind}`),
+    ).toEqual(['learner-1:learner', 'learner-2:learner', 'learner-3:learner', 'ta-1:teaching-assistant', 'teacher-1:instructor']);
 
     const byScore = await h.app.inject({ method: 'GET', url: `${url}?sort=score` });
     expect([...byScore.body.matchAll(/data-learner="([^"]+)"/g)][0]?.[1]).toBe('learner-1');
@@ -152,7 +152,9 @@ describe.each(DIALECTS)('rosters (NRPS) and the progress view (%s)', (dialect) =
     const res = await h.app.inject({ method: 'GET', url: `/progress/${h.app.services.launchTokens.issue(own.id, h.clock.now())}` });
     expect(res.statusCode).toBe(403);
     expect(errorCode(res.body)).toBe('PROGRESS_FORBIDDEN');
-    expect((await h.app.inject({ method: 'GET', url: `/progress/${h.app.services.launchTokens.issue(own.id, h.clock.now())}/export.csv` })).statusCode).toBe(403);
+    expect((await h.app.inject({ method: 'GET', url: `/progress/${h.app.services.launchTokens.issue(own.id, h.clock.now())}/export.csv` })).statusCode).toBe(
+      403,
+    );
   });
 
   it('says so when the LMS offers no roster service, and lists who launched', async () => {

@@ -72,10 +72,13 @@ describe('the sandbox LMS in Chromium: add content, launch as a learner, see the
       // The server's grade worker (what `courseport serve` runs) delivers the score through AGS.
       const worker = new GradeWorker(tool.store.db, tool.store.dialect, tool.app.services.ags, { now: () => Date.now() }, silent, DEFAULT_GRADE_WORKER);
       await expect
-        .poll(async () => {
-          await worker.runOnce();
-          return (await tool.app.services.sandbox.scores()).filter((s) => s.userId === 'sandbox-bob' && s.gradingProgress === 'FullyGraded').length;
-        }, { timeout: WAIT_MS })
+        .poll(
+          async () => {
+            await worker.runOnce();
+            return (await tool.app.services.sandbox.scores()).filter((s) => s.userId === 'sandbox-bob' && s.gradingProgress === 'FullyGraded').length;
+          },
+          { timeout: WAIT_MS },
+        )
         .toBeGreaterThanOrEqual(1);
 
       await page.goto(`${tool.baseUrl}/sandbox/gradebook`, { timeout: WAIT_MS });

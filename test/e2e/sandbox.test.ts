@@ -14,7 +14,13 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 
 /** The hidden-field form of a page (an auto-submitting LMS or tool form), attribute values unescaped. */
 function formOf(html: string): { action: string; fields: Record<string, string> } {
-  const unescapeHtml = (s: string) => s.replace(/&#34;|&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const unescapeHtml = (s: string) =>
+    s
+      .replace(/&#34;|&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
   const action = /<form method="post" action="([^"]*)"/.exec(html)?.[1];
   if (action === undefined) throw new Error(`no form in: ${html.slice(0, 400)}`);
   const fields: Record<string, string> = {};
@@ -68,7 +74,13 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
 
   it('registers itself at start like any platform, once, with a key that survives a restart', async () => {
     const platform = await findPlatform(tool.store.db, url('/sandbox'), SANDBOX_CLIENT_ID);
-    expect(platform).toMatchObject({ id: platformId, status: 'active', auth_url: url('/sandbox/auth'), token_url: url('/sandbox/token'), jwks_url: url('/sandbox/jwks') });
+    expect(platform).toMatchObject({
+      id: platformId,
+      status: 'active',
+      auth_url: url('/sandbox/auth'),
+      token_url: url('/sandbox/token'),
+      jwks_url: url('/sandbox/jwks'),
+    });
     expect(await findDeployment(tool.store.db, platformId, SANDBOX_DEPLOYMENT_ID)).toBeDefined();
     expect(await tool.app.services.sandbox.ensureReady()).toEqual({ platformId, created: false });
     const jwks = (await (await fetch(url('/sandbox/jwks'))).json()) as { keys: { kid: string; d?: string }[] };
@@ -145,7 +157,9 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
     const [lineItem] = await tool.app.services.sandbox.lineItems({ resourceLinkId: link!.id });
     expect(lineItem).toMatchObject({ label: 'Bicycle Care', scoreMaximum: 100, resourceId: packageId, tag: 'courseport' });
     const scores = await tool.app.services.sandbox.scores(lineItem!.id);
-    expect(scores).toEqual([expect.objectContaining({ userId: 'sandbox-alice', scoreGiven: 85, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' })]);
+    expect(scores).toEqual([
+      expect.objectContaining({ userId: 'sandbox-alice', scoreGiven: 85, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' }),
+    ]);
     const outbox = await tool.store.db.selectFrom('grade_outbox').select(['state', 'last_error']).execute();
     expect(outbox).toEqual([{ state: 'sent', last_error: null }]);
     const gradebook = await (await fetch(url('/sandbox/gradebook'), { headers: { accept: 'text/html' } })).text();
@@ -155,12 +169,21 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
 
     // The results endpoint reports it back (as the tool's grade policies read it).
     const tokenPlatform = { id: platformId, clientId: SANDBOX_CLIENT_ID, tokenUrl: url('/sandbox/token'), tokenAudience: null };
-    expect(await tool.app.services.ags.result(tokenPlatform, tool.app.services.sandbox.lineItemUrl(lineItem!.id), 'sandbox-alice')).toMatchObject({ userId: 'sandbox-alice', resultScore: 85, resultMaximum: 100 });
+    expect(await tool.app.services.ags.result(tokenPlatform, tool.app.services.sandbox.lineItemUrl(lineItem!.id), 'sandbox-alice')).toMatchObject({
+      userId: 'sandbox-alice',
+      resultScore: 85,
+      resultMaximum: 100,
+    });
 
     // The roster (NRPS) the launch pointed at: the fake course's four people.
     const context = await tool.store.db.selectFrom('contexts').select('id').where('context_id', '=', 'sandbox-course').executeTakeFirstOrThrow();
     await tool.app.services.rosters.sync(context.id);
-    const members = await tool.store.db.selectFrom('memberships').select(['user_sub', 'role_kind']).where('context_id', '=', context.id).orderBy('user_sub').execute();
+    const members = await tool.store.db
+      .selectFrom('memberships')
+      .select(['user_sub', 'role_kind'])
+      .where('context_id', '=', context.id)
+      .orderBy('user_sub')
+      .execute();
     expect(members.map((m) => m.user_sub)).toEqual(['sandbox-alice', 'sandbox-bob', 'sandbox-chloe', 'sandbox-instructor']);
 
     // An instructor launch of the same link: the player with the progress view, which lists the sandbox's learners.
@@ -174,12 +197,27 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
 
     // Started again on another base URL (another port), the sandbox points its links at the new one.
     const s = tool.app.services;
-    const moved = new SandboxService(tool.store.db, s.toolKeys, s.platforms, s.audit, { now: () => Date.now() }, { baseUrl: 'http://127.0.0.1:9', secret: tool.config.secret });
-    expect(await moved.loginForm({ user: 'sandbox-bob', link: link!.id, deepLink: false })).toMatchObject({ iss: 'http://127.0.0.1:9/sandbox', target_link_uri: 'http://127.0.0.1:9/lti/launch' });
+    const moved = new SandboxService(
+      tool.store.db,
+      s.toolKeys,
+      s.platforms,
+      s.audit,
+      { now: () => Date.now() },
+      { baseUrl: 'http://127.0.0.1:9', secret: tool.config.secret },
+    );
+    expect(await moved.loginForm({ user: 'sandbox-bob', link: link!.id, deepLink: false })).toMatchObject({
+      iss: 'http://127.0.0.1:9/sandbox',
+      target_link_uri: 'http://127.0.0.1:9/lti/launch',
+    });
   });
 
   it('verifies what it is sent: forged hints, foreign client assertions, replayed jtis, missing tokens', async () => {
-    const auth = await fetch(url(`/sandbox/auth?scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id=courseport-sandbox&redirect_uri=${encodeURIComponent(url('/lti/launch'))}&login_hint=sandbox-alice&state=s&nonce=n&lti_message_hint=forged.hint.value`), { headers: { accept: 'text/html' } });
+    const auth = await fetch(
+      url(
+        `/sandbox/auth?scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id=courseport-sandbox&redirect_uri=${encodeURIComponent(url('/lti/launch'))}&login_hint=sandbox-alice&state=s&nonce=n&lti_message_hint=forged.hint.value`,
+      ),
+      { headers: { accept: 'text/html' } },
+    );
     expect(auth.status).toBe(400);
     expect(errorCode(await auth.text())).toBe('SANDBOX_INVALID_REQUEST');
 
@@ -196,7 +234,11 @@ describe.each(DIALECTS)('the sandbox LMS over real HTTP (%s)', (dialect) => {
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(privateKey);
-    const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', scope: 'https://purl.imsglobal.org/spec/lti-ags/scope/score' };
+    const form = {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      scope: 'https://purl.imsglobal.org/spec/lti-ags/scope/score',
+    };
     const refused = await post(url('/sandbox/token'), { ...form, client_assertion: forged });
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: 'invalid_client' });

@@ -95,7 +95,12 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
   const allVisited = `visited=${'1'.repeat(BIKE_PAGES.length)}`;
 
   it('plays the SCORM 1.2 course to a passed, scored completion', { timeout: PLAY_TIMEOUT_MS }, async () => {
-    const course = await openBikeCourse(context, lms.origin, { link: 'rl-bike12', packageId: course12.package.id, user: 'learner-1' }, { controlledClock: true });
+    const course = await openBikeCourse(
+      context,
+      lms.origin,
+      { link: 'rl-bike12', packageId: course12.package.id, user: 'learner-1' },
+      { controlledClock: true },
+    );
     try {
       await expectBikePage(course, 0);
       await bikeNext(course, 0, BIKE_LAST_PAGE);
@@ -117,9 +122,7 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       await course.sco.locator('#exit').click({ timeout: WAIT_MS });
       await expect.poll(() => commits.at(-1) ?? '', { timeout: WAIT_MS }).toMatch(new RegExp(`^${fresh.api}/sco/item_1/commit$`));
 
-      await expect
-        .poll(attemptPoll('rl-bike12', 'learner-1'), { timeout: WAIT_MS })
-        .toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect.poll(attemptPoll('rl-bike12', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
       const attempt = (await findAttemptFor(db(), 'rl-bike12', 'learner-1'))!;
       expect(attempt.score_raw).toBeGreaterThanOrEqual(70);
       expect(attempt.score_raw).toBe(100);
@@ -165,7 +168,12 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
         },
         { timeout: WAIT_MS },
       )
-      .toEqual({ suspended: 1, location: String(bookmark), data: `visited=${'1'.repeat(bookmark + 1)}${'0'.repeat(BIKE_LAST_PAGE - bookmark)}`, completion: 'incomplete' });
+      .toEqual({
+        suspended: 1,
+        location: String(bookmark),
+        data: `visited=${'1'.repeat(bookmark + 1)}${'0'.repeat(BIKE_LAST_PAGE - bookmark)}`,
+        completion: 'incomplete',
+      });
     expect(first.dialogs).toEqual([]);
 
     const second = await openBikeCourse(context, lms.origin, where);
@@ -196,9 +204,7 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       // Exit after the end: cmi.exit "" and adl.nav.request exitAll, then Terminate.
       await course.sco.locator('#exit').click({ timeout: WAIT_MS });
 
-      await expect
-        .poll(attemptPoll('rl-bike2004', 'learner-1'), { timeout: WAIT_MS })
-        .toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect.poll(attemptPoll('rl-bike2004', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
       const attempt = (await findAttemptFor(db(), 'rl-bike2004', 'learner-1'))!;
       expect(attempt.score_scaled).toBeGreaterThanOrEqual(0.8);
       expect(attempt.score_raw).toBe(100);

@@ -43,11 +43,21 @@ describe.each(DIALECTS)('concurrent SCORM commits (%s)', (dialect) => {
   }
   const load = async (api: string, sco: string) => ((await h.app.inject({ method: 'POST', url: `${api}/sco/${sco}` })).json() as { session: number }).session;
   const commit = (api: string, sco: string, session: number, seq: number, values: Record<string, string>, terminate = false) =>
-    h.app.inject({ method: 'POST', url: `${api}/sco/${sco}/commit?session=${session}`, payload: { ...values, commitSequence: seq, ...(terminate ? { terminate: true } : {}) } });
+    h.app.inject({
+      method: 'POST',
+      url: `${api}/sco/${sco}/commit?session=${session}`,
+      payload: { ...values, commitSequence: seq, ...(terminate ? { terminate: true } : {}) },
+    });
 
   /** The learner's newest queued score: what the gradebook will get. */
   async function newestScore(attemptId: string): Promise<Score> {
-    const row = await h.store.db.selectFrom('grade_outbox').select('score').where('attempt_id', '=', attemptId).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    const row = await h.store.db
+      .selectFrom('grade_outbox')
+      .select('score')
+      .where('attempt_id', '=', attemptId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirstOrThrow();
     return JSON.parse(row.score) as Score;
   }
 
@@ -100,7 +110,9 @@ describe.each(DIALECTS)('concurrent SCORM commits (%s)', (dialect) => {
         expect(scos.length).toBeGreaterThanOrEqual(3);
         // Every SCO is loaded at once too (new rows for all of them), then every one finishes at once.
         const sessions = await Promise.all(scos.map((sco) => load(cfg.api, sco)));
-        const answers = await Promise.all(scos.map((sco, i) => commit(cfg.api, sco, sessions[i]!, 1, { 'cmi.core.lesson_status': 'completed', 'cmi.core.session_time': '00:00:30' }, true)));
+        const answers = await Promise.all(
+          scos.map((sco, i) => commit(cfg.api, sco, sessions[i]!, 1, { 'cmi.core.lesson_status': 'completed', 'cmi.core.session_time': '00:00:30' }, true)),
+        );
         for (const a of answers) expect(a.statusCode, a.body.slice(0, 200)).toBe(200);
         const attempt = await findAttemptFor(h.store.db, 'rl-rollup', sub);
         const rows = await scoRuntimeRows(h.store.db, attempt!.id);

@@ -161,7 +161,17 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
       expect(invalid.statusCode).toBe(400);
       expect(invalid.json().error).toBe('CMI_INVALID');
 
-      const fin = await commit(3, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': '5', 'cmi.core.exit': 'suspend', 'cmi.core.session_time': '00:01:30', 'cmi.suspend_data': 'p=5' }, { terminate: true, beacon: true });
+      const fin = await commit(
+        3,
+        {
+          'cmi.core.lesson_status': 'incomplete',
+          'cmi.core.lesson_location': '5',
+          'cmi.core.exit': 'suspend',
+          'cmi.core.session_time': '00:01:30',
+          'cmi.suspend_data': 'p=5',
+        },
+        { terminate: true, beacon: true },
+      );
       expect(fin.statusCode, fin.body).toBe(200);
       expect(fin.json().attempt.totalTimeMs).toBe(90_000);
 
@@ -176,7 +186,18 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
       // A late beacon from the first session never overwrites the second session's data.
       expect((await commit(99, { 'cmi.core.lesson_location': '0' })).statusCode).toBe(409);
 
-      const done = await commit(1, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '85', 'cmi.core.score.max': '100', 'cmi.core.score.min': '0', 'cmi.core.session_time': '00:00:30', 'cmi.core.exit': '' }, { session: second.session, terminate: true });
+      const done = await commit(
+        1,
+        {
+          'cmi.core.lesson_status': 'passed',
+          'cmi.core.score.raw': '85',
+          'cmi.core.score.max': '100',
+          'cmi.core.score.min': '0',
+          'cmi.core.session_time': '00:00:30',
+          'cmi.core.exit': '',
+        },
+        { session: second.session, terminate: true },
+      );
       expect(done.statusCode, done.body).toBe(200);
       const attempt = await h.store.db.selectFrom('attempts').selectAll().where('id', '=', done.json().attempt.id).executeTakeFirstOrThrow();
       expect(attempt).toMatchObject({ completion: 'completed', success: 'passed', score_raw: 85, total_time_ms: 120_000 });
@@ -206,7 +227,9 @@ describe.each(DIALECTS)('SCORM packages: import, launch, content, runtime (%s)',
 
     it('starts a new attempt on the new package when the link is bound to another one', async () => {
       const other = await h.app.services.packages.importPackage(COURSE_12_MULTI);
-      const res = await h.launch({ claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' }, [CLAIM.CUSTOM]: { package_id: other.package.id } } });
+      const res = await h.launch({
+        claims: { [CLAIM.RESOURCE_LINK]: { id: 'rl-bike', title: 'Bicycle Care' }, [CLAIM.CUSTOM]: { package_id: other.package.id } },
+      });
       expect(playerConfig(res).scos).toHaveLength(9);
       const mine = await h.store.db
         .selectFrom('attempts as a')

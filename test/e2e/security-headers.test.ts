@@ -20,7 +20,12 @@ describe.each(DIALECTS)('security headers (%s)', (dialect) => {
     await h.close();
   });
   const api = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    h.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}) });
+    h.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload !== undefined ? { payload: payload as Record<string, unknown> } : {}),
+    });
 
   it('lets the registered platforms (and configured extras) frame LMS pages, nobody else', async () => {
     const launch = await h.launch();
@@ -119,7 +124,11 @@ describe.each(DIALECTS)('security headers (%s)', (dialect) => {
   });
 
   it("lets a launch's response be framed by the LMS page named in its signed claims (customer domains)", async () => {
-    const res = await h.launch({ claims: { 'https://purl.imsglobal.org/spec/lti/claim/launch_presentation': { return_url: 'https://school.example.edu/course/1?x=y', document_target: 'iframe' } } });
+    const res = await h.launch({
+      claims: {
+        'https://purl.imsglobal.org/spec/lti/claim/launch_presentation': { return_url: 'https://school.example.edu/course/1?x=y', document_target: 'iframe' },
+      },
+    });
     expect(res.statusCode).toBe(200);
     expect(frameAncestors(res)).toContain('https://school.example.edu');
     // Only that response: the list other pages get is the registrations'.
@@ -177,7 +186,11 @@ describe.each(DIALECTS)('transport rules (%s)', (dialect) => {
   it('behind a trusted proxy, sends clients that came over http to https, and keeps health checks', async () => {
     const t = await app({ COURSEPORT_TRUST_PROXY: 'true' });
     try {
-      const viaHttp = await t.app.inject({ method: 'GET', url: '/lti/login?iss=x', headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'courseport.test' } });
+      const viaHttp = await t.app.inject({
+        method: 'GET',
+        url: '/lti/login?iss=x',
+        headers: { 'x-forwarded-proto': 'http', 'x-forwarded-host': 'courseport.test' },
+      });
       expect(viaHttp.statusCode).toBe(308);
       expect(viaHttp.headers.location).toBe('https://courseport.test/lti/login?iss=x');
       const viaHttps = await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json', headers: { 'x-forwarded-proto': 'https' } });
@@ -201,7 +214,8 @@ describe.each(DIALECTS)('transport rules (%s)', (dialect) => {
   it('rate-limits launches and the API per client address, with RATE_LIMITED', async () => {
     const t = await app({ COURSEPORT_LAUNCH_RATE_LIMIT: '3', COURSEPORT_API_RATE_LIMIT: '2' });
     try {
-      const launch = () => t.app.inject({ method: 'POST', url: '/lti/launch', payload: 'state=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const launch = () =>
+        t.app.inject({ method: 'POST', url: '/lti/launch', payload: 'state=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
       for (let i = 0; i < 3; i++) expect((await launch()).statusCode).not.toBe(429);
       const limited = await launch();
       expect(limited.statusCode).toBe(429);
@@ -228,17 +242,37 @@ describe.each(DIALECTS)('transport rules (%s)', (dialect) => {
       expect(big.statusCode).toBe(413);
       expect(big.json()).toMatchObject({ error: 'PAYLOAD_TOO_LARGE' });
       const form = (bytes: number) => `state=s&id_token=${'a'.repeat(bytes)}`;
-      const login = await t.app.inject({ method: 'POST', url: '/lti/login', payload: form(100 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const login = await t.app.inject({
+        method: 'POST',
+        url: '/lti/login',
+        payload: form(100 * 1024),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(login.statusCode).toBe(413);
       // A launch's id_token may be large (many claims): 200 KiB reaches validation.
-      const launch = await t.app.inject({ method: 'POST', url: '/lti/launch', payload: form(200 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const launch = await t.app.inject({
+        method: 'POST',
+        url: '/lti/launch',
+        payload: form(200 * 1024),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(launch.statusCode).not.toBe(413);
       expect(errorCode(launch.body)).toMatch(/^LTI_/);
-      const huge = await t.app.inject({ method: 'POST', url: '/lti/launch', payload: form(300 * 1024), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const huge = await t.app.inject({
+        method: 'POST',
+        url: '/lti/launch',
+        payload: form(300 * 1024),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(huge.statusCode).toBe(413);
       // Uploads are not held to the API's JSON limit: a 2 MiB file streams through to the importer.
       const upload = multipartBody({}, { name: 'file', filename: 'big.zip', content: Buffer.alloc(2 * 1024 * 1024, 1) });
-      const up = await t.app.inject({ method: 'POST', url: '/api/v1/packages', payload: upload.payload, headers: { ...upload.headers, authorization: `Bearer ${token}` } });
+      const up = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/packages',
+        payload: upload.payload,
+        headers: { ...upload.headers, authorization: `Bearer ${token}` },
+      });
       expect(up.statusCode, up.body).toBe(400);
       expect(up.json()).toMatchObject({ error: 'PACKAGE_NOT_ZIP' });
     } finally {

@@ -18,9 +18,29 @@ const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 function makeCert(dir: string, cn: string): { cert: string; key: string } {
   const cert = join(dir, `${cn}.crt`);
   const key = join(dir, `${cn}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   return { cert, key };
 }
 
@@ -116,7 +136,13 @@ describe('TLS and production transport rules (the real CLI process)', () => {
   }, 60_000);
 
   it('refuses to start in production when the public base URL is not https', async () => {
-    const env = { ...ws.env, TSX_TSCONFIG_PATH: TSCONFIG, NODE_ENV: 'production', COURSEPORT_BASE_URL: 'http://tool.example.com', COURSEPORT_PORT: String(await freePort()) };
+    const env = {
+      ...ws.env,
+      TSX_TSCONFIG_PATH: TSCONFIG,
+      NODE_ENV: 'production',
+      COURSEPORT_BASE_URL: 'http://tool.example.com',
+      COURSEPORT_PORT: String(await freePort()),
+    };
     const r = await runCli({ ...ws, env }, ['serve']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('COURSEPORT_BASE_URL must be https in production');

@@ -35,7 +35,10 @@ export async function expectBikePage(course: CoursePage, index: number): Promise
   const page = BIKE_PAGES[index];
   if (!page) throw new Error(`the course has no page ${index}`);
   await expect
-    .poll(() => new URL(bikePageFrame(course)?.url() ?? 'about:blank').pathname.endsWith(`/${page.url}`), { timeout: WAIT_MS, message: `course page ${page.url}` })
+    .poll(() => new URL(bikePageFrame(course)?.url() ?? 'about:blank').pathname.endsWith(`/${page.url}`), {
+      timeout: WAIT_MS,
+      message: `course page ${page.url}`,
+    })
     .toBe(true);
   await expect.poll(() => course.content.locator('h1').first().textContent({ timeout: WAIT_MS }), { timeout: WAIT_MS }).toBe(page.title);
 }

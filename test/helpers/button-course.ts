@@ -63,7 +63,12 @@ export function buttonCourseManifest(title: string, options: { masteryScore?: nu
 export async function buildButtonCourse(options: { title?: string; fileName?: string; manifest?: string; masteryScore?: number } = {}): Promise<string> {
   const dir = await tempDir('courseport-button-course-');
   return buildZip(join(dir, options.fileName ?? 'button-course.zip'), [
-    { name: 'imsmanifest.xml', data: options.manifest ?? buttonCourseManifest(options.title ?? 'Button course', options.masteryScore === undefined ? {} : { masteryScore: options.masteryScore }) },
+    {
+      name: 'imsmanifest.xml',
+      data:
+        options.manifest ??
+        buttonCourseManifest(options.title ?? 'Button course', options.masteryScore === undefined ? {} : { masteryScore: options.masteryScore }),
+    },
     { name: 'index.html', data: BUTTON_SCO_HTML },
   ]);
 }

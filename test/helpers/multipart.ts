@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
 /** A multipart/form-data body for app.inject: fields first, then one file. */
-export function multipartBody(fields: Record<string, string>, file: { name: string; filename: string; content: Buffer; type?: string }): { payload: Buffer; headers: Record<string, string> } {
+export function multipartBody(
+  fields: Record<string, string>,
+  file: { name: string; filename: string; content: Buffer; type?: string },
+): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----courseport${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {

@@ -85,7 +85,8 @@ export async function createPgCluster(): Promise<PgCluster> {
     },
     remove: async () => {
       cluster.resume();
-      if (existsSync(join(data, 'postmaster.pid'))) await asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '20', 'stop']).catch(() => undefined);
+      if (existsSync(join(data, 'postmaster.pid')))
+        await asPostgres('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '20', 'stop']).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -52,7 +52,9 @@ export async function resolveTestPostgres(
   if (explicit) {
     const failure = await probe(explicit);
     if (failure !== null) {
-      throw new Error(`COURSEPORT_TEST_PG_URL=${redactPassword(explicit)} does not answer (${failure}). Start that server, or unset the variable to run without PostgreSQL.`);
+      throw new Error(
+        `COURSEPORT_TEST_PG_URL=${redactPassword(explicit)} does not answer (${failure}). Start that server, or unset the variable to run without PostgreSQL.`,
+      );
     }
     return { url: explicit, notice: null };
   }

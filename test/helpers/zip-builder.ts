@@ -160,8 +160,7 @@ export async function writeRawZip(path: string, entries: readonly RawEntry[]): P
 }
 
 /** A minimal manifest, enough for extraction (which does not parse it). */
-export const MINIMAL_MANIFEST =
-  '<?xml version="1.0" encoding="UTF-8"?>\n<manifest identifier="test" version="1.0"><organizations/><resources/></manifest>\n';
+export const MINIMAL_MANIFEST = '<?xml version="1.0" encoding="UTF-8"?>\n<manifest identifier="test" version="1.0"><organizations/><resources/></manifest>\n';
 
 /**
  * Writes `imsmanifest.xml` plus one `bytes`-long random entry (stored, like most media), built in a

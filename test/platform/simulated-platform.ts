@@ -276,7 +276,12 @@ export class SimulatedPlatform {
       [CLAIM.TARGET_LINK_URI]: targetLinkUri,
       [CLAIM.RESOURCE_LINK]: { id: 'rl-1', title: 'Golf Explained' },
       [CLAIM.ROLES]: [ROLE.CONTEXT_LEARNER],
-      [CLAIM.CONTEXT]: { id: 'course-42', label: 'GOLF101', title: 'Introduction to Golf', type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering'] },
+      [CLAIM.CONTEXT]: {
+        id: 'course-42',
+        label: 'GOLF101',
+        title: 'Introduction to Golf',
+        type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering'],
+      },
       [CLAIM.TOOL_PLATFORM]: { guid: 'simulated-lms', name: 'Simulated LMS', product_family_code: 'simulated' },
     };
   }
@@ -321,7 +326,10 @@ export class SimulatedPlatform {
     const toolOrigin = new URL(this.tool?.loginUrl ?? this.origin).origin;
     const otherHost = new URL(this.origin).hostname === '127.0.0.1' ? 'localhost' : '127.0.0.1';
     const forgerOrigin = `http://${otherHost}:${new URL(this.origin).port}`;
-    const forger = forge === 'origin' ? `<iframe id="forger" title="forger" src="${escapeAttr(`${forgerOrigin}/forger?platform=${encodeURIComponent(this.origin)}`)}" style="width:1px;height:1px"></iframe>` : '';
+    const forger =
+      forge === 'origin'
+        ? `<iframe id="forger" title="forger" src="${escapeAttr(`${forgerOrigin}/forger?platform=${encodeURIComponent(this.origin)}`)}" style="width:1px;height:1px"></iframe>`
+        : '';
     return `${forger}<script>
 (function () {
   var TOOL = ${JSON.stringify(toolOrigin)}, FORGE = ${JSON.stringify(forge ?? '')}, FORGER = ${JSON.stringify(forgerOrigin)};
@@ -414,9 +422,11 @@ window.addEventListener('message', function (e) {
       // A course page that embeds the tool in an iframe, as LMSs do. With ?storage=1 the page is
       // also the platform side of LTI platform storage (lti.capabilities / put_data / get_data).
       const storage = url.searchParams.get('storage') === '1' ? this.storageScript(url.searchParams.get('forge')) : '';
-      res.writeHead(200, { 'content-type': 'text/html' }).end(
-        `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch${escapeAttr(url.search)}" style="width:1000px;height:700px"></iframe>${storage}`,
-      );
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          `<!doctype html><title>Course</title><h1>Introduction to Golf</h1><iframe name="tool" title="tool" src="/start-launch${escapeAttr(url.search)}" style="width:1000px;height:700px"></iframe>${storage}`,
+        );
       return;
     }
     if (url.pathname === '/forger') {
@@ -476,7 +486,11 @@ window.addEventListener('message', function (e) {
         });
         this.deepLinkResponses.push({ header: protectedHeader as Record<string, unknown>, payload });
         const items = (payload[CLAIM.DEEP_LINKING_CONTENT_ITEMS] as { title?: string }[] | undefined) ?? [];
-        res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><h1 id="dl-result">Received ${items.length} item(s)</h1><ul>${items.map((i) => `<li>${escapeAttr(i.title ?? '')}</li>`).join('')}</ul>`);
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            `<!doctype html><h1 id="dl-result">Received ${items.length} item(s)</h1><ul>${items.map((i) => `<li>${escapeAttr(i.title ?? '')}</li>`).join('')}</ul>`,
+          );
       } catch (err) {
         this.deepLinkErrors.push((err as Error).message);
         res.writeHead(400, { 'content-type': 'text/html' }).end(`<!doctype html><h1 id="dl-result">Invalid Link</h1>`);
@@ -511,9 +525,11 @@ window.addEventListener('message', function (e) {
       if (hint.role === 'instructor') claims[CLAIM.ROLES] = [ROLE.CONTEXT_INSTRUCTOR];
       if (hint.deepLink) Object.assign(claims, this.deepLinkingClaims({ multiple: hint.multiple !== false }));
       const idToken = await this.mint(claims);
-      res.writeHead(200, { 'content-type': 'text/html' }).end(
-        `<!doctype html><form method="post" action="${escapeAttr(redirectUri)}"><input type="hidden" name="id_token" value="${escapeAttr(idToken)}"><input type="hidden" name="state" value="${escapeAttr(q.get('state')!)}"></form><script>document.forms[0].submit()</script>`,
-      );
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          `<!doctype html><form method="post" action="${escapeAttr(redirectUri)}"><input type="hidden" name="id_token" value="${escapeAttr(idToken)}"><input type="hidden" name="state" value="${escapeAttr(q.get('state')!)}"></form><script>document.forms[0].submit()</script>`,
+        );
       return;
     }
     res.writeHead(404).end();

@@ -64,7 +64,13 @@ export class SimulatedServices {
     for (const res of this.hung.splice(0)) if (!res.writableEnded && !res.destroyed) res.writeHead(503).end();
   }
 
-  static async start(options: { clientId: string; getToolJwks: () => Promise<JSONWebKeySet>; audience?: string; now?: () => number; port?: number }): Promise<SimulatedServices> {
+  static async start(options: {
+    clientId: string;
+    getToolJwks: () => Promise<JSONWebKeySet>;
+    audience?: string;
+    now?: () => number;
+    port?: number;
+  }): Promise<SimulatedServices> {
     let self: SimulatedServices | undefined;
     const server = createServer((req, res) => {
       if (!self) return void res.writeHead(503).end();
@@ -166,7 +172,8 @@ export class SimulatedServices {
     }
     if (container && req.method === 'POST') {
       if (!this.tokenAllows(req, LINEITEM_SCOPE)) return this.refuse(res, 401, 'invalid_token', 'lineitem scope');
-      if (req.headers['content-type'] !== 'application/vnd.ims.lis.v2.lineitem+json') return this.refuse(res, 415, 'unsupported_media_type', 'lineitem content type');
+      if (req.headers['content-type'] !== 'application/vnd.ims.lis.v2.lineitem+json')
+        return this.refuse(res, 415, 'unsupported_media_type', 'lineitem content type');
       const body = JSON.parse(await readBody(req)) as Omit<StoredLineItem, 'id'>;
       if (!(body.scoreMaximum > 0) || !body.label) return this.refuse(res, 400, 'invalid_request', 'lineitem fields');
       const created = this.addLineItem(body);
@@ -207,7 +214,13 @@ export class SimulatedServices {
       const user = url.searchParams.get('user_id');
       const rows = [...(this.results.get(itemUrl) ?? new Map<string, number>()).entries()]
         .filter(([u]) => !user || u === user)
-        .map(([userId, resultScore]) => ({ id: `${itemUrl}/results/${userId}`, userId, resultScore, resultMaximum: item?.scoreMaximum ?? 100, scoreOf: itemUrl }));
+        .map(([userId, resultScore]) => ({
+          id: `${itemUrl}/results/${userId}`,
+          userId,
+          resultScore,
+          resultMaximum: item?.scoreMaximum ?? 100,
+          scoreOf: itemUrl,
+        }));
       return void res.writeHead(200, { 'content-type': 'application/vnd.ims.lis.v2.resultcontainer+json' }).end(JSON.stringify(rows));
     }
     return void res.writeHead(404).end();
@@ -224,14 +237,16 @@ export class SimulatedServices {
     if (url.pathname === '/courses/42/memberships') return this.handleNrps(req, res, url);
     if (url.pathname !== '/token' || req.method !== 'POST') return void res.writeHead(404).end();
     if (!String(req.headers['user-agent'] ?? '').startsWith('Courseport/')) return this.refuse(res, 400, 'invalid_request', 'no User-Agent');
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return this.refuse(res, 400, 'invalid_request', 'content type');
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
+      return this.refuse(res, 400, 'invalid_request', 'content type');
     const form = new URLSearchParams(await readBody(req));
     if (this.failNext && this.failNext.count > 0) {
       this.failNext.count--;
       return this.refuse(res, this.failNext.status, this.failNext.error, 'injected failure');
     }
     if (form.get('grant_type') !== 'client_credentials') return this.refuse(res, 400, 'unsupported_grant_type', 'grant_type');
-    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return this.refuse(res, 400, 'invalid_request', 'client_assertion_type');
+    if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+      return this.refuse(res, 400, 'invalid_request', 'client_assertion_type');
     let verified: { payload: JWTPayload; protectedHeader: { kid?: string } };
     try {
       verified = await jwtVerify(form.get('client_assertion') ?? '', createLocalJWKSet(await this.options.getToolJwks()), {
@@ -251,7 +266,9 @@ export class SimulatedServices {
     const scope = form.get('scope') ?? '';
     const accessToken = `at-${this.issued.length + 1}-${Math.random().toString(36).slice(2)}`;
     this.issued.push({ accessToken, scope, assertion: verified.payload, kid: verified.protectedHeader.kid });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenLifetime, scope }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenLifetime, scope }));
   }
 }
 

@@ -117,9 +117,7 @@ describe('the golf sample courses played in Chromium through the simulated LMS',
       await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
       await expect.poll(() => commits.at(-1) ?? '', { timeout: WAIT_MS }).toMatch(new RegExp(`^${fresh.api}/sco/item_1/commit$`));
 
-      await expect
-        .poll(attemptPoll('rl-golf12', 'learner-1'), { timeout: WAIT_MS })
-        .toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect.poll(attemptPoll('rl-golf12', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
       const attempt = (await findAttemptFor(db(), 'rl-golf12', 'learner-1'))!;
       expect(attempt.score_raw).toBeGreaterThanOrEqual(70);
       expect(attempt.score_raw).toBe(100);
@@ -187,9 +185,7 @@ describe('the golf sample courses played in Chromium through the simulated LMS',
       // Exit after the end: cmi.exit "" and adl.nav.request exitAll, then Terminate.
       await course.sco.locator('#butExit').click({ timeout: WAIT_MS });
 
-      await expect
-        .poll(attemptPoll('rl-golf2004', 'learner-1'), { timeout: WAIT_MS })
-        .toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect.poll(attemptPoll('rl-golf2004', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
       const attempt = (await findAttemptFor(db(), 'rl-golf2004', 'learner-1'))!;
       expect(attempt.score_scaled).toBeGreaterThanOrEqual(0.8);
       expect(attempt.score_raw).toBe(100);

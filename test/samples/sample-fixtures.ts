@@ -18,5 +18,3 @@ if (!existsSync(SCORM_SAMPLES)) {
 export const GOLF_12 = join(SCORM_SAMPLES, 'RuntimeBasicCalls_SCORM12.zip');
 export const GOLF_12_MULTI = join(SCORM_SAMPLES, 'RuntimeMinimumCalls_SCORM12.zip');
 export const GOLF_2004 = join(SCORM_SAMPLES, 'RunTimeAdvancedCalls_SCORM20043rdEdition.zip');
-export const SEQUENCING_FORCED = join(SCORM_SAMPLES, 'SequencingForcedSequential_SCORM20043rdEdition.zip');
-export const SEQUENCING_REMEDIATION = join(SCORM_SAMPLES, 'SequencingSimpleRemediation_SCORM20043rdEdition.zip');

@@ -168,10 +168,15 @@ describe.each(DIALECTS)('every sample package, imported and launched (%s)', (dia
       const imported = await h.app.services.packages.importPackage(join(SCORM_SAMPLES, file));
       expect(imported.version.scorm_version, file).toMatch(/^(1\.2|2004-\w+)$/);
       expect(imported.version.sco_count, file).toBe(imported.manifest.scos.length);
-      const res = await h.launch({ claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: `rl-${basename(file, '.zip')}` } } });
+      const res = await h.launch({
+        claims: { [CLAIM.CUSTOM]: { package_id: imported.package.id }, [CLAIM.RESOURCE_LINK]: { id: `rl-${basename(file, '.zip')}` } },
+      });
       expect(res.statusCode, `${file}: ${res.body.slice(0, 300)}`).toBe(200);
       const config = playerConfig(res);
-      expect(config.scos.map((s) => s.id), file).toEqual(imported.manifest.scos.map((s) => s.identifier));
+      expect(
+        config.scos.map((s) => s.id),
+        file,
+      ).toEqual(imported.manifest.scos.map((s) => s.identifier));
       for (const s of config.scos) {
         const launch = await h.app.inject({ method: 'GET', url: `${config.contentBase}${s.launchUrl}` });
         expect(launch.statusCode, `${file}: ${s.launchUrl}`).toBe(200);

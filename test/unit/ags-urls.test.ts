@@ -13,7 +13,9 @@ describe('AGS URLs', () => {
 
   it('finds rel="next" among several links, relative or absolute', () => {
     const base = 'https://lms.example/lineitems?page=1';
-    expect(nextLink('<https://lms.example/lineitems?page=2>; rel="next", <https://lms.example/lineitems?page=9>; rel="last"', base)).toBe('https://lms.example/lineitems?page=2');
+    expect(nextLink('<https://lms.example/lineitems?page=2>; rel="next", <https://lms.example/lineitems?page=9>; rel="last"', base)).toBe(
+      'https://lms.example/lineitems?page=2',
+    );
     expect(nextLink('</lineitems?page=3>; rel=next', base)).toBe('https://lms.example/lineitems?page=3');
     expect(nextLink('<https://lms.example/x>; rel="prev"', base)).toBeUndefined();
     expect(nextLink(null, base)).toBeUndefined();

@@ -110,9 +110,7 @@ const VALID_12: Array<[string, string]> = [
   ['cmi.core.lesson_location', 'page-3'],
   ['cmi.core.lesson_location', repeat(255)],
   ['cmi.core.lesson_location', repeat(255, EMOJI)],
-  ...['passed', 'completed', 'failed', 'incomplete', 'browsed', 'not attempted'].map(
-    (v): [string, string] => ['cmi.core.lesson_status', v],
-  ),
+  ...['passed', 'completed', 'failed', 'incomplete', 'browsed', 'not attempted'].map((v): [string, string] => ['cmi.core.lesson_status', v]),
   ['cmi.core.score.raw', '0'],
   ['cmi.core.score.raw', '100'],
   ['cmi.core.score.raw', '85.5'],
@@ -151,18 +149,17 @@ const VALID_12: Array<[string, string]> = [
   ['cmi.interactions.0.time', '00:00:00'],
   ['cmi.interactions.0.time', '23:59:59.99'],
   ['cmi.interactions.0.time', '12:30:05.5'],
-  ...['true-false', 'choice', 'fill-in', 'matching', 'performance', 'sequencing', 'likert', 'numeric'].map(
-    (v): [string, string] => ['cmi.interactions.0.type', v],
-  ),
+  ...['true-false', 'choice', 'fill-in', 'matching', 'performance', 'sequencing', 'likert', 'numeric'].map((v): [string, string] => [
+    'cmi.interactions.0.type',
+    v,
+  ]),
   ['cmi.interactions.0.correct_responses.0.pattern', 'a,b'],
   ['cmi.interactions.0.correct_responses.0.pattern', repeat(4096)],
   ['cmi.interactions.0.weighting', '-2.5'],
   ['cmi.interactions.0.weighting', '1000'],
   ['cmi.interactions.0.student_response', 'the learner typed this'],
   ['cmi.interactions.0.student_response', repeat(4096)],
-  ...['correct', 'wrong', 'unanticipated', 'neutral', '0.75', '-1', '42'].map(
-    (v): [string, string] => ['cmi.interactions.0.result', v],
-  ),
+  ...['correct', 'wrong', 'unanticipated', 'neutral', '0.75', '-1', '42'].map((v): [string, string] => ['cmi.interactions.0.result', v]),
   ['cmi.interactions.0.latency', '00:00:12.5'],
 ];
 
@@ -246,9 +243,10 @@ const VALID_2004: Array<[string, string]> = [
   ['cmi.interactions.0.id', 'urn:example:q1'],
   ['cmi.interactions.0.id', 'question 1 (spaces are common)'],
   ['cmi.interactions.0.id', repeat(4000)],
-  ...['true-false', 'choice', 'fill-in', 'long-fill-in', 'matching', 'performance', 'sequencing', 'likert', 'numeric', 'other'].map(
-    (v): [string, string] => ['cmi.interactions.0.type', v],
-  ),
+  ...['true-false', 'choice', 'fill-in', 'long-fill-in', 'matching', 'performance', 'sequencing', 'likert', 'numeric', 'other'].map((v): [string, string] => [
+    'cmi.interactions.0.type',
+    v,
+  ]),
   ['cmi.interactions.0.objectives.0.id', 'obj-1'],
   ['cmi.interactions.0.timestamp', '2024-03-01T10:15:30'],
   ['cmi.interactions.0.correct_responses.0.pattern', '{case_matters=true}{lang=en}Paris[,]London'],
@@ -257,9 +255,7 @@ const VALID_2004: Array<[string, string]> = [
   ['cmi.interactions.0.weighting', '-10'],
   ['cmi.interactions.0.learner_response', 'a[,]b'],
   ['cmi.interactions.0.learner_response', repeat(64_000)],
-  ...['correct', 'incorrect', 'unanticipated', 'neutral', '0.5', '-3', '1234567890.1234567'].map(
-    (v): [string, string] => ['cmi.interactions.0.result', v],
-  ),
+  ...['correct', 'incorrect', 'unanticipated', 'neutral', '0.5', '-3', '1234567890.1234567'].map((v): [string, string] => ['cmi.interactions.0.result', v]),
   ['cmi.interactions.0.latency', 'PT1M30S'],
   ['cmi.interactions.0.description', '{lang=fr}Quelle est la capitale ?'],
   ['cmi.interactions.0.description', repeat(250)],
@@ -303,18 +299,9 @@ const VALID_2004: Array<[string, string]> = [
   ['cmi.session_time', 'PT0.01S'],
   ...['passed', 'failed', 'unknown'].map((v): [string, string] => ['cmi.success_status', v]),
   ['cmi.suspend_data', repeat(64_000)],
-  ...[
-    'continue',
-    'previous',
-    'exit',
-    'exitAll',
-    'abandon',
-    'abandonAll',
-    'suspendAll',
-    '_none_',
-    '{target=sco-2}choice',
-    '{target=intro_1}jump',
-  ].map((v): [string, string] => ['adl.nav.request', v]),
+  ...['continue', 'previous', 'exit', 'exitAll', 'abandon', 'abandonAll', 'suspendAll', '_none_', '{target=sco-2}choice', '{target=intro_1}jump'].map(
+    (v): [string, string] => ['adl.nav.request', v],
+  ),
 ];
 
 const INVALID_2004: Array<[string, string, string]> = [
@@ -390,11 +377,14 @@ describe.each([
     expect(validateCmi(family, { [element]: value })).toEqual({ [element]: value });
   });
 
-  it.each(invalid.map(([element, value, reason]) => [element, show(value), reason, value] as const))('refuses %s = %s (%s)', (element, _shown, reason, value) => {
-    const r = refusal(family, { [element]: value });
-    expect(r).toMatchObject({ code: 'CMI_INVALID', element, reason });
-    expect(r.message).toContain(element);
-  });
+  it.each(invalid.map(([element, value, reason]) => [element, show(value), reason, value] as const))(
+    'refuses %s = %s (%s)',
+    (element, _shown, reason, value) => {
+      const r = refusal(family, { [element]: value });
+      expect(r).toMatchObject({ code: 'CMI_INVALID', element, reason });
+      expect(r.message).toContain(element);
+    },
+  );
 
   it.each(writable)('accepts an empty (unset) %s', (element) => {
     expect(validateCmi(family, { [element]: '' })).toEqual({ [element]: '' });
@@ -548,12 +538,9 @@ describe('validateCmi: element names', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it.each([null, undefined, 'cmi.core.lesson_status=passed', 42, ['cmi.core.lesson_status']])(
-    'refuses %j as a whole',
-    (input) => {
-      expect(refusal('2004', input)).toMatchObject({ element: 'cmi', reason: 'not-an-object' });
-    },
-  );
+  it.each([null, undefined, 'cmi.core.lesson_status=passed', 42, ['cmi.core.lesson_status']])('refuses %j as a whole', (input) => {
+    expect(refusal('2004', input)).toMatchObject({ element: 'cmi', reason: 'not-an-object' });
+  });
 
   it('accepts an empty map', () => {
     expect(validateCmi('1.2', {})).toEqual({});
@@ -602,18 +589,8 @@ describe('validateCmi: array indexes', () => {
     ['2004', 'cmi.comments_from_learner', 'cmi.comments_from_learner.N.comment', CMI_LIMITS.commentsFromLearner],
     ['1.2', 'cmi.interactions.0.objectives', 'cmi.interactions.0.objectives.N.id', CMI_LIMITS.perInteraction],
     ['2004', 'cmi.interactions.0.objectives', 'cmi.interactions.0.objectives.N.id', CMI_LIMITS.perInteraction],
-    [
-      '1.2',
-      'cmi.interactions.0.correct_responses',
-      'cmi.interactions.0.correct_responses.N.pattern',
-      CMI_LIMITS.perInteraction,
-    ],
-    [
-      '2004',
-      'cmi.interactions.0.correct_responses',
-      'cmi.interactions.0.correct_responses.N.pattern',
-      CMI_LIMITS.perInteraction,
-    ],
+    ['1.2', 'cmi.interactions.0.correct_responses', 'cmi.interactions.0.correct_responses.N.pattern', CMI_LIMITS.perInteraction],
+    ['2004', 'cmi.interactions.0.correct_responses', 'cmi.interactions.0.correct_responses.N.pattern', CMI_LIMITS.perInteraction],
   ] as const)('%s caps %s at %s entries', (family, _array, template, cap) => {
     const full = Object.fromEntries(Array.from({ length: cap }, (_, i) => [template.replace('N', String(i)), 'x']));
     expect(Object.keys(validateCmi(family, full))).toHaveLength(cap);

@@ -182,7 +182,10 @@ describe('loadConfig: validation', () => {
     });
     expect(problems).toHaveLength(5);
     for (const name of ['COURSEPORT_SECRET', 'COURSEPORT_PORT', 'COURSEPORT_TRUST_PROXY', 'COURSEPORT_HTTP_TIMEOUT_MS', 'COURSEPORT_DATABASE_URL']) {
-      expect(problems.some((p) => p.includes(name)), name).toBe(true);
+      expect(
+        problems.some((p) => p.includes(name)),
+        name,
+      ).toBe(true);
     }
     // The database password is not repeated in the message.
     expect(problems.join('\n')).not.toContain('hunter2');
@@ -198,7 +201,9 @@ describe('loadConfig: validation', () => {
   });
 
   it('requires TLS cert and key together', () => {
-    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_TLS_CERT: 'c.pem' })).toEqual(['COURSEPORT_TLS_CERT and COURSEPORT_TLS_KEY must be set together']);
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_TLS_CERT: 'c.pem' })).toEqual([
+      'COURSEPORT_TLS_CERT and COURSEPORT_TLS_KEY must be set together',
+    ]);
   });
 });
 
@@ -244,7 +249,12 @@ describe('loadConfig: development secret', () => {
 
   it('does not mention a generated secret when one is given, nor http with an https base URL', () => {
     const c = loadConfig(
-      { COURSEPORT_SECRET: SECRET, COURSEPORT_BASE_URL: 'https://tool.example.com', COURSEPORT_ALLOW_PRIVATE_NETWORK: 'false', COURSEPORT_ALLOW_HTTP_PLATFORMS: 'false' },
+      {
+        COURSEPORT_SECRET: SECRET,
+        COURSEPORT_BASE_URL: 'https://tool.example.com',
+        COURSEPORT_ALLOW_PRIVATE_NETWORK: 'false',
+        COURSEPORT_ALLOW_HTTP_PLATFORMS: 'false',
+      },
       cwd,
     );
     expect(c.devDefaults).toEqual([]);
@@ -269,7 +279,13 @@ describe('loadConfig: development secret', () => {
 describe('loadConfig: key lifecycle and transport security', () => {
   it('defaults to a 90-day schedule, a 7-day publication window and a 48-hour overlap', () => {
     const c = loadConfig({ COURSEPORT_SECRET: SECRET }, cwd);
-    expect(c.keys).toEqual({ rotateEveryMs: 90 * 86_400_000, publishBeforeUseMs: 7 * 86_400_000, retiredOverlapMs: 48 * 3600_000, checkEveryMs: 3600_000, jwksMaxAgeMs: 3600_000 });
+    expect(c.keys).toEqual({
+      rotateEveryMs: 90 * 86_400_000,
+      publishBeforeUseMs: 7 * 86_400_000,
+      retiredOverlapMs: 48 * 3600_000,
+      checkEveryMs: 3600_000,
+      jwksMaxAgeMs: 3600_000,
+    });
     expect(c.jwks.staleLimitMs).toBe(86_400_000);
     expect(c.security).toEqual({ allowHttpPlatforms: true, frameAncestors: [], launchRateLimitPerMinute: 3000, apiRateLimitPerMinute: 600 });
     expect(c.devDefaults.some((d) => d.includes('COURSEPORT_ALLOW_HTTP_PLATFORMS'))).toBe(true);
@@ -286,16 +302,19 @@ describe('loadConfig: key lifecycle and transport security', () => {
     expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_ROTATION_DAYS: '7', COURSEPORT_KEY_PUBLISH_DAYS: '7' })).toEqual([
       'COURSEPORT_KEY_PUBLISH_DAYS must be shorter than COURSEPORT_KEY_ROTATION_DAYS',
     ]);
-    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_PUBLISH_DAYS: '1', COURSEPORT_JWKS_MAX_AGE_SECONDS: '86400' })[0]).toContain('COURSEPORT_JWKS_MAX_AGE_SECONDS must be shorter');
-    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_RETIRED_OVERLAP_HOURS: '1' })[0]).toContain('COURSEPORT_KEY_RETIRED_OVERLAP_HOURS must cover');
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_PUBLISH_DAYS: '1', COURSEPORT_JWKS_MAX_AGE_SECONDS: '86400' })[0]).toContain(
+      'COURSEPORT_JWKS_MAX_AGE_SECONDS must be shorter',
+    );
+    expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_RETIRED_OVERLAP_HOURS: '1' })[0]).toContain(
+      'COURSEPORT_KEY_RETIRED_OVERLAP_HOURS must cover',
+    );
     expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_KEY_ROTATION_DAYS: '0' }, cwd).keys.rotateEveryMs).toBe(0);
   });
 
   it('reads extra frame ancestors and refuses what is not an origin', () => {
-    expect(loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: 'https://*.instructure.com, https://lms.example.edu' }, cwd).security.frameAncestors).toEqual([
-      'https://*.instructure.com',
-      'https://lms.example.edu',
-    ]);
+    expect(
+      loadConfig({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: 'https://*.instructure.com, https://lms.example.edu' }, cwd).security.frameAncestors,
+    ).toEqual(['https://*.instructure.com', 'https://lms.example.edu']);
     expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: "'unsafe-inline'" })[0]).toContain('COURSEPORT_FRAME_ANCESTORS');
     expect(problemsOf({ COURSEPORT_SECRET: SECRET, COURSEPORT_FRAME_ANCESTORS: 'https://lms.example.edu/path' })[0]).toContain('COURSEPORT_FRAME_ANCESTORS');
   });

@@ -6,7 +6,16 @@ const err = (code: string | undefined, message = 'x') => Object.assign(new Error
 
 describe('database error classes', () => {
   it('tells an unreachable or silent PostgreSQL from a wrong statement', () => {
-    for (const e of [err('ECONNREFUSED'), err('ECONNRESET'), err('08006'), err('57P03'), err(undefined, 'Connection terminated unexpectedly'), err(undefined, 'timeout exceeded when trying to connect'), err(undefined, 'Query read timeout'), new DatabaseUnavailableError('away')]) {
+    for (const e of [
+      err('ECONNREFUSED'),
+      err('ECONNRESET'),
+      err('08006'),
+      err('57P03'),
+      err(undefined, 'Connection terminated unexpectedly'),
+      err(undefined, 'timeout exceeded when trying to connect'),
+      err(undefined, 'Query read timeout'),
+      new DatabaseUnavailableError('away'),
+    ]) {
       expect(isConnectionFailure(e), e.message).toBe(true);
       expect(isDatabaseUnavailable(e), e.message).toBe(true);
     }

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SCORM12_TIMESPAN_MAX_MS,
-  formatIso8601Duration,
-  formatScorm12Timespan,
-  parseIso8601Duration,
-  parseScorm12Timespan,
-} from '../../src/scorm/duration.js';
+import { SCORM12_TIMESPAN_MAX_MS, formatIso8601Duration, formatScorm12Timespan, parseIso8601Duration, parseScorm12Timespan } from '../../src/scorm/duration.js';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -233,7 +233,11 @@ describe('checkMessageClaims', () => {
 
   it('refuses unsupported or missing message types, listing the supported ones', () => {
     for (const type of [MESSAGE_TYPE.DEEP_LINKING_RESPONSE, 'LtiSubmissionReviewRequest', 'ltiresourcelinkrequest', undefined, 3]) {
-      const err = expectLtiError(() => checkMessageClaims(resourceLinkPayload({ [CLAIM.MESSAGE_TYPE]: type })), 'LTI_UNSUPPORTED_MESSAGE_TYPE', CLAIM.MESSAGE_TYPE);
+      const err = expectLtiError(
+        () => checkMessageClaims(resourceLinkPayload({ [CLAIM.MESSAGE_TYPE]: type })),
+        'LTI_UNSUPPORTED_MESSAGE_TYPE',
+        CLAIM.MESSAGE_TYPE,
+      );
       expect(err.details?.supported).toEqual([MESSAGE_TYPE.RESOURCE_LINK, MESSAGE_TYPE.DEEP_LINKING]);
     }
   });
@@ -292,10 +296,18 @@ describe('checkMessageClaims', () => {
   });
 
   it('requires deep linking settings with an http(s) deep_link_return_url', () => {
-    expectLtiError(() => checkMessageClaims(deepLinkingPayload({ [CLAIM.DEEP_LINKING_SETTINGS]: undefined })), 'LTI_MISSING_CLAIM', CLAIM.DEEP_LINKING_SETTINGS);
+    expectLtiError(
+      () => checkMessageClaims(deepLinkingPayload({ [CLAIM.DEEP_LINKING_SETTINGS]: undefined })),
+      'LTI_MISSING_CLAIM',
+      CLAIM.DEEP_LINKING_SETTINGS,
+    );
     const urlClaim = `${CLAIM.DEEP_LINKING_SETTINGS}.deep_link_return_url`;
     for (const url of [undefined, '', 'not a url', 'javascript:alert(1)', 'ftp://lms.example.edu/x', 42]) {
-      expectLtiError(() => checkMessageClaims(deepLinkingPayload({ [CLAIM.DEEP_LINKING_SETTINGS]: { deep_link_return_url: url } })), 'LTI_MISSING_CLAIM', urlClaim);
+      expectLtiError(
+        () => checkMessageClaims(deepLinkingPayload({ [CLAIM.DEEP_LINKING_SETTINGS]: { deep_link_return_url: url } })),
+        'LTI_MISSING_CLAIM',
+        urlClaim,
+      );
     }
     expect(() => checkMessageClaims(deepLinkingPayload({ [CLAIM.DEEP_LINKING_SETTINGS]: { deep_link_return_url: 'http://lms.local/dl' } }))).not.toThrow();
   });

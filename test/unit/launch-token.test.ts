@@ -120,7 +120,10 @@ describe('SignedTokens', () => {
       `${'x'.repeat(300)}.${'y'.repeat(300)}.${'z'.repeat(22)}`,
     ];
     for (const input of inputs) {
-      expect(errorCodeOf(() => tokens.verify(input, START)), JSON.stringify(input?.slice(0, 40))).toBe('LAUNCH_TOKEN_INVALID');
+      expect(
+        errorCodeOf(() => tokens.verify(input, START)),
+        JSON.stringify(input?.slice(0, 40)),
+      ).toBe('LAUNCH_TOKEN_INVALID');
     }
   });
 

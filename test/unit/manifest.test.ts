@@ -104,7 +104,9 @@ describe('parseManifest on the project test courses', () => {
     expect(single.referencedFiles).toContain('pages/tools.html');
     expect(single.referencedFiles).toContain('launch.html');
     expect(new Set(single.referencedFiles).size).toBe(single.referencedFiles.length);
-    const packaged = courseFiles('bike-care-12').map((f) => f.name).filter((n) => n !== 'imsmanifest.xml');
+    const packaged = courseFiles('bike-care-12')
+      .map((f) => f.name)
+      .filter((n) => n !== 'imsmanifest.xml');
     expect([...single.referencedFiles].sort()).toEqual(packaged);
     expect(single.referencedFiles).toHaveLength(20);
   });
@@ -166,7 +168,10 @@ describe('parseManifest refuses hostile or malformed XML', () => {
   });
 
   it('refuses an external entity declaration behind a lower-case doctype', () => {
-    const xxe = manifestXml().replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0"?><!doctype manifest [<!ENTITY x SYSTEM "file:///etc/passwd">]>');
+    const xxe = manifestXml().replace(
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<?xml version="1.0"?><!doctype manifest [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+    );
     expect(errorOf(() => parseManifest(xxe)).code).toBe('PACKAGE_INVALID_MANIFEST');
   });
 
@@ -197,8 +202,7 @@ describe('parseManifest refuses hostile or malformed XML', () => {
   });
 
   it("refuses '../' escaping the package root, also when percent-encoded or via xml:base", () => {
-    const escaping = (href: string) =>
-      manifestXml({ resources: `<resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="${href}"/>` });
+    const escaping = (href: string) => manifestXml({ resources: `<resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="${href}"/>` });
     for (const href of ['../outside.html', 'a/../../outside.html', '%2e%2e/outside.html', '..\\outside.html']) {
       const error = errorOf(() => parseManifest(escaping(href)));
       expect(error.code, href).toBe('PACKAGE_INVALID_MANIFEST');
@@ -242,7 +246,9 @@ describe('parseManifest refuses hostile or malformed XML', () => {
 describe('parseManifest version detection', () => {
   it("reads 2004 editions from schemaversion ('CAM 1.3' is 2nd edition)", () => {
     const v = (schemaversion: string) =>
-      parseManifest(manifestXml({ ns: NS_2004, schemaversion, resources: '<resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="index.html"/>' })).version;
+      parseManifest(
+        manifestXml({ ns: NS_2004, schemaversion, resources: '<resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="index.html"/>' }),
+      ).version;
     expect(v('CAM 1.3')).toBe('2004-2nd');
     expect(v('2004 2nd Edition')).toBe('2004-2nd');
     expect(v('2004 3rd Edition')).toBe('2004-3rd');
@@ -274,11 +280,19 @@ describe('parseManifest version detection', () => {
   });
 
   it('refuses an unknown version as unsupported', () => {
-    const xml = manifestXml({ ns: 'xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"', schemaversion: '1.1', resources: '<resource identifier="r1" type="webcontent" href="index.html"/>' });
+    const xml = manifestXml({
+      ns: 'xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"',
+      schemaversion: '1.1',
+      resources: '<resource identifier="r1" type="webcontent" href="index.html"/>',
+    });
     const error = errorOf(() => parseManifest(xml));
     expect(error.code).toBe('PACKAGE_UNSUPPORTED');
     expect(error.details.schemaversion).toBe('1.1');
-    const noMetadata = manifestXml({ ns: 'xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"', schemaversion: null, resources: '<resource identifier="r1" type="webcontent" href="index.html"/>' });
+    const noMetadata = manifestXml({
+      ns: 'xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"',
+      schemaversion: null,
+      resources: '<resource identifier="r1" type="webcontent" href="index.html"/>',
+    });
     expect(errorOf(() => parseManifest(noMetadata)).code).toBe('PACKAGE_UNSUPPORTED');
   });
 });

@@ -86,7 +86,9 @@ describe('titles', () => {
     } catch (e) {
       err = e;
     }
-    expect(isAppError(err) && err.code === 'VALIDATION_FAILED' && err.message).toBe(`The title must be at most ${TITLE_MAX_LENGTH} characters (it has ${TITLE_MAX_LENGTH + 1}).`);
+    expect(isAppError(err) && err.code === 'VALIDATION_FAILED' && err.message).toBe(
+      `The title must be at most ${TITLE_MAX_LENGTH} characters (it has ${TITLE_MAX_LENGTH + 1}).`,
+    );
     expect(() => checkTitle('   ')).toThrow(/must not be empty/);
     expect(fitTitle('x'.repeat(600))).toBe(`${'x'.repeat(TITLE_MAX_LENGTH - 1)}…`);
     expect(fitTitle('Short')).toBe('Short');
@@ -134,7 +136,12 @@ describe('the way back from error pages in the LMS frame', () => {
     expect(await page('POST', '/lti/deep-link/tok123')).not.toContain('href="/lti/deep-link/');
     expect(await page('POST', '/progress/tok/sync')).toContain('href="/progress/tok"');
     expect(await page('GET', '/progress/tok')).not.toContain('href="/progress/');
-    for (const [method, url] of [['GET', '/progress/tok'], ['POST', '/lti/launch'], ['POST', '/lti/deep-link/tok123']] as const) expect(await page(method, url), url).toMatch(/use the LMS/);
+    for (const [method, url] of [
+      ['GET', '/progress/tok'],
+      ['POST', '/lti/launch'],
+      ['POST', '/lti/deep-link/tok123'],
+    ] as const)
+      expect(await page(method, url), url).toMatch(/use the LMS/);
     expect(await page('GET', '/admin/x')).not.toMatch(/use the LMS/);
     await app.close();
   });

@@ -24,7 +24,9 @@ describe('supported Node.js versions', () => {
   it('are accepted by every package in the lock file', () => {
     const refusing = Object.entries(lock.packages).flatMap(([path, p]) => {
       const theirs = p.engines && !Array.isArray(p.engines) ? p.engines.node : undefined;
-      return path !== '' && theirs !== undefined && !semver.subset(ours, theirs) ? [`${path.replace(/^node_modules\//, '')}@${p.version ?? '?'} wants node ${theirs}`] : [];
+      return path !== '' && theirs !== undefined && !semver.subset(ours, theirs)
+        ? [`${path.replace(/^node_modules\//, '')}@${p.version ?? '?'} wants node ${theirs}`]
+        : [];
     });
     expect(refusing).toEqual([]);
   });

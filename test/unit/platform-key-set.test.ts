@@ -12,7 +12,8 @@ async function key(kid: string): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
-const sign = (k: { privateKey: CryptoKey; jwk: JWK }) => new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: k.jwk.kid ?? '' }).sign(k.privateKey);
+const sign = (k: { privateKey: CryptoKey; jwk: JWK }) =>
+  new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: k.jwk.kid ?? '' }).sign(k.privateKey);
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -145,7 +146,9 @@ describe('platform key sets', () => {
     const good = await sign(k1);
     await keys.verify(good, platform);
     const attacker = await key('attacker');
-    const forged = await Promise.all(Array.from({ length: 100 }, (_, i) => new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: `random-${i}` }).sign(attacker.privateKey)));
+    const forged = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: `random-${i}` }).sign(attacker.privateKey)),
+    );
     for (const jwt of forged) {
       expect(await code(keys.verify(jwt, platform))).toBe('LTI_UNKNOWN_KID');
       clock.advance(100); // 100 launches in 10 s

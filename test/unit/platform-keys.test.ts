@@ -47,7 +47,9 @@ describe('PlatformKeys.verify', () => {
     const ec = await keyPair('ES256');
     const jwt = await sign(ec.privateKey, { alg: 'ES256', kid: rsa.jwk.kid });
     const { alg: _alg, ...rsaWithoutAlg } = rsa.jwk;
-    expect(await code(keys().verify(jwt, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(rsaWithoutAlg) }))).toMatch(/LTI_UNKNOWN_KID|LTI_INVALID_SIGNATURE/);
+    expect(await code(keys().verify(jwt, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(rsaWithoutAlg) }))).toMatch(
+      /LTI_UNKNOWN_KID|LTI_INVALID_SIGNATURE/,
+    );
   });
 
   it('refuses RSA keys shorter than 2048 bits', async () => {
@@ -60,7 +62,10 @@ describe('PlatformKeys.verify', () => {
 
   it('refuses JWS extensions (crit, b64=false)', async () => {
     const { privateKey, jwk } = await keyPair('RS256');
-    const crit = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, crit: ['exp'] } as { alg: string }).sign(privateKey).catch(() => undefined);
+    const crit = await new SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, crit: ['exp'] } as { alg: string })
+      .sign(privateKey)
+      .catch(() => undefined);
     if (crit) expect(await code(keys().verify(crit, { id: 'p', jwksUrl: null, publicJwk: JSON.stringify(jwk) }))).toBe('LTI_MALFORMED_JWT');
     const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: jwk.kid, b64: false })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ sub: 'u' })).toString('base64url');
@@ -76,8 +81,10 @@ describe('PlatformKeys.verify', () => {
 
   it('refuses a token that names no kid (or an empty or non-string one) before fetching any key', async () => {
     const { privateKey, jwk } = await keyPair('RS256');
-    const input = (kid: unknown) => `${Buffer.from(JSON.stringify({ alg: 'RS256', ...(kid === undefined ? {} : { kid }) })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u' })).toString('base64url')}`;
-    const signed = async (kid: unknown) => `${input(kid)}.${Buffer.from(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', privateKey, Buffer.from(input(kid)))).toString('base64url')}`;
+    const input = (kid: unknown) =>
+      `${Buffer.from(JSON.stringify({ alg: 'RS256', ...(kid === undefined ? {} : { kid }) })).toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u' })).toString('base64url')}`;
+    const signed = async (kid: unknown) =>
+      `${input(kid)}.${Buffer.from(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', privateKey, Buffer.from(input(kid)))).toString('base64url')}`;
     for (const kid of [undefined, '', 42]) {
       const jwt = await signed(kid);
       // A JWKS registration: refused without a fetch (noFetch would answer LTI_JWKS_UNAVAILABLE).
@@ -96,7 +103,10 @@ describe('PlatformKeys.verify', () => {
     // From a JWKS: the one key that fits the algorithm; with two candidates there is no choosing.
     const other = await keyPair('RS256');
     const ec = await keyPair('ES256');
-    const jwksOf = (list: JWK[]): SafeFetch => async () => new Response(JSON.stringify({ keys: list }), { status: 200 });
+    const jwksOf =
+      (list: JWK[]): SafeFetch =>
+      async () =>
+        new Response(JSON.stringify({ keys: list }), { status: 200 });
     const withJwks = (list: JWK[]) => new PlatformKeys({ fetch: jwksOf(list), timeoutMs: 1000, cacheMaxAgeMs: 60_000, cooldownMs: 0 });
     const source = { id: 'p', jwksUrl: 'https://lms.example/jwks', publicJwk: null, allowMissingKid: true };
     expect((await withJwks([jwk, ec.jwk]).verify(jwt, source)).sub).toBe('u');

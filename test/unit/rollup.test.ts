@@ -84,11 +84,7 @@ describe('rollupAttempt: score', () => {
       [completed({ scoreScaled: 1 }, true), completed({ scoreScaled: 0 }, true), completed({ scoreScaled: 0 }, true)],
       { scoreScaled: 0.3333333 },
     ],
-    [
-      'negative scaled scores average too',
-      [completed({ scoreScaled: -1 }, true), completed({ scoreScaled: 0.5 }, true)],
-      { scoreScaled: -0.25 },
-    ],
+    ['negative scaled scores average too', [completed({ scoreScaled: -1 }, true), completed({ scoreScaled: 0.5 }, true)], { scoreScaled: -0.25 }],
   ])('%s', (_label, scos, expected) => {
     const { completion: _c, success: _s, ...score } = rollupAttempt(scos);
     expect(score).toEqual(expected);

@@ -149,27 +149,15 @@ describe('not a ZIP', () => {
 });
 
 describe('unsafe entries are refused before anything is written', () => {
-  it.each([
-    '../evil',
-    '/abs',
-    'C:\\x',
-    'C:/x',
-    'c:x',
-    'a\\..\\b',
-    'a/../../b',
-    'a/b/..',
-    'a\u0000b',
-    'a\u001bb',
-    'a//b',
-    '.',
-    './',
-    '\\\\server\\share\\x',
-  ])('%j', async (name) => {
-    const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'index.html', data: 'ok' }, { name, data: 'evil' }]);
-    const err = await refusal(zip, 'PACKAGE_UNSAFE_ENTRY');
-    expect(err.details?.entry).toBe(name);
-    expect(await destIsEmpty()).toBe(true);
-  });
+  it.each(['../evil', '/abs', 'C:\\x', 'C:/x', 'c:x', 'a\\..\\b', 'a/../../b', 'a/b/..', 'a\u0000b', 'a\u001bb', 'a//b', '.', './', '\\\\server\\share\\x'])(
+    '%j',
+    async (name) => {
+      const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'index.html', data: 'ok' }, { name, data: 'evil' }]);
+      const err = await refusal(zip, 'PACKAGE_UNSAFE_ENTRY');
+      expect(err.details?.entry).toBe(name);
+      expect(await destIsEmpty()).toBe(true);
+    },
+  );
 
   it('refuses a symlink entry', async () => {
     const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'passwd', data: '/etc/passwd', unixMode: 0o120777 }]);
@@ -245,10 +233,7 @@ describe('limits', () => {
   });
 
   it('refuses a header declaring ~4 GiB with the default limits', async () => {
-    const zip = await writeRawZip(zipPath(), [
-      MANIFEST,
-      { name: 'huge.bin', data: 'x', method: METHOD_DEFLATE, declaredUncompressedSize: 0xfffffff0 },
-    ]);
+    const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'huge.bin', data: 'x', method: METHOD_DEFLATE, declaredUncompressedSize: 0xfffffff0 }]);
     await refusal(zip, 'PACKAGE_TOO_LARGE');
     expect(await destIsEmpty()).toBe(true);
   });
@@ -291,10 +276,7 @@ describe('limits', () => {
 
   it('refuses an entry that holds less than its header declares', async () => {
     const data = Buffer.from('short content');
-    const zip = await writeRawZip(zipPath(), [
-      MANIFEST,
-      { name: 'short.html', data, method: METHOD_DEFLATE, declaredUncompressedSize: 5000 },
-    ]);
+    const zip = await writeRawZip(zipPath(), [MANIFEST, { name: 'short.html', data, method: METHOD_DEFLATE, declaredUncompressedSize: 5000 }]);
     const err = await refusal(zip, 'PACKAGE_NOT_ZIP');
     expect(err.details?.entry).toBe('short.html');
   });
@@ -341,7 +323,10 @@ describe('manifest location', () => {
   });
 
   it("accepts './imsmanifest.xml' as the root manifest", async () => {
-    const zip = await writeRawZip(zipPath(), [{ name: './imsmanifest.xml', data: MINIMAL_MANIFEST }, { name: './a/./b.html', data: 'b' }]);
+    const zip = await writeRawZip(zipPath(), [
+      { name: './imsmanifest.xml', data: MINIMAL_MANIFEST },
+      { name: './a/./b.html', data: 'b' },
+    ]);
     const result = await extractPackage(zip, dest);
     expect(result.files).toEqual(['a/b.html', 'imsmanifest.xml']);
     expect(result.manifestXml).toBe(MINIMAL_MANIFEST);
@@ -408,10 +393,14 @@ describe('extraction details', () => {
     expect((await readFile(join(dest, 'big.bin'))).equals(big)).toBe(true);
   });
 
-  it("passes an error thrown by the progress callback through unchanged", async () => {
+  it('passes an error thrown by the progress callback through unchanged', async () => {
     const zip = await buildZip(zipPath(), [{ name: 'imsmanifest.xml', data: MINIMAL_MANIFEST }]);
     const boom = new Error('progress bar broke');
-    await expect(extractPackage(zip, dest, undefined, () => { throw boom; })).rejects.toBe(boom);
+    await expect(
+      extractPackage(zip, dest, undefined, () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
   });
 
   it('refuses a destination that is not empty (a caller bug)', async () => {
@@ -419,5 +408,4 @@ describe('extraction details', () => {
     await writeFile(join(dest, 'left-over'), 'x');
     await refusal(zip, 'INTERNAL');
   });
-
 });

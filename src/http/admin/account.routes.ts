@@ -12,7 +12,13 @@ export const accountPages: AdminPageModule = (c) => {
       title: 'Your account',
       nav: 'account',
       status,
-      body: AccountPage({ me: ctx.session.admin.email, admins: await admins.list(), sessions: await admins.sessionCounts(), csrfToken: ctx.csrfToken, ...extra }),
+      body: AccountPage({
+        me: ctx.session.admin.email,
+        admins: await admins.list(),
+        sessions: await admins.sessionCounts(),
+        csrfToken: ctx.csrfToken,
+        ...extra,
+      }),
     });
 
   c.get('/account', async (_request, reply, ctx) => page(reply, ctx));

@@ -42,7 +42,10 @@ import { Type, type Static } from 'typebox';
 import { readInput } from '../input.js';
 
 /** A console form (urlencoded): every field a string, repeated fields a list. */
-export const Form = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 65_536 }), Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000 })]));
+export const Form = Type.Record(
+  Type.String(),
+  Type.Union([Type.String({ maxLength: 65_536 }), Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 1000 })]),
+);
 /** Query parameters of a console page. */
 export const Query = Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 2048 }), Type.Array(Type.String({ maxLength: 2048 }))]));
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -232,7 +235,15 @@ export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): Adm
         .code(page.status ?? 200)
         .type('text/html; charset=utf-8')
         .send(
-          ConsoleLayout({ title: page.title, nav: page.nav, email: ctx.session.admin.email, csrfToken: ctx.csrfToken, notice: ctx.notice, sandbox: deps.config.sandbox, children: page.body }),
+          ConsoleLayout({
+            title: page.title,
+            nav: page.nav,
+            email: ctx.session.admin.email,
+            csrfToken: ctx.csrfToken,
+            notice: ctx.notice,
+            sandbox: deps.config.sandbox,
+            children: page.body,
+          }),
         );
     },
     renderError(request, reply, ctx, err) {
@@ -247,7 +258,14 @@ export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): Adm
       });
     },
     redirect(reply, to, notice) {
-      if (notice) reply.setCookie(FLASH_COOKIE, notice.slice(0, 300), { path: '/admin', httpOnly: true, sameSite: 'lax', secure: deps.config.baseUrl.startsWith('https:'), maxAge: 60 });
+      if (notice)
+        reply.setCookie(FLASH_COOKIE, notice.slice(0, 300), {
+          path: '/admin',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: deps.config.baseUrl.startsWith('https:'),
+          maxAge: 60,
+        });
       // A script (the upload progress form) navigates itself: following a 303 inside XHR would eat the notice.
       if (reply.request.headers['x-requested-with'] === 'XMLHttpRequest') return reply.code(200).send({ redirect: to });
       return reply.redirect(to, 303);
@@ -257,7 +275,8 @@ export function createAdminConsole(scope: FastifyInstance, deps: AdminDeps): Adm
     },
     checkCsrf(request, ctx, submitted) {
       if (request.headers['x-csrf-token'] !== undefined) return; // checked before the handler
-      if (!csrfMatches(ctx.csrfToken, submitted)) throw csrfError(submitted === undefined ? 'the anti-forgery token is missing' : 'the anti-forgery token does not match this session');
+      if (!csrfMatches(ctx.csrfToken, submitted))
+        throw csrfError(submitted === undefined ? 'the anti-forgery token is missing' : 'the anti-forgery token does not match this session');
     },
   };
   return c;

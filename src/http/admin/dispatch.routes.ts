@@ -85,9 +85,20 @@ export const dispatchPages: AdminPageModule = (c) => {
     });
   };
 
-  const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: { values?: LicenceFormValues; problems?: string[]; code?: string } = {}, status = 200) => {
+  const detail = async (
+    reply: FastifyReply,
+    ctx: AdminContext,
+    id: string,
+    extra: { values?: LicenceFormValues; problems?: string[]; code?: string } = {},
+    status = 200,
+  ) => {
     const d = await svc.getDispatch(id);
-    const [destination, pkg, report, events] = await Promise.all([svc.getDestination(d.destination_id), packages.get(d.package_id), svc.report(d.id), svc.events(d.id, 50)]);
+    const [destination, pkg, report, events] = await Promise.all([
+      svc.getDestination(d.destination_id),
+      packages.get(d.package_id),
+      svc.report(d.id),
+      svc.events(d.id, 50),
+    ]);
     return c.render(reply, ctx, {
       title: d.title,
       nav: 'dispatch',
@@ -124,7 +135,11 @@ export const dispatchPages: AdminPageModule = (c) => {
   c.get('/dispatch/destinations/:id', async (request, reply, ctx) => {
     const destination = await svc.getDestination(idOf(request));
     const dispatches = await svc.listDispatches({ destinationId: destination.id });
-    return c.render(reply, ctx, { title: destination.name, nav: 'dispatch', body: DestinationPage({ destination, dispatches, csrfToken: ctx.csrfToken, now: now() }) });
+    return c.render(reply, ctx, {
+      title: destination.name,
+      nav: 'dispatch',
+      body: DestinationPage({ destination, dispatches, csrfToken: ctx.csrfToken, now: now() }),
+    });
   });
 
   c.post('/dispatch/destinations/:id', async (request, reply, ctx) => {
@@ -138,7 +153,12 @@ export const dispatchPages: AdminPageModule = (c) => {
       if (!(err instanceof AppError) || err.code !== 'VALIDATION_FAILED') throw err;
       const destination = await svc.getDestination(id);
       const dispatches = await svc.listDispatches({ destinationId: id });
-      return c.render(reply, ctx, { title: destination.name, nav: 'dispatch', status: 400, body: DestinationPage({ destination, dispatches, csrfToken: ctx.csrfToken, now: now(), problems: problemsOf(err), code: err.code }) });
+      return c.render(reply, ctx, {
+        title: destination.name,
+        nav: 'dispatch',
+        status: 400,
+        body: DestinationPage({ destination, dispatches, csrfToken: ctx.csrfToken, now: now(), problems: problemsOf(err), code: err.code }),
+      });
     }
   });
 
@@ -154,7 +174,12 @@ export const dispatchPages: AdminPageModule = (c) => {
     const values = { ...licenceForm(request.body), destinationId: field(request.body, 'destinationId', 64), packageId: field(request.body, 'packageId', 64) };
     try {
       const input = licenceInput(values);
-      const d = await svc.createDispatch({ ...input, destinationId: values.destinationId, packageId: values.packageId, title: values.title.trim() || undefined });
+      const d = await svc.createDispatch({
+        ...input,
+        destinationId: values.destinationId,
+        packageId: values.packageId,
+        title: values.title.trim() || undefined,
+      });
       await c.audit(request, ctx, 'dispatch.create', d.id, { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence });
       return c.redirect(reply, `/admin/dispatch/${encodeURIComponent(d.id)}`, `Dispatch “${d.title}” created. Download its package below.`);
     } catch (err) {
@@ -171,7 +196,12 @@ export const dispatchPages: AdminPageModule = (c) => {
     try {
       const input = licenceInput(values);
       const d = await svc.updateDispatch(id, { ...input, ...(values.title.trim() ? { title: values.title } : {}) });
-      await c.audit(request, ctx, 'dispatch.update', d.id, { licence: dispatchJson(d).licence, hashLearnerIds: input.hashLearnerIds, scormVersion: input.scormVersion, title: d.title });
+      await c.audit(request, ctx, 'dispatch.update', d.id, {
+        licence: dispatchJson(d).licence,
+        hashLearnerIds: input.hashLearnerIds,
+        scormVersion: input.scormVersion,
+        title: d.title,
+      });
       return c.redirect(reply, `/admin/dispatch/${encodeURIComponent(d.id)}`, 'Licence saved.');
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'VALIDATION_FAILED') throw err;
@@ -182,7 +212,11 @@ export const dispatchPages: AdminPageModule = (c) => {
   c.post('/dispatch/:id/rotate-secret', async (request, reply, ctx) => {
     const d = await svc.rotateSecret(idOf(request));
     await c.audit(request, ctx, 'dispatch.rotate-secret', d.id);
-    return c.redirect(reply, `/admin/dispatch/${encodeURIComponent(d.id)}`, 'New secret: packages downloaded before no longer work. Download the package again.');
+    return c.redirect(
+      reply,
+      `/admin/dispatch/${encodeURIComponent(d.id)}`,
+      'New secret: packages downloaded before no longer work. Download the package again.',
+    );
   });
 
   c.post('/dispatch/:id/delete', async (request, reply, ctx) => {

@@ -16,7 +16,8 @@ export const gradePages: AdminPageModule = (c) => {
   c.post('/grades/:id/retry', async (request, reply, ctx) => {
     const id = idOf(request);
     const requeued = await requeue(db, [id.slice(0, 64)], clock.now());
-    if (requeued === 0) throw new AppError('NOT_FOUND', `No pending or dead score ${id}.`, { hint: 'It may have been delivered meanwhile: reload the Grades page.' });
+    if (requeued === 0)
+      throw new AppError('NOT_FOUND', `No pending or dead score ${id}.`, { hint: 'It may have been delivered meanwhile: reload the Grades page.' });
     request.log.info({ outbox: id }, 'grade delivery retried from the console');
     await c.audit(request, ctx, 'grades.retry', id, { requeued });
     return c.redirect(reply, '/admin/grades', `Score ${id} will be sent again now.`);

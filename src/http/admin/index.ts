@@ -38,7 +38,9 @@ const AUTH_POSTS_PER_MINUTE = 30;
 
 /** A console path to go to after sign-in; printable ASCII only, since it becomes the Location header. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && /^[\x21-\x7e]*$/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000 ? next : '/admin';
+  return typeof next === 'string' && /^\/admin(?:[/?]|$)/.test(next) && /^[\x21-\x7e]*$/.test(next) && !/\.\.|\\|\/\//.test(next) && next.length < 1000
+    ? next
+    : '/admin';
 }
 
 function field(body: unknown, name: string, max = 1024): string {
@@ -65,7 +67,10 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         reply.header('referrer-policy', 'same-origin');
         const csp = reply.raw.getHeader('content-security-policy');
         if (typeof csp === 'string') {
-          reply.header('content-security-policy', csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'").replace(/form-action [^;]*/, "form-action 'self'"));
+          reply.header(
+            'content-security-policy',
+            csp.replace(/frame-ancestors [^;]*/, "frame-ancestors 'none'").replace(/form-action [^;]*/, "form-action 'self'"),
+          );
         }
         // Package files share this origin (docs/security.md). A script of theirs may neither read a
         // console page with fetch/XHR (browsers say what a request is for: a page is a `document`)
@@ -73,7 +78,10 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         reply.header('cross-origin-opener-policy', 'same-origin');
         const dest = request.headers['sec-fetch-dest'];
         if ((request.method === 'GET' || request.method === 'HEAD') && typeof dest === 'string' && dest !== 'document') {
-          request.log.warn({ path: request.url.split('?')[0], dest, site: request.headers['sec-fetch-site'] }, 'console page requested by a script or subresource: refused');
+          request.log.warn(
+            { path: request.url.split('?')[0], dest, site: request.headers['sec-fetch-site'] },
+            'console page requested by a script or subresource: refused',
+          );
           throw new AppError('ADMIN_PAGE_ONLY', 'Console pages open only as pages of their own, not from scripts, frames or other pages.');
         }
         request.log.debug({ path: request.url.split('?')[0] }, 'admin console request');
@@ -95,7 +103,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         const cookie = request.cookies[PRE_COOKIE];
         const submitted = field(request.body, '_csrf', 256);
         if (!cookie || !submitted || cookie !== submitted) {
-          throw csrfError(cookie ? 'the anti-forgery token does not match' : 'the anti-forgery cookie is missing (cookies blocked, or the form is older than an hour)');
+          throw csrfError(
+            cookie ? 'the anti-forgery token does not match' : 'the anti-forgery cookie is missing (cookies blocked, or the form is older than an hour)',
+          );
         }
       };
       const html = (reply: FastifyReply, status: number, page: JSX.Element | string) => reply.code(status).type('text/html; charset=utf-8').send(page);
@@ -110,7 +120,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       scope.post('/setup', authLimit, async (request, reply) => {
         checkPreToken(request);
         if ((await admins.count()) > 0) {
-          throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', { hint: 'More administrators are created with `courseport admin create --email …`.' });
+          throw new AppError('ADMIN_SETUP_DONE', 'An administrator already exists: sign in instead.', {
+            hint: 'More administrators are created with `courseport admin create --email …`.',
+          });
         }
         const email = field(request.body, 'email', 400);
         let admin: Awaited<ReturnType<typeof admins.create>>;
@@ -149,12 +161,23 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         if (!outcome.ok) {
           const error =
             outcome.reason === 'throttled'
-              ? new AppError('ADMIN_LOGIN_THROTTLED', `Too many failed sign-ins for this account or from your address. Try again in ${Math.ceil(outcome.retryAfterMs / 60_000)} minute(s).`)
+              ? new AppError(
+                  'ADMIN_LOGIN_THROTTLED',
+                  `Too many failed sign-ins for this account or from your address. Try again in ${Math.ceil(outcome.retryAfterMs / 60_000)} minute(s).`,
+                )
               : new AppError('ADMIN_LOGIN_FAILED', 'Wrong email or password.');
           request.log.warn({ code: error.code, email: email.trim().toLowerCase() }, `admin sign-in refused: ${error.message}`);
-          await audit.record({ actor: `admin:${email.trim().toLowerCase() || '(empty)'}`, action: outcome.reason === 'throttled' ? 'admin.login.throttled' : 'admin.login.failed', ip: request.ip });
+          await audit.record({
+            actor: `admin:${email.trim().toLowerCase() || '(empty)'}`,
+            action: outcome.reason === 'throttled' ? 'admin.login.throttled' : 'admin.login.failed',
+            ip: request.ip,
+          });
           if (outcome.reason === 'throttled') reply.header('retry-after', String(Math.ceil(outcome.retryAfterMs / 1000)));
-          return html(reply, error.status, LoginPage({ csrfToken: preToken(request, reply), email, next, error: { code: error.code, message: error.message } }));
+          return html(
+            reply,
+            error.status,
+            LoginPage({ csrfToken: preToken(request, reply), email, next, error: { code: error.code, message: error.message } }),
+          );
         }
         const { sessionId } = await admins.createSession(outcome.admin, { ip: request.ip, userAgent: request.headers['user-agent'] });
         await audit.record({ actor: `admin:${outcome.admin.email}`, action: 'admin.login', target: outcome.admin.id, ip: request.ip });
@@ -185,7 +208,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
           }
           throw new AppError('ADMIN_LOGIN_REQUIRED', 'Sign in to use the console. Nothing was changed.');
         }
-        const notFound = new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`, { hint: 'Use the navigation above to find your way.' });
+        const notFound = new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`, {
+          hint: 'Use the navigation above to find your way.',
+        });
         return c.renderError(request, reply, contextOfSession(session), notFound);
       });
       // Errors of signed-in requests (an unknown id, a refused action) keep the console's navigation.

@@ -13,12 +13,20 @@ export const keyPages: AdminPageModule = (c) => {
       // The schedule (configured policy, next automatic step) comes with the list.
       body: await (async () => {
         const schedule = await toolKeys.schedule();
-        return KeysPage({ keys: await toolKeys.list(), csrfToken: ctx.csrfToken, publishBeforeUseDays: Math.round(schedule.policy.publishBeforeUseMs / 86_400_000), schedule });
+        return KeysPage({
+          keys: await toolKeys.list(),
+          csrfToken: ctx.csrfToken,
+          publishBeforeUseDays: Math.round(schedule.policy.publishBeforeUseMs / 86_400_000),
+          schedule,
+        });
       })(),
     }),
   );
 
-  for (const [path, now] of [['/keys/rotate', false], ['/keys/rotate-now', true]] as const) {
+  for (const [path, now] of [
+    ['/keys/rotate', false],
+    ['/keys/rotate-now', true],
+  ] as const) {
     c.post(path, async (request, reply, ctx) => {
       const result = await toolKeys.rotate({ now });
       request.log.warn({ action: result.action, kid: result.kid }, 'tool key rotation from the console');

@@ -10,20 +10,34 @@ import { formOf, queryOf, idOf } from './console.js';
 /** Packages: upload (streamed to disk by the API's upload code), list, versions, archive and unarchive, rename, delete, preview. */
 export const packagePages: AdminPageModule = (c) => {
   const { packages, packageAdmin, audit } = c.deps.services;
-  const uploadDeps: PackageUploadDeps = { packages, audit, uploadDir: join(c.deps.config.dataDir, 'uploads'), maxUploadBytes: c.deps.config.packages.maxUploadBytes };
+  const uploadDeps: PackageUploadDeps = {
+    packages,
+    audit,
+    uploadDir: join(c.deps.config.dataDir, 'uploads'),
+    maxUploadBytes: c.deps.config.packages.maxUploadBytes,
+  };
   const maxUploadBytes = uploadDeps.maxUploadBytes;
 
   c.get('/packages', async (request, reply, ctx) => {
     const [all, usage] = await Promise.all([packages.list(), packageUsage(c.deps.db)]);
     const rows = all.map((pkg) => ({ pkg, versions: usage.get(pkg.id)?.versions ?? 0, links: usage.get(pkg.id)?.links ?? 0 }));
     const showArchived = queryOf(request).archived === '1';
-    return c.render(reply, ctx, { title: 'Packages', nav: 'packages', body: PackageListPage({ rows, csrfToken: ctx.csrfToken, maxUploadBytes, showArchived }) });
+    return c.render(reply, ctx, {
+      title: 'Packages',
+      nav: 'packages',
+      body: PackageListPage({ rows, csrfToken: ctx.csrfToken, maxUploadBytes, showArchived }),
+    });
   });
 
   const detail = async (reply: FastifyReply, ctx: AdminContext, id: string, extra: Partial<PackageDetailProps> = {}, status = 200) => {
     const { package: pkg, versions } = await packages.get(id);
     const links = (await packageUsage(c.deps.db)).get(pkg.id)?.links ?? 0;
-    return c.render(reply, ctx, { title: pkg.title, nav: 'packages', status, body: PackageDetailPage({ pkg, versions, links, csrfToken: ctx.csrfToken, maxUploadBytes, ...extra }) });
+    return c.render(reply, ctx, {
+      title: pkg.title,
+      nav: 'packages',
+      status,
+      body: PackageDetailPage({ pkg, versions, links, csrfToken: ctx.csrfToken, maxUploadBytes, ...extra }),
+    });
   };
 
   c.get('/packages/:id', async (request, reply, ctx) => detail(reply, ctx, idOf(request)));
@@ -38,7 +52,13 @@ export const packagePages: AdminPageModule = (c) => {
       return c.redirect(reply, `/admin/packages/${encodeURIComponent(pkg.id)}`, `Renamed to “${pkg.title}”.`);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'VALIDATION_FAILED') throw err;
-      return detail(reply, ctx, id, { renameValue: title, renameProblems: (err.details?.problems as string[] | undefined) ?? [err.message], code: err.code }, err.status);
+      return detail(
+        reply,
+        ctx,
+        id,
+        { renameValue: title, renameProblems: (err.details?.problems as string[] | undefined) ?? [err.message], code: err.code },
+        err.status,
+      );
     }
   });
 
@@ -71,7 +91,11 @@ export const packagePages: AdminPageModule = (c) => {
     '/packages/upload',
     async (request, reply, ctx) => {
       const result = await upload(request, ctx, undefined);
-      return c.redirect(reply, `/admin/packages/${encodeURIComponent(result.package.id)}`, `Package “${result.package.title}” imported (version ${result.version.version}).`);
+      return c.redirect(
+        reply,
+        `/admin/packages/${encodeURIComponent(result.package.id)}`,
+        `Package “${result.package.title}” imported (version ${result.version.version}).`,
+      );
     },
     { multipart: true },
   );
@@ -80,18 +104,29 @@ export const packagePages: AdminPageModule = (c) => {
     '/packages/:id/upload',
     async (request, reply, ctx) => {
       const result = await upload(request, ctx, idOf(request));
-      return c.redirect(reply, `/admin/packages/${encodeURIComponent(result.package.id)}`, `Version ${result.version.version} of “${result.package.title}” imported.`);
+      return c.redirect(
+        reply,
+        `/admin/packages/${encodeURIComponent(result.package.id)}`,
+        `Version ${result.version.version} of “${result.package.title}” imported.`,
+      );
     },
     { multipart: true },
   );
 
-  for (const [verb, status] of [['archive', 'archived'], ['unarchive', 'active']] as const) {
+  for (const [verb, status] of [
+    ['archive', 'archived'],
+    ['unarchive', 'active'],
+  ] as const) {
     c.post(`/packages/:id/${verb}`, async (request, reply, ctx) => {
       const pkg = await packages.setStatus(idOf(request), status);
       await c.audit(request, ctx, `package.${verb}`, pkg.id, { title: pkg.title });
       request.log.info({ package: pkg.id, status }, `package ${verb}d from the console`);
       const back = formOf(request).back === 'list' ? '/admin/packages' : `/admin/packages/${encodeURIComponent(pkg.id)}`;
-      return c.redirect(reply, back, `“${pkg.title}” ${verb === 'archive' ? 'archived: it no longer appears in the content picker' : 'is back in the content picker'}.`);
+      return c.redirect(
+        reply,
+        back,
+        `“${pkg.title}” ${verb === 'archive' ? 'archived: it no longer appears in the content picker' : 'is back in the content picker'}.`,
+      );
     });
   }
 };

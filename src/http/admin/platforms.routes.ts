@@ -24,7 +24,19 @@ import { formOf, idOf } from './console.js';
 
 const DeploymentParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), dep: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const FIELDS = ['name', 'issuer', 'clientId', 'authUrl', 'tokenUrl', 'jwksUrl', 'publicKey', 'tokenAudience', 'gradePolicy', 'allowMissingKid', 'deployments'] as const;
+const FIELDS = [
+  'name',
+  'issuer',
+  'clientId',
+  'authUrl',
+  'tokenUrl',
+  'jwksUrl',
+  'publicKey',
+  'tokenAudience',
+  'gradePolicy',
+  'allowMissingKid',
+  'deployments',
+] as const;
 
 /** The form as typed (kept on the page when it is refused). */
 function formValues(body: unknown): PlatformFormValues {
@@ -82,7 +94,8 @@ function formProblems(err: unknown): { problems: string[]; fieldProblems: FieldP
       status: err.status,
     };
   }
-  if (err.code === 'PLATFORM_EXISTS') return { problems: [err.message], fieldProblems: { issuer: [err.message], clientId: [err.message] }, code: err.code, status: err.status };
+  if (err.code === 'PLATFORM_EXISTS')
+    return { problems: [err.message], fieldProblems: { issuer: [err.message], clientId: [err.message] }, code: err.code, status: err.status };
   if (err.code === 'DEPLOYMENT_EXISTS') return { problems: [err.message], fieldProblems: { deployments: [err.message] }, code: err.code, status: err.status };
   return undefined;
 }
@@ -114,9 +127,13 @@ export const platformPages: AdminPageModule = (c) => {
   const refuseBuiltIn = async (id: string) => {
     const { platform } = await platforms.get(id);
     if (isBuiltIn(platform)) {
-      throw new AppError('PLATFORM_BUILT_IN', 'The sandbox LMS registration is built into Courseport and cannot be changed from the console. Nothing was changed.', {
-        hint: 'Its URLs, key and deployment are Courseport’s own. To turn the sandbox off, start Courseport with COURSEPORT_SANDBOX=false.',
-      });
+      throw new AppError(
+        'PLATFORM_BUILT_IN',
+        'The sandbox LMS registration is built into Courseport and cannot be changed from the console. Nothing was changed.',
+        {
+          hint: 'Its URLs, key and deployment are Courseport’s own. To turn the sandbox off, start Courseport with COURSEPORT_SANDBOX=false.',
+        },
+      );
     }
   };
   const row = (p: PlatformWithDeployments, health?: PlatformKeyHealth): PlatformRow => ({
@@ -163,7 +180,12 @@ export const platformPages: AdminPageModule = (c) => {
       const shown = formProblems(err);
       if (!shown) throw err;
       request.log.warn({ code: shown.code, problems: shown.problems }, 'platform registration refused');
-      return c.render(reply, ctx, { title: 'Add a platform', nav: 'platforms', status: shown.status, body: NewPlatformPage({ values, csrfToken: ctx.csrfToken, ...shown }) });
+      return c.render(reply, ctx, {
+        title: 'Add a platform',
+        nav: 'platforms',
+        status: shown.status,
+        body: NewPlatformPage({ values, csrfToken: ctx.csrfToken, ...shown }),
+      });
     }
     await c.audit(request, ctx, 'platform.register', created.platform.id, {
       issuer: created.platform.issuer,
@@ -218,7 +240,11 @@ export const platformPages: AdminPageModule = (c) => {
     const action = before.platform.status === 'pending' && status === 'active' ? 'platform.activate' : STATUS_ACTIONS[status]!;
     await c.audit(request, ctx, action, id, { from: before.platform.status, to: status });
     request.log.info({ platform: id, from: before.platform.status, to: status }, 'platform status changed from the console');
-    return c.redirect(reply, formOf(request).back === 'list' ? '/admin/platforms' : `/admin/platforms/${encodeURIComponent(id)}`, `${after.platform.name} is now ${status}.`);
+    return c.redirect(
+      reply,
+      formOf(request).back === 'list' ? '/admin/platforms' : `/admin/platforms/${encodeURIComponent(id)}`,
+      `${after.platform.name} is now ${status}.`,
+    );
   });
 
   c.post('/platforms/:id/deployments', async (request, reply, ctx) => {

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../../audit/audit-log.service.js';
 
 const AuditQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: '1 to 1000 (default 100)' })), action: Type.Optional(Type.String({ maxLength: 64 })) },
+  {
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: '1 to 1000 (default 100)' })),
+    action: Type.Optional(Type.String({ maxLength: 64 })),
+  },
   { additionalProperties: false },
 );
 /** The audit log. */
@@ -12,5 +15,4 @@ export async function auditApiRoutes(app: FastifyInstance, deps: { readonly audi
   api.get('/audit', { schema: { querystring: AuditQuery } }, async (request) => ({
     entries: await deps.audit.list({ limit: Number(request.query.limit ?? 100), ...(request.query.action ? { action: request.query.action } : {}) }),
   }));
-
 }

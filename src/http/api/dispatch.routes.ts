@@ -20,7 +20,11 @@ const DestinationBody = Type.Object(
   { additionalProperties: false },
 );
 const DestinationPatch = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), notes: Type.Optional(Type.Union([Type.String({ maxLength: 10000 }), Type.Null()])), enabled: Type.Optional(Type.Boolean()) },
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    notes: Type.Optional(Type.Union([Type.String({ maxLength: 10000 }), Type.Null()])),
+    enabled: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 const ScormVersion = Type.Union([Type.Literal('1.2'), Type.Literal('2004')]);
@@ -81,7 +85,13 @@ export async function dispatchApiRoutes(app: FastifyInstance, deps: DispatchApiD
   api.post('/dispatches', { schema: { body: DispatchBody } }, async (request, reply) => {
     const { expiresAt, ...rest } = request.body;
     const d = await svc.createDispatch({ ...rest, expiresAt: expiryOf(expiresAt) });
-    await deps.audit.record({ actor: actorOf(request), action: 'dispatch.create', target: d.id, details: { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence }, ip: request.ip });
+    await deps.audit.record({
+      actor: actorOf(request),
+      action: 'dispatch.create',
+      target: d.id,
+      details: { destination: d.destination_id, package: d.package_id, licence: dispatchJson(d).licence },
+      ip: request.ip,
+    });
     return reply.code(201).header('location', `/api/v1/dispatches/${d.id}`).send(dispatchJson(d));
   });
 

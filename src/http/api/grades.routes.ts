@@ -26,5 +26,4 @@ export async function gradeApiRoutes(app: FastifyInstance, deps: GradeApiDeps): 
     await deps.audit.record({ actor: actorOf(request), action: 'grades.retry', details: { requeued, dead: request.body.dead === true }, ip: request.ip });
     return { requeued };
   });
-
 }

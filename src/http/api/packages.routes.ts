@@ -23,15 +23,22 @@ export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDep
   await app.register(multipart, uploadLimits(deps.maxUploadBytes));
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  const receive = (request: FastifyRequest, packageId: string | undefined, queryTitle: string | undefined) => receivePackageUpload(request, deps, { packageId, queryTitle });
+  const receive = (request: FastifyRequest, packageId: string | undefined, queryTitle: string | undefined) =>
+    receivePackageUpload(request, deps, { packageId, queryTitle });
 
   api.post('/packages', { schema: { querystring: UploadQuery } }, async (request, reply) => {
     const result = await receive(request, undefined, request.query.title);
-    return reply.code(201).header('location', `/api/v1/packages/${result.package.id}`).send({ ...packageJson(result.package), version: versionJson(result.version) });
+    return reply
+      .code(201)
+      .header('location', `/api/v1/packages/${result.package.id}`)
+      .send({ ...packageJson(result.package), version: versionJson(result.version) });
   });
 
   // Archived packages leave the content picker and cannot be bound to new links; bound links keep playing.
-  for (const [verb, status] of [['archive', 'archived'], ['unarchive', 'active']] as const) {
+  for (const [verb, status] of [
+    ['archive', 'archived'],
+    ['unarchive', 'active'],
+  ] as const) {
     api.post(`/packages/:id/${verb}`, { schema: { params: IdParams } }, async (request) => {
       const pkg = await deps.packages.setStatus(request.params.id, status);
       await deps.audit.record({ actor: request.actor ?? 'system', action: `package.${verb}`, target: pkg.id, details: { title: pkg.title }, ip: request.ip });
@@ -46,7 +53,13 @@ export async function packageApiRoutes(app: FastifyInstance, deps: PackageApiDep
 
   api.patch('/packages/:id', { schema: { params: IdParams, body: RenameBody } }, async (request) => {
     const { package: pkg, previousTitle } = await deps.packageAdmin.rename(request.params.id, request.body.title);
-    await deps.audit.record({ actor: request.actor ?? 'system', action: 'package.rename', target: pkg.id, details: { from: previousTitle, to: pkg.title }, ip: request.ip });
+    await deps.audit.record({
+      actor: request.actor ?? 'system',
+      action: 'package.rename',
+      target: pkg.id,
+      details: { from: previousTitle, to: pkg.title },
+      ip: request.ip,
+    });
     return packageJson(pkg);
   });
 

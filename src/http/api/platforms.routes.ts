@@ -14,16 +14,16 @@ export interface PlatformApiDeps {
 }
 
 const platformFields = {
-    issuer: Type.String({ minLength: 1, maxLength: 1024 }),
-    clientId: Type.String({ minLength: 1, maxLength: 255 }),
-    authUrl: Type.String({ minLength: 1, maxLength: 2048 }),
-    tokenUrl: Type.String({ minLength: 1, maxLength: 2048 }),
-    jwksUrl: Type.Optional(Type.String({ maxLength: 2048 })),
-    publicKey: Type.Optional(Type.String({ maxLength: 16384 })),
-    tokenAudience: Type.Optional(Type.String({ maxLength: 2048 })),
-    name: Type.Optional(Type.String({ maxLength: 255 })),
-    gradePolicy: Type.Optional(Type.Union([Type.Literal('overwrite'), Type.Literal('raise'), Type.Literal('preserve')])),
-    allowMissingKid: Type.Optional(Type.Boolean({ description: 'accept launch id_tokens without a kid (default false: refused with LTI_MISSING_KID)' })),
+  issuer: Type.String({ minLength: 1, maxLength: 1024 }),
+  clientId: Type.String({ minLength: 1, maxLength: 255 }),
+  authUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+  tokenUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+  jwksUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+  publicKey: Type.Optional(Type.String({ maxLength: 16384 })),
+  tokenAudience: Type.Optional(Type.String({ maxLength: 2048 })),
+  name: Type.Optional(Type.String({ maxLength: 255 })),
+  gradePolicy: Type.Optional(Type.Union([Type.Literal('overwrite'), Type.Literal('raise'), Type.Literal('preserve')])),
+  allowMissingKid: Type.Optional(Type.Boolean({ description: 'accept launch id_tokens without a kid (default false: refused with LTI_MISSING_KID)' })),
 };
 const PlatformBody = Type.Object(
   { ...platformFields, deployments: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 1000 })) },
@@ -43,7 +43,13 @@ export async function platformApiRoutes(app: FastifyInstance, deps: PlatformApiD
 
   api.post('/platforms', { schema: { body: PlatformBody } }, async (request, reply) => {
     const created = await deps.platforms.register(request.body);
-    await deps.audit.record({ actor: actorOf(request), action: 'platform.register', target: created.platform.id, details: { issuer: created.platform.issuer, clientId: created.platform.client_id, allowMissingKid: created.platform.allow_missing_kid === 1 }, ip: request.ip });
+    await deps.audit.record({
+      actor: actorOf(request),
+      action: 'platform.register',
+      target: created.platform.id,
+      details: { issuer: created.platform.issuer, clientId: created.platform.client_id, allowMissingKid: created.platform.allow_missing_kid === 1 },
+      ip: request.ip,
+    });
     return reply.code(201).header('location', `/api/v1/platforms/${created.platform.id}`).send(platformJson(created));
   });
 
@@ -59,7 +65,13 @@ export async function platformApiRoutes(app: FastifyInstance, deps: PlatformApiD
     const updated = await deps.platforms.update(request.params.id, request.body);
     // A new JWKS URL or static key must not be shadowed by the cached key set.
     deps.platformKeys.forget(updated.platform.id);
-    await deps.audit.record({ actor: actorOf(request), action: 'platform.update', target: updated.platform.id, details: { issuer: updated.platform.issuer, clientId: updated.platform.client_id, allowMissingKid: updated.platform.allow_missing_kid === 1 }, ip: request.ip });
+    await deps.audit.record({
+      actor: actorOf(request),
+      action: 'platform.update',
+      target: updated.platform.id,
+      details: { issuer: updated.platform.issuer, clientId: updated.platform.client_id, allowMissingKid: updated.platform.allow_missing_kid === 1 },
+      ip: request.ip,
+    });
     return platformJson(updated);
   });
 
@@ -82,8 +94,13 @@ export async function platformApiRoutes(app: FastifyInstance, deps: PlatformApiD
 
   api.post('/platforms/:id/deployments', { schema: { params: IdParams, body: DeploymentBody } }, async (request, reply) => {
     const d = await deps.platforms.addDeployment(request.params.id, request.body.deploymentId, request.body.name);
-    await deps.audit.record({ actor: actorOf(request), action: 'deployment.add', target: request.params.id, details: { deploymentId: d.deployment_id }, ip: request.ip });
+    await deps.audit.record({
+      actor: actorOf(request),
+      action: 'deployment.add',
+      target: request.params.id,
+      details: { deploymentId: d.deployment_id },
+      ip: request.ip,
+    });
     return reply.code(201).send(deploymentJson(d));
   });
-
 }

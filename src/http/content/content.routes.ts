@@ -99,9 +99,18 @@ function sendCached(request: FastifyRequest, reply: FastifyReply, file: CachedFi
  * conditional requests; directories and dot-segments answer 404 (no listings).
  */
 async function sendFile(request: FastifyRequest, reply: FastifyReply, root: string, urlPath: string, options: { maxAgeMs: number; packageContent: boolean }) {
-  const result = await send(request.raw, urlPath, { root, index: false, dotfiles: 'allow', etag: true, lastModified: true, maxAge: options.maxAgeMs, acceptRanges: true });
+  const result = await send(request.raw, urlPath, {
+    root,
+    index: false,
+    dotfiles: 'allow',
+    etag: true,
+    lastModified: true,
+    maxAge: options.maxAgeMs,
+    acceptRanges: true,
+  });
   if (result.type === 'error' || result.type === 'directory' || result.statusCode >= 400) {
-    if ('stream' in result && result.stream && typeof (result.stream as { destroy?: () => void }).destroy === 'function') (result.stream as { destroy: () => void }).destroy();
+    if ('stream' in result && result.stream && typeof (result.stream as { destroy?: () => void }).destroy === 'function')
+      (result.stream as { destroy: () => void }).destroy();
     throw new AppError('NOT_FOUND', 'No such file in this package.');
   }
   reply.code(result.statusCode);

@@ -35,11 +35,17 @@ const LaunchBody = Type.Object({
 export function dispatchRoutes(app: FastifyInstance, deps: DispatchRouteDeps): void {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/dispatch/launch',
-    { config: { page: withWayBack(PAGE.open, 'lms'), invalidCode: 'DISPATCH_LAUNCH_INVALID', ...perMinute(deps.launchRateLimitPerMinute) }, schema: { body: LaunchBody } },
+    {
+      config: { page: withWayBack(PAGE.open, 'lms'), invalidCode: 'DISPATCH_LAUNCH_INVALID', ...perMinute(deps.launchRateLimitPerMinute) },
+      schema: { body: LaunchBody },
+    },
     async (request, reply) => {
       const body = request.body;
       const nonce = body.nonce ?? '';
-      if (!NONCE.test(nonce)) throw new AppError('DISPATCH_LAUNCH_INVALID', 'The launch carries no valid handshake nonce.', { hint: 'Upload the course package to the LMS unchanged.' });
+      if (!NONCE.test(nonce))
+        throw new AppError('DISPATCH_LAUNCH_INVALID', 'The launch carries no valid handshake nonce.', {
+          hint: 'Upload the course package to the LMS unchanged.',
+        });
       const origin = request.headers.origin;
       const expectedOrigin = typeof origin === 'string' && ORIGIN.test(origin) ? origin : null;
       const admission = await deps.dispatch.admit({
@@ -52,7 +58,12 @@ export function dispatchRoutes(app: FastifyInstance, deps: DispatchRouteDeps): v
         ip: request.ip,
       });
       request.log.info(
-        { dispatch: admission.dispatch.id, registration: admission.registration.id, newRegistration: admission.newRegistration, launcherOrigin: expectedOrigin },
+        {
+          dispatch: admission.dispatch.id,
+          registration: admission.registration.id,
+          newRegistration: admission.newRegistration,
+          launcherOrigin: expectedOrigin,
+        },
         'dispatch launch admitted',
       );
       return sendHtml(reply, PlayerPage(await deps.player.view(admission.attemptId, { relay: { nonce, expectedOrigin, baseTimeMs: admission.baseTimeMs } })));

@@ -45,16 +45,24 @@ const html = (reply: FastifyReply, page: JSX.Element) => reply.header('cache-con
 export function homeRoutes(app: FastifyInstance, deps: HomeRouteDeps): void {
   const docsDir = deps.docsDir ?? DOCS_DIR;
 
-  app.get('/', async (_request, reply) => html(reply, HomePage({ baseUrl: deps.baseUrl, sandbox: deps.sandbox, urls: toolUrls(deps.baseUrl), docs: await listDocs(docsDir) })));
+  app.get('/', async (_request, reply) =>
+    html(reply, HomePage({ baseUrl: deps.baseUrl, sandbox: deps.sandbox, urls: toolUrls(deps.baseUrl), docs: await listDocs(docsDir) })),
+  );
 
   app.get('/docs', async (_request, reply) => html(reply, DocsIndexPage({ docs: await listDocs(docsDir) })));
 
-  app.withTypeProvider<TypeBoxTypeProvider>().get('/docs/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } }, async (request, reply) => {
-    const { file } = request.params;
-    // Only names listed in the folder: no path ever reaches the file system from the URL.
-    if (!DOC_NAME.test(file) || !(await listDocs(docsDir)).some((d) => d.file === file)) throw new AppError('NOT_FOUND', `No document ${file.slice(0, 80)}.`, { hint: 'See /docs for the list.' });
-    return reply.header('cache-control', 'no-cache').type('text/plain; charset=utf-8').send(await readFile(join(docsDir, file), 'utf8'));
-  });
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get('/docs/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 80 }) }) } }, async (request, reply) => {
+      const { file } = request.params;
+      // Only names listed in the folder: no path ever reaches the file system from the URL.
+      if (!DOC_NAME.test(file) || !(await listDocs(docsDir)).some((d) => d.file === file))
+        throw new AppError('NOT_FOUND', `No document ${file.slice(0, 80)}.`, { hint: 'See /docs for the list.' });
+      return reply
+        .header('cache-control', 'no-cache')
+        .type('text/plain; charset=utf-8')
+        .send(await readFile(join(docsDir, file), 'utf8'));
+    });
 
   // An LMS may show these in its frame when a registration uses GET by mistake: framable, no secret in them.
   app.get('/lti/launch', { config: { page: PAGE.open } }, async (_request, reply) =>
@@ -74,7 +82,8 @@ export function homeRoutes(app: FastifyInstance, deps: HomeRouteDeps): void {
       PostOnlyEndpointPage({
         url: `${deps.baseUrl}/dispatch/launch`,
         what: 'the launch URL of Courseport’s content dispatch packages.',
-        usedBy: 'The launcher inside a dispatch package (uploaded to an LMS as a SCORM course) posts the learner’s launch here; nobody needs to enter it anywhere.',
+        usedBy:
+          'The launcher inside a dispatch package (uploaded to an LMS as a SCORM course) posts the learner’s launch here; nobody needs to enter it anywhere.',
       }),
     ),
   );

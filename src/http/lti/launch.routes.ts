@@ -64,7 +64,10 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     const result = await deps.launches.startLogin(params, { topLevel });
     // Tier 1, always: the state cookie (it may still come back, e.g. Partitioned over https).
     reply.setCookie(cookie.name(result.state), result.state, cookie.setOptions);
-    request.log.info({ platform: result.platform.id, issuer: result.platform.issuer, platformStorage: result.storage !== undefined, topLevel }, 'LTI login started');
+    request.log.info(
+      { platform: result.platform.id, issuer: result.platform.issuer, platformStorage: result.storage !== undefined, topLevel },
+      'LTI login started',
+    );
     if (result.storage) {
       // Tier 2: a page puts the proof in the platform's storage, then goes on to the auth URL.
       return sendHtml(reply, StorageLoginPage({ config: { mode: 'put', ...result.storage, authUrl: result.redirectUrl, timeoutMs: STORAGE_TIMEOUT_MS } }));
@@ -77,7 +80,11 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
   api.get('/lti/login', { ...loginConfig, schema: { querystring: LtiForm } }, (request, reply) => login(request, reply, request.query));
   api.post('/lti/login', { ...loginConfig, schema: { body: Type.Optional(LtiForm) } }, (request, reply) => login(request, reply, request.body ?? {}));
 
-  const launchOptions = { bodyLimit: 256 * 1024, config: { page: PAGE.lms, ...perMinute(deps.launchRateLimitPerMinute) }, schema: { body: Type.Optional(LtiForm) } };
+  const launchOptions = {
+    bodyLimit: 256 * 1024,
+    config: { page: PAGE.lms, ...perMinute(deps.launchRateLimitPerMinute) },
+    schema: { body: Type.Optional(LtiForm) },
+  };
   api.post('/lti/launch', launchOptions, async (request, reply) => {
     const body = request.body ?? {};
     const state = typeof body.state === 'string' ? body.state : undefined;
@@ -99,9 +106,19 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     const body = request.body ?? {};
     const value = body.storage_value;
     if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-      throw new LtiError('LTI_STORAGE_VALUE_MISMATCH', 'The launch carries no value from the LMS’s storage.', { details: { reason: 'missing' }, hint: 'Open the activity again from the LMS.' });
+      throw new LtiError('LTI_STORAGE_VALUE_MISMATCH', 'The launch carries no value from the LMS’s storage.', {
+        details: { reason: 'missing' },
+        hint: 'Open the activity again from the LMS.',
+      });
     }
-    return finishLaunch(request, reply, { idToken: body.id_token, state: body.state, cookieState: undefined, storageValue: value, platformError: undefined, platformErrorDescription: undefined });
+    return finishLaunch(request, reply, {
+      idToken: body.id_token,
+      state: body.state,
+      cookieState: undefined,
+      storageValue: value,
+      platformError: undefined,
+      platformErrorDescription: undefined,
+    });
   });
 
   /**
@@ -114,15 +131,37 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     if (!recovery || typeof body.id_token !== 'string' || typeof body.state !== 'string') throw err;
     reply.code(err.status);
     if (body.cp_recover !== 'resubmit') {
-      request.log.warn({ code: err.code, status: err.status, platformStorage: recovery.storage !== undefined }, 'LTI launch without state cookie: the page tries platform storage or a same-site re-post');
+      request.log.warn(
+        { code: err.code, status: err.status, platformStorage: recovery.storage !== undefined },
+        'LTI launch without state cookie: the page tries platform storage or a same-site re-post',
+      );
       // Still a refusal of the launch as posted (400, with its code); the page then recovers by itself.
-      return sendHtml(reply, LaunchResumePage({ idToken: body.id_token, state: body.state, storage: recovery.storage, timeoutMs: STORAGE_TIMEOUT_MS, code: err.code, requestId: request.id }));
+      return sendHtml(
+        reply,
+        LaunchResumePage({
+          idToken: body.id_token,
+          state: body.state,
+          storage: recovery.storage,
+          timeoutMs: STORAGE_TIMEOUT_MS,
+          code: err.code,
+          requestId: request.id,
+        }),
+      );
     }
     const storageOutcome = typeof body.cp_storage === 'string' && /^[a-z_]{1,60}$/.test(body.cp_storage) ? body.cp_storage : undefined;
     request.log.warn({ code: err.code, status: err.status, storageOutcome }, `LTI validation failed: ${err.message}`);
     return sendHtml(
       reply,
-      NewWindowPage({ status: err.status, code: err.code, title: err.title, message: err.message, hint: err.hint, requestId: request.id, resumeParams: recovery.resumeParams, storageOutcome }),
+      NewWindowPage({
+        status: err.status,
+        code: err.code,
+        title: err.title,
+        message: err.message,
+        hint: err.hint,
+        requestId: request.id,
+        resumeParams: recovery.resumeParams,
+        storageOutcome,
+      }),
     );
   }
 
@@ -130,7 +169,13 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     const outcome = await deps.flow.launch(input);
     const { launch } = outcome;
     request.log.info(
-      { platform: launch.platform.id, deployment: launch.deployment.deployment_id, user: launch.userId, messageType: launch.claims.messageType, launch: launch.launchId },
+      {
+        platform: launch.platform.id,
+        deployment: launch.deployment.deployment_id,
+        user: launch.userId,
+        messageType: launch.claims.messageType,
+        launch: launch.launchId,
+      },
       'LTI launch validated',
     );
     // A platform registered in another process moments ago may not be in this process's list yet.
@@ -138,7 +183,9 @@ export function ltiRoutes(app: FastifyInstance, deps: LtiRouteDeps): void {
     return sendHtml(reply, render(outcome));
   }
 
-  api.get('/lti/home', { config: { page: PAGE.lms }, schema: { querystring: HomeQuery } }, async (request, reply) => sendHtml(reply, LaunchPage(await deps.flow.home(request.query.lt))));
+  api.get('/lti/home', { config: { page: PAGE.lms }, schema: { querystring: HomeQuery } }, async (request, reply) =>
+    sendHtml(reply, LaunchPage(await deps.flow.home(request.query.lt))),
+  );
 }
 
 function render(outcome: LaunchOutcome): string | Promise<string> {

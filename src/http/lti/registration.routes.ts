@@ -46,7 +46,13 @@ export function registrationRoutes(app: FastifyInstance, deps: RegistrationRoute
     }
     const outcome = await deps.registration.confirm(body.session, request.ip);
     request.log.info(
-      { platform: outcome.platform.id, issuer: outcome.platform.issuer, clientId: outcome.platform.client_id, status: outcome.platform.status, reregistered: outcome.reregistered },
+      {
+        platform: outcome.platform.id,
+        issuer: outcome.platform.issuer,
+        clientId: outcome.platform.client_id,
+        status: outcome.platform.status,
+        reregistered: outcome.reregistered,
+      },
       'dynamic registration completed',
     );
     return sendHtml(reply, RegistrationDonePage({ outcome }));

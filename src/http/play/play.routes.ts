@@ -65,7 +65,11 @@ export function playRoutes(app: FastifyInstance, deps: PlayRouteDeps): void {
     });
     scope.withTypeProvider<TypeBoxTypeProvider>().post(
       '/play/:token/sco/:sco/commit',
-      { bodyLimit: 1024 * 1024, config: { ...script.config, invalidCode: 'CMI_INVALID' }, schema: { params: ScoParams, querystring: CommitQuery, body: CommitBody } },
+      {
+        bodyLimit: 1024 * 1024,
+        config: { ...script.config, invalidCode: 'CMI_INVALID' },
+        schema: { params: ScoParams, querystring: CommitQuery, body: CommitBody },
+      },
       async (request, reply) => {
         const attemptId = deps.player.attemptOf(request.params.token);
         const { commitSequence, terminate, ...values } = request.body;

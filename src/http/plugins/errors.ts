@@ -25,7 +25,10 @@ export function toAppError(err: unknown, invalidCode: ErrorCode = 'BAD_REQUEST')
       break;
   }
   if (isDatabaseUnavailable(err)) {
-    return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable right now; try again in a moment.', { cause: err, details: { retryAfterSeconds: DATABASE_RETRY_AFTER_S } });
+    return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable right now; try again in a moment.', {
+      cause: err,
+      details: { retryAfterSeconds: DATABASE_RETRY_AFTER_S },
+    });
   }
   if (fe.statusCode === 429) return new AppError('RATE_LIMITED', 'Too many requests; slow down and try again shortly.');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -53,15 +56,19 @@ export function prepareError(request: FastifyRequest, reply: FastifyReply, err: 
   reply.code(e.status).header('cache-control', 'no-store');
   if (e.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer realm="courseport"');
   if (e.code === 'DATABASE_UNAVAILABLE') reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
-  return { error: e, message: e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.', hint: e.expose ? e.hint : undefined };
+  return {
+    error: e,
+    message: e.expose ? e.message : 'Something went wrong inside Courseport. The problem has been logged.',
+    hint: e.expose ? e.hint : undefined,
+  };
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const { error: e, message, hint } = prepareError(request, reply, err);
   if (wantsHtml(request)) {
-    return reply.type('text/html; charset=utf-8').send(
-      ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint, requestId: request.id, wayBack: wayBackOf(request, e.code) }),
-    );
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(ErrorPage({ status: e.status, code: e.code, title: e.title, message, hint, requestId: request.id, wayBack: wayBackOf(request, e.code) }));
   }
   return reply.send({ error: e.code, message, ...(e.expose && e.details ? { details: e.details } : {}), requestId: request.id });
 }
@@ -72,4 +79,3 @@ export function registerErrorHandling(app: FastifyInstance): void {
     sendError(request, reply, new AppError('NOT_FOUND', `Nothing at ${request.method} ${request.url.split('?')[0]}.`)),
   );
 }
-

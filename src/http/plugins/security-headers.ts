@@ -205,13 +205,15 @@ export function registerSecurityHeaders(app: FastifyInstance, options: SecurityH
   };
   // Helmet for the rest (X-Content-Type-Options, Referrer-Policy: no-referrer, HSTS, ...): its
   // middleware is run once here and what it sets is replayed per request (no per-request helmet call).
-  const helmetHeaders = recordHeaders(helmet({
-    contentSecurityPolicy: false,
-    frameguard: false,
-    crossOriginEmbedderPolicy: false,
-    crossOriginOpenerPolicy: false,
-    hsts: options.https ? { maxAge: 31536000 } : false,
-  }));
+  const helmetHeaders = recordHeaders(
+    helmet({
+      contentSecurityPolicy: false,
+      frameguard: false,
+      crossOriginEmbedderPolicy: false,
+      crossOriginOpenerPolicy: false,
+      hsts: options.https ? { maxAge: 31536000 } : false,
+    }),
+  );
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     // Behind a trusted proxy, a client that reached the proxy over http is sent to https. Only on
     // an explicit `X-Forwarded-Proto: http`: a proxy that sends no header must not cause a loop.

@@ -3,10 +3,17 @@ import type { ErrorCode } from '../../errors/app-error.js';
 import type { WayBack } from '../../web/error-page.js';
 import { pagePolicyOf } from './page-policy.js';
 
-const TO_THE_LMS = 'To go back to your course, use the LMS’s own navigation around this frame (or close this window if the activity opened in a new one), then open the activity again.';
+const TO_THE_LMS =
+  'To go back to your course, use the LMS’s own navigation around this frame (or close this window if the activity opened in a new one), then open the activity again.';
 
 /** Errors after which the page they came from cannot work again: only the LMS can start anew. */
-const DEAD_ENDS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['LAUNCH_TOKEN_INVALID', 'LAUNCH_TOKEN_EXPIRED', 'DEEP_LINKING_ALREADY_ANSWERED', 'PROGRESS_FORBIDDEN', 'LTI_PLATFORM_DISABLED']);
+const DEAD_ENDS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'LAUNCH_TOKEN_INVALID',
+  'LAUNCH_TOKEN_EXPIRED',
+  'DEEP_LINKING_ALREADY_ANSWERED',
+  'PROGRESS_FORBIDDEN',
+  'LTI_PLATFORM_DISABLED',
+]);
 
 /**
  * The way back from an error page in the LMS frame, as the route's page policy declares it: the

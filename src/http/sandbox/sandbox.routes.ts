@@ -97,7 +97,10 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.LINEITEM]);
     const item = await sandbox.createLineItem(request.body);
     request.log.info({ lineItem: item.id }, 'sandbox: line item created');
-    return reply.code(201).type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
+    return reply
+      .code(201)
+      .type(AGS_MEDIA.LINEITEM)
+      .send(JSON.stringify(sandbox.lineItemJson(item)));
   });
 
   api.get('/sandbox/lineitems/:id', { ...service, schema: { params: IdParams } }, async (request, reply) => {
@@ -106,14 +109,21 @@ export async function sandboxRoutes(app: FastifyInstance, deps: SandboxRouteDeps
     return reply.type(AGS_MEDIA.LINEITEM).send(JSON.stringify(sandbox.lineItemJson(item)));
   });
 
-  api.post('/sandbox/lineitems/:id/scores', { ...service, schema: { params: IdParams, body: Type.Record(Type.String(), Type.Unknown()) } }, async (request, reply) => {
-    sandbox.authorize(request.headers.authorization, [AGS_SCOPE.SCORE]);
-    const id = request.params.id;
-    await sandbox.postScore(id, request.body);
-    const b = request.body;
-    request.log.info({ lineItem: id, user: b.userId, scoreGiven: b.scoreGiven, activityProgress: b.activityProgress, gradingProgress: b.gradingProgress }, 'sandbox: score received');
-    return reply.code(204).send();
-  });
+  api.post(
+    '/sandbox/lineitems/:id/scores',
+    { ...service, schema: { params: IdParams, body: Type.Record(Type.String(), Type.Unknown()) } },
+    async (request, reply) => {
+      sandbox.authorize(request.headers.authorization, [AGS_SCOPE.SCORE]);
+      const id = request.params.id;
+      await sandbox.postScore(id, request.body);
+      const b = request.body;
+      request.log.info(
+        { lineItem: id, user: b.userId, scoreGiven: b.scoreGiven, activityProgress: b.activityProgress, gradingProgress: b.gradingProgress },
+        'sandbox: score received',
+      );
+      return reply.code(204).send();
+    },
+  );
 
   api.get('/sandbox/lineitems/:id/results', { ...service, schema: { params: IdParams, querystring: Fields } }, async (request, reply) => {
     sandbox.authorize(request.headers.authorization, [AGS_SCOPE.RESULT_READONLY]);

@@ -64,11 +64,7 @@ function scores(raw: number | undefined, min: number | undefined, max: number | 
   return out;
 }
 
-function evaluate12(
-  input: CmiValues,
-  rules: ScoItemRules,
-  ctx: ScoEvaluationContext,
-): ScoEvaluation {
+function evaluate12(input: CmiValues, rules: ScoItemRules, ctx: ScoEvaluationContext): ScoEvaluation {
   const E = CMI_ELEMENT['1.2'];
   const cmi = { ...input };
   const raw = numberOf(cmi[E.scoreRaw]);
@@ -128,9 +124,7 @@ function evaluate2004(input: CmiValues, rules: ScoItemRules): ScoEvaluation {
 
   const completionValue = cmi[E.completionStatus] ?? '';
   const completion: ScoState['completion'] =
-    completionValue === 'completed' || completionValue === 'incomplete' || completionValue === 'not attempted'
-      ? completionValue
-      : 'unknown';
+    completionValue === 'completed' || completionValue === 'incomplete' || completionValue === 'not attempted' ? completionValue : 'unknown';
   const successValue = cmi[E.successStatus] ?? '';
   const success: ScoState['success'] = successValue === 'passed' || successValue === 'failed' ? successValue : 'unknown';
 
@@ -156,11 +150,6 @@ function evaluate2004(input: CmiValues, rules: ScoItemRules): ScoEvaluation {
  * Applies the LMS-side status rules to a SCO's validated CMI map and derives its state.
  * Pure: the input is not modified; store the returned `cmi`.
  */
-export function evaluateSco(
-  family: ScormFamily,
-  cmi: CmiValues,
-  rules: ScoItemRules,
-  ctx: ScoEvaluationContext,
-): ScoEvaluation {
+export function evaluateSco(family: ScormFamily, cmi: CmiValues, rules: ScoItemRules, ctx: ScoEvaluationContext): ScoEvaluation {
   return family === '1.2' ? evaluate12(cmi, rules, ctx) : evaluate2004(cmi, rules);
 }

@@ -55,13 +55,11 @@ export const identifier12: Check = (v) =>
 
 /** 2004 long_identifier_type (SPM 4000): a URI in principle; we require one line. */
 const LINE_BREAK = /[\r\n\u2028\u2029]/;
-export const longIdentifier: Check = (v) =>
-  LINE_BREAK.test(v) ? { reason: 'bad-format', expected: 'an identifier without line breaks' } : tooLong(v, 4000);
+export const longIdentifier: Check = (v) => (LINE_BREAK.test(v) ? { reason: 'bad-format', expected: 'an identifier without line breaks' } : tooLong(v, 4000));
 
 /** RFC 3066 language tag as SCORM 2004 language_type: primary 1-8 letters (or i / x), subtags 1-8 alphanumerics. */
 const LANGUAGE_TAG = /^(?:[a-zA-Z]{1,8}|i|x)(?:-[a-zA-Z0-9]{1,8})*$/;
-export const language: Check = (v) =>
-  v === '' || LANGUAGE_TAG.test(v) ? tooLong(v, 250) : { reason: 'bad-format', expected: 'a language tag such as en-US' };
+export const language: Check = (v) => (v === '' || LANGUAGE_TAG.test(v) ? tooLong(v, 250) : { reason: 'bad-format', expected: 'a language tag such as en-US' });
 
 /** 2004 localized_string_type: an optional `{lang=xx}` prefix, then at most `max` characters. */
 const LANG_PREFIX = /^\{lang=((?:[a-zA-Z]{1,8}|i|x)(?:-[a-zA-Z0-9]{1,8})*)?\}/;
@@ -86,8 +84,7 @@ export function vocabulary(values: readonly string[]): Check {
  */
 const DECIMAL = /^-?(?:\d{1,10}(?:\.\d{0,30})?|\.\d{1,30})$/;
 export function decimal(min?: number, max?: number): Check {
-  const range =
-    min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : '';
+  const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : '';
   return (v) => {
     if (!DECIMAL.test(v)) return { reason: 'bad-format', expected: `a decimal number${range}` };
     const n = Number(v);
@@ -134,8 +131,7 @@ export const time12: Check = (v) => (TIME_12.test(v) ? undefined : { reason: 'ba
  */
 const TIME_2004 =
   /^(?:19[7-9]\d|[2-9]\d{3})(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01])(?:T(?:[01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d(?:\.\d{1,6}(?:Z|[+-](?:[01]\d|2[0-3])(?::[0-5]\d)?)?)?)?)?)?)?)?$/;
-export const time2004: Check = (v) =>
-  TIME_2004.test(v) ? undefined : { reason: 'bad-format', expected: 'an ISO 8601 time such as 2024-03-01T10:15:30.5Z' };
+export const time2004: Check = (v) => (TIME_2004.test(v) ? undefined : { reason: 'bad-format', expected: 'an ISO 8601 time such as 2024-03-01T10:15:30.5Z' });
 
 export function oneOf(...checks: readonly Check[]): (expected: string) => Check {
   return (expected) => (v) => (checks.some((c) => c(v) === undefined) ? undefined : { reason: 'bad-format', expected });

@@ -22,9 +22,7 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):/i;
 
 /** Percent-encodes characters that may not appear raw in a URL (spaces, non-ASCII, a lone '%'). */
 function encodeUnsafe(value: string): string {
-  return value
-    .replace(/%(?![0-9a-f]{2})/gi, '%25')
-    .replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]/gu, (c) => encodeURIComponent(c));
+  return value.replace(/%(?![0-9a-f]{2})/gi, '%25').replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@%/?#]/gu, (c) => encodeURIComponent(c));
 }
 
 export function resolveRef(base: Base, reference: string, href: string): Resolved {

@@ -82,9 +82,7 @@ function splitQName(qname: string): { prefix: string | undefined; local: string 
 
 function textOf(nodes: unknown): string {
   if (!Array.isArray(nodes)) return '';
-  return nodes
-    .map((node) => (isRecord(node) && typeof node[TEXT_KEY] === 'string' ? node[TEXT_KEY] : ''))
-    .join('');
+  return nodes.map((node) => (isRecord(node) && typeof node[TEXT_KEY] === 'string' ? node[TEXT_KEY] : '')).join('');
 }
 
 function buildElements(nodes: unknown, scope: ReadonlyMap<string, string>, namespaces: Set<string>): { elements: XmlElement[]; text: string } {

@@ -31,7 +31,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('package_versions_package_version_uq', ['package_id', 'version'])
     .execute();
 
-  await db.schema.alterTable('resource_links').addColumn('package_id', 'varchar(64)', (c) => c.references('packages.id').onDelete('set null')).execute();
+  await db.schema
+    .alterTable('resource_links')
+    .addColumn('package_id', 'varchar(64)', (c) => c.references('packages.id').onDelete('set null'))
+    .execute();
 
   await db.schema
     .createTable('attempts')

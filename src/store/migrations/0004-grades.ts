@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 // outbox every score passes through.
 export async function up(db: Kysely<unknown>): Promise<void> {
   // overwrite | raise | preserve: what to do when the LMS gradebook holds a grade we did not send.
-  await db.schema.alterTable('platforms').addColumn('grade_policy', 'varchar(16)', (c) => c.notNull().defaultTo('overwrite')).execute();
+  await db.schema
+    .alterTable('platforms')
+    .addColumn('grade_policy', 'varchar(16)', (c) => c.notNull().defaultTo('overwrite'))
+    .execute();
 
   await db.schema
     .createTable('line_items')

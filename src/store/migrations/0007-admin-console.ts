@@ -40,5 +40,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('platforms').addColumn('last_launch_at', 'bigint').execute();
   await db.schema.alterTable('platforms').addColumn('last_error', 'varchar(1024)').execute();
   await db.schema.alterTable('platforms').addColumn('last_error_at', 'bigint').execute();
-  await db.schema.alterTable('deployments').addColumn('status', 'varchar(16)', (c) => c.notNull().defaultTo('active')).execute();
+  await db.schema
+    .alterTable('deployments')
+    .addColumn('status', 'varchar(16)', (c) => c.notNull().defaultTo('active'))
+    .execute();
 }

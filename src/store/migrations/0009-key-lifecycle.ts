@@ -5,7 +5,10 @@ import { sql, type Kysely } from 'kysely';
 // endpoint last answered (shared by every process, shown to administrators).
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Before this migration two racing `keys rotate` could both publish a next key; keep the newest.
-  const { rows } = await sql<{ kid: string; created_at: number | string }>`select kid, created_at from tool_keys where state = 'next' order by created_at desc, kid desc`.execute(db);
+  const { rows } = await sql<{
+    kid: string;
+    created_at: number | string;
+  }>`select kid, created_at from tool_keys where state = 'next' order by created_at desc, kid desc`.execute(db);
   for (const extra of rows.slice(1)) {
     await sql`update tool_keys set state = 'retired', retired_at = ${Number(extra.created_at)} where kid = ${extra.kid}`.execute(db);
   }

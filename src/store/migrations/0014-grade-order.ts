@@ -6,7 +6,10 @@ import { sql, type Kysely } from 'kysely';
 // `lease_id` names the claim a worker holds: a worker whose lease was taken over cannot
 // record anything for the row any more.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('grade_outbox').addColumn('seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('grade_outbox')
+    .addColumn('seq', 'bigint', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('grade_outbox').addColumn('lease_id', 'varchar(64)').execute();
   // Rows queued before: numbered 1, 2, … per (link, learner) in the order they were queued,
   // below any timestamp a new score gets.

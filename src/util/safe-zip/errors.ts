@@ -18,9 +18,13 @@ export function tooManyEntries(count: number, limit: number): AppError {
 export function compressionRatio(ratio: number, limit: number, name?: string): AppError {
   const rounded = Number.isFinite(ratio) ? Math.round(ratio) : 'infinite';
   const what = name === undefined ? 'The archive as a whole' : `The entry ${quote(name)}`;
-  return new AppError('PACKAGE_COMPRESSION_RATIO', `${what} is compressed ${rounded}:1, beyond the ${limit}:1 that real course content reaches; it looks like a zip bomb.`, {
-    details: { ...(name === undefined ? {} : { entry: shown(name) }), ratio: rounded, limit },
-  });
+  return new AppError(
+    'PACKAGE_COMPRESSION_RATIO',
+    `${what} is compressed ${rounded}:1, beyond the ${limit}:1 that real course content reaches; it looks like a zip bomb.`,
+    {
+      details: { ...(name === undefined ? {} : { entry: shown(name) }), ratio: rounded, limit },
+    },
+  );
 }
 
 export function damaged(reason: string, name?: string, cause?: unknown): AppError {

@@ -23,7 +23,15 @@ const S_IFDIR = 0o040000;
 const MSDOS_DIRECTORY_ATTRIBUTE = 0x10;
 
 export type PlannedEntry =
-  | { readonly kind: 'file'; readonly path: string; readonly offset: number; readonly compressedSize: number; readonly size: number; readonly crc32: number; readonly isRequired: boolean }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly offset: number;
+      readonly compressedSize: number;
+      readonly size: number;
+      readonly crc32: number;
+      readonly isRequired: boolean;
+    }
   | { readonly kind: 'directory'; readonly path: string; readonly offset: number }
   | { readonly kind: 'skip'; readonly path: string; readonly offset: number };
 
@@ -118,10 +126,14 @@ function checkDecodable(entry: Entry, name: string): void {
     });
   }
   if (entry.compressionMethod !== METHOD_STORED && entry.compressionMethod !== METHOD_DEFLATE) {
-    throw new AppError('PACKAGE_UNSUPPORTED', `The entry ${quote(name)} uses ZIP compression method ${entry.compressionMethod}; only Store and Deflate are supported.`, {
-      details: { entry: shown(name), compressionMethod: entry.compressionMethod },
-      hint: 'Create the ZIP again with standard Deflate compression (the default of most tools).',
-    });
+    throw new AppError(
+      'PACKAGE_UNSUPPORTED',
+      `The entry ${quote(name)} uses ZIP compression method ${entry.compressionMethod}; only Store and Deflate are supported.`,
+      {
+        details: { entry: shown(name), compressionMethod: entry.compressionMethod },
+        hint: 'Create the ZIP again with standard Deflate compression (the default of most tools).',
+      },
+    );
   }
   if (entry.compressionMethod === METHOD_STORED && entry.compressedSize !== entry.uncompressedSize) {
     throw damaged(`the stored entry ${quote(name)} declares ${entry.uncompressedSize} bytes but occupies ${entry.compressedSize}`, name);

@@ -109,9 +109,13 @@ async function writeFile(
       entryBytes += chunk.length;
       counters.bytesDone += chunk.length;
       if (entryBytes > planned.size) {
-        throw new AppError('PACKAGE_TOO_LARGE', `The entry ${quote(name)} unpacks to more than the ${planned.size} bytes its header declares; the archive is damaged or crafted.`, {
-          details: { entry: shown(name), declaredBytes: planned.size, actualBytesAtLeast: entryBytes },
-        });
+        throw new AppError(
+          'PACKAGE_TOO_LARGE',
+          `The entry ${quote(name)} unpacks to more than the ${planned.size} bytes its header declares; the archive is damaged or crafted.`,
+          {
+            details: { entry: shown(name), declaredBytes: planned.size, actualBytesAtLeast: entryBytes },
+          },
+        );
       }
       if (counters.bytesDone > limits.maxTotalBytes) {
         throw new AppError('PACKAGE_TOO_LARGE', `The package unpacks to more than ${formatBytes(limits.maxTotalBytes)}, the limit for one package.`, {

@@ -1,7 +1,14 @@
 import type { Admin } from '../../store/tables.js';
 import { Csrf, FormProblems, formatTime } from './console-layout.js';
 
-export function AccountPage(p: { me: string; admins: readonly Admin[]; sessions: ReadonlyMap<string, number>; csrfToken: string; problems?: readonly string[]; code?: string }): JSX.Element {
+export function AccountPage(p: {
+  me: string;
+  admins: readonly Admin[];
+  sessions: ReadonlyMap<string, number>;
+  csrfToken: string;
+  problems?: readonly string[];
+  code?: string;
+}): JSX.Element {
   return (
     <>
       <h1>Your account</h1>

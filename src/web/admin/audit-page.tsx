@@ -108,6 +108,9 @@ function AuditDetails(p: { details: Readonly<Record<string, unknown>> }): JSX.El
 function detailText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.length === 0 ? '–' : value.map(detailText).join(', ');
-  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${detailText(v)}`).join(', ');
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${detailText(v)}`)
+      .join(', ');
   return JSON.stringify(value) ?? '';
 }

@@ -109,7 +109,7 @@ export function PublicConsoleLayout(p: { title: string; children?: Children }): 
 
 /** Validation problems and errors shown above a form; the form keeps what was typed. */
 export function FormProblems(p: { problems: readonly string[] | undefined; code?: string | undefined; title?: string }): JSX.Element {
-  if (!p.problems || p.problems.length === 0) return <></>;
+  if (!p.problems || p.problems.length === 0) return '';
   return (
     <div class="problems" role="alert" id="form-problems">
       <strong safe>{p.title ?? 'Please correct the following:'}</strong>
@@ -120,7 +120,10 @@ export function FormProblems(p: { problems: readonly string[] | undefined; code?
       </ul>
       {p.code ? (
         <p class="muted">
-          Error code <code data-error-code safe>{p.code}</code>
+          Error code{' '}
+          <code data-error-code safe>
+            {p.code}
+          </code>
         </p>
       ) : (
         ''
@@ -135,7 +138,14 @@ export function Csrf(p: { token: string }): JSX.Element {
 }
 
 /** An error inside the console's frame (unknown pages and ids keep the navigation). */
-export function ConsoleErrorBody(p: { status: number; code: string; title: string; message: string; hint: string | undefined; requestId: string }): JSX.Element {
+export function ConsoleErrorBody(p: {
+  status: number;
+  code: string;
+  title: string;
+  message: string;
+  hint: string | undefined;
+  requestId: string;
+}): JSX.Element {
   return (
     <div class="card error" role="alert" id="console-error">
       <h1 safe>{p.title}</h1>
@@ -148,7 +158,11 @@ export function ConsoleErrorBody(p: { status: number; code: string; title: strin
         ''
       )}
       <p class="muted">
-        Error code <code data-error-code safe>{p.code}</code> · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
+        Error code{' '}
+        <code data-error-code safe>
+          {p.code}
+        </code>{' '}
+        · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
       </p>
     </div>
   );
@@ -156,5 +170,8 @@ export function ConsoleErrorBody(p: { status: number; code: string; title: strin
 
 export function formatTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '–';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }

@@ -38,7 +38,16 @@ export function licenceValues(d: Dispatch): LicenceFormValues {
   };
 }
 
-export const NEW_LICENCE: LicenceFormValues = { title: '', enabled: true, allowNewRegistrations: true, registrationCap: '0', expires: '', launchCap: '', hashLearnerIds: false, scormVersion: '1.2' };
+export const NEW_LICENCE: LicenceFormValues = {
+  title: '',
+  enabled: true,
+  allowNewRegistrations: true,
+  registrationCap: '0',
+  expires: '',
+  launchCap: '',
+  hashLearnerIds: false,
+  scormVersion: '1.2',
+};
 
 function Check(p: { name: string; label: string; checked: boolean; hint?: string }): JSX.Element {
   return (
@@ -62,7 +71,10 @@ function LicenceFields(p: { v: LicenceFormValues; titleHint: string; today?: str
     <>
       <div class="field">
         <label for="df-title">
-          Course title <span class="muted" safe>{p.titleHint}</span>
+          Course title{' '}
+          <span class="muted" safe>
+            {p.titleHint}
+          </span>
         </label>
         <input id="df-title" name="title" maxlength={String(TITLE_MAX_LENGTH)} value={p.v.title} />
       </div>
@@ -86,7 +98,12 @@ function LicenceFields(p: { v: LicenceFormValues; titleHint: string; today?: str
         </label>
         <input id="df-launchCap" name="launchCap" type="number" min="0" step="1" value={p.v.launchCap} />
       </div>
-      <Check name="hashLearnerIds" label="Hash learner ids in the LMS browser" checked={p.v.hashLearnerIds} hint="(SHA-256: no personal data leaves the LMS; export the package again after changing)" />
+      <Check
+        name="hashLearnerIds"
+        label="Hash learner ids in the LMS browser"
+        checked={p.v.hashLearnerIds}
+        hint="(SHA-256: no personal data leaves the LMS; export the package again after changing)"
+      />
       <div class="field">
         <label for="df-scorm">Package format</label>
         <select id="df-scorm" name="scormVersion">
@@ -179,8 +196,8 @@ export function DispatchOverviewPage(p: DispatchOverviewProps): JSX.Element {
     <>
       <h1>Content dispatch</h1>
       <p class="muted">
-        A dispatch is a small SCORM package a customer uploads to an LMS without LTI: it plays the course from Courseport, reports to the LMS through its SCORM runtime, and works
-        only while its licence allows. Add the customer as a destination first, then create a dispatch of a package for it. See{' '}
+        A dispatch is a small SCORM package a customer uploads to an LMS without LTI: it plays the course from Courseport, reports to the LMS through its SCORM
+        runtime, and works only while its licence allows. Add the customer as a destination first, then create a dispatch of a package for it. See{' '}
         <a href="/docs/dispatch.md">docs/dispatch.md</a>.
       </p>
       <div class="card" id="destinations-card">
@@ -389,17 +406,21 @@ export function DispatchDetailPage(p: DispatchDetailProps): JSX.Element {
           <dt>Registrations</dt>
           <dd id="count-registrations" safe>{`${d.registration_count} of ${d.registration_cap === 0 ? 'unlimited' : d.registration_cap}`}</dd>
           <dt>Launches</dt>
-          <dd id="count-launches" safe>{d.launch_cap === null ? String(d.launch_count) : `${d.launch_count} of ${d.launch_cap}`}</dd>
+          <dd id="count-launches" safe>
+            {d.launch_cap === null ? String(d.launch_count) : `${d.launch_count} of ${d.launch_cap}`}
+          </dd>
           <dt>Refused launches</dt>
-          <dd id="count-refused" safe>{String(d.refused_count)}</dd>
+          <dd id="count-refused" safe>
+            {String(d.refused_count)}
+          </dd>
         </dl>
       </div>
       <div class="card">
         <h2>Package</h2>
         <p class="muted">Upload the ZIP to the customer's LMS as a SCORM activity. It carries this dispatch's secret: treat it like a key.</p>
         <p id="launch-origin">
-          A package downloaded now plays the course from <code safe>{p.launchOrigin}</code> (<code>COURSEPORT_BASE_URL</code>): the learners' browsers must reach
-          that address.
+          A package downloaded now plays the course from <code safe>{p.launchOrigin}</code> (<code>COURSEPORT_BASE_URL</code>): the learners' browsers must
+          reach that address.
         </p>
         {p.unreachable ? (
           <p class="warning" role="alert" id="launch-origin-warning" safe>

@@ -46,7 +46,12 @@ function Rows(p: { entries: readonly OutboxEntryView[]; csrfToken: string; id: s
   );
 }
 
-export function GradesPage(p: { counts: Record<string, number>; dead: readonly OutboxEntryView[]; pending: readonly OutboxEntryView[]; csrfToken: string }): JSX.Element {
+export function GradesPage(p: {
+  counts: Record<string, number>;
+  dead: readonly OutboxEntryView[];
+  pending: readonly OutboxEntryView[];
+  csrfToken: string;
+}): JSX.Element {
   return (
     <>
       <h1>Grade delivery</h1>

@@ -47,9 +47,9 @@ export function KeysPage(p: { keys: readonly ToolKey[]; csrfToken: string; publi
       {p.schedule ? <Schedule schedule={p.schedule} /> : ''}
       <div class="card">
         <p>
-          Courseport signs deep linking answers and service requests with its <em>current</em> key; LMSs read the public halves from the JWKS URL. A
-          rotation first publishes a <em>next</em> key, so that LMSs that cache the JWKS see it before it signs anything; it becomes current on a later
-          rotation, {String(p.publishBeforeUseDays)} days after publication. The previous key stays published for a while as <em>retired</em>.
+          Courseport signs deep linking answers and service requests with its <em>current</em> key; LMSs read the public halves from the JWKS URL. A rotation
+          first publishes a <em>next</em> key, so that LMSs that cache the JWKS see it before it signs anything; it becomes current on a later rotation,{' '}
+          {String(p.publishBeforeUseDays)} days after publication. The previous key stays published for a while as <em>retired</em>.
         </p>
         <table class="data" id="keys">
           <thead>
@@ -96,8 +96,8 @@ export function KeysPage(p: { keys: readonly ToolKey[]; csrfToken: string; publi
           </form>
         </div>
         <p class="muted">
-          <strong>Rotate now</strong> makes a next key current immediately (creating one if needed): use it when the current key may be compromised. LMSs
-          that cached the old key set refetch it when they meet the new key id.
+          <strong>Rotate now</strong> makes a next key current immediately (creating one if needed): use it when the current key may be compromised. LMSs that
+          cached the old key set refetch it when they meet the new key id.
         </p>
       </div>
     </>

@@ -61,7 +61,13 @@ export function PackageListPage(p: { rows: readonly PackageListRow[]; csrfToken:
         <h2>Catalogue</h2>
         <p class="muted">
           Archived packages leave the instructors' content picker and cannot be bound to new links; activities already using them keep working.{' '}
-          {p.showArchived ? <a href="/admin/packages">Hide archived</a> : archived ? <a href="/admin/packages?archived=1">Show {String(archived)} archived</a> : ''}
+          {p.showArchived ? (
+            <a href="/admin/packages">Hide archived</a>
+          ) : archived ? (
+            <a href="/admin/packages?archived=1">Show {String(archived)} archived</a>
+          ) : (
+            ''
+          )}
         </p>
         {rows.length === 0 ? (
           <p class="muted">No packages yet.</p>
@@ -123,7 +129,12 @@ function ArchiveButton(p: { pkg: Package; csrfToken: string; back: 'list' | 'det
   );
 }
 
-const SCORM: Record<string, string> = { '1.2': 'SCORM 1.2', '2004-2nd': 'SCORM 2004 2nd ed.', '2004-3rd': 'SCORM 2004 3rd ed.', '2004-4th': 'SCORM 2004 4th ed.' };
+const SCORM: Record<string, string> = {
+  '1.2': 'SCORM 1.2',
+  '2004-2nd': 'SCORM 2004 2nd ed.',
+  '2004-3rd': 'SCORM 2004 3rd ed.',
+  '2004-4th': 'SCORM 2004 4th ed.',
+};
 
 export interface PackageDetailProps {
   readonly pkg: Package;
@@ -148,6 +159,7 @@ export function PackageDetailPage(p: PackageDetailProps): JSX.Element {
       <h1 safe>{p.pkg.title}</h1>
       <div class="actions page-actions">
         {p.pkg.latest_version_id ? (
+          // biome-ignore lint/security/noBlankTarget: a form with target=_blank opens without an opener (HTML's implied noopener), like a link.
           <form method="post" action={`${base}/preview`} target="_blank" class="inline">
             <Csrf token={p.csrfToken} />
             <button type="submit" class="primary" id="package-preview">
@@ -163,7 +175,10 @@ export function PackageDetailPage(p: PackageDetailProps): JSX.Element {
         <dl>
           <dt>Id</dt>
           <dd>
-            <code safe>{p.pkg.id}</code> <span class="muted">(custom parameter <code>package_id</code>)</span>
+            <code safe>{p.pkg.id}</code>{' '}
+            <span class="muted">
+              (custom parameter <code>package_id</code>)
+            </span>
           </dd>
           <dt>Status</dt>
           <dd>
@@ -237,7 +252,11 @@ export function PackageDetailPage(p: PackageDetailProps): JSX.Element {
           <Csrf token={p.csrfToken} />
           <div class="field">
             <label for="rename-title">
-              Title <span class="muted">(up to {String(TITLE_MAX_LENGTH)} characters; shown in the catalogue and the content picker — links already in LMSs keep the name they were given)</span>
+              Title{' '}
+              <span class="muted">
+                (up to {String(TITLE_MAX_LENGTH)} characters; shown in the catalogue and the content picker — links already in LMSs keep the name they were
+                given)
+              </span>
             </label>
             <input
               id="rename-title"

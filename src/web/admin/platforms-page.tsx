@@ -163,7 +163,7 @@ export type FieldProblems = Readonly<Partial<Record<keyof PlatformFormValues, re
 
 /** The message under a field, referenced by aria-describedby of an invalid field. */
 function FieldError(p: { id: string; problems: readonly string[] | undefined }): JSX.Element {
-  if (!p.problems?.length) return <></>;
+  if (!p.problems?.length) return '';
   return (
     <p class="field-error" id={`${p.id}-error`} safe>
       {p.problems.join('; ')}
@@ -175,7 +175,15 @@ function invalidAttrs(id: string, problems: readonly string[] | undefined) {
   return problems?.length ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {};
 }
 
-function TextField(p: { id: keyof PlatformFormValues; label: string; value: string; required?: boolean; hint?: string; type?: string; problems?: readonly string[] | undefined }): JSX.Element {
+function TextField(p: {
+  id: keyof PlatformFormValues;
+  label: string;
+  value: string;
+  required?: boolean;
+  hint?: string;
+  type?: string;
+  problems?: readonly string[] | undefined;
+}): JSX.Element {
   const id = `pf-${p.id}`;
   return (
     <div class={p.problems?.length ? 'field invalid' : 'field'}>
@@ -228,7 +236,13 @@ export function PlatformForm(p: {
         </textarea>
         <FieldError id="pf-publicKey" problems={f.publicKey} />
       </div>
-      <TextField id="tokenAudience" label="Token audience" value={v.tokenAudience} hint="(only if the LMS names one, e.g. Brightspace OAuth2 Audience)" problems={f.tokenAudience} />
+      <TextField
+        id="tokenAudience"
+        label="Token audience"
+        value={v.tokenAudience}
+        hint="(only if the LMS names one, e.g. Brightspace OAuth2 Audience)"
+        problems={f.tokenAudience}
+      />
       <div class="field">
         <label for="pf-gradePolicy">When the gradebook already holds a grade Courseport did not send</label>
         <select id="pf-gradePolicy" name="gradePolicy">
@@ -247,8 +261,8 @@ export function PlatformForm(p: {
       </div>
       <div class="field">
         <label>
-          <input id="pf-allowMissingKid" type="checkbox" name="allowMissingKid" value="on" checked={v.allowMissingKid === 'on'} /> Accept launches whose id_token names no
-          signing key (kid){' '}
+          <input id="pf-allowMissingKid" type="checkbox" name="allowMissingKid" value="on" checked={v.allowMissingKid === 'on'} /> Accept launches whose
+          id_token names no signing key (kid){' '}
           <span class="muted">(leave off unless this LMS is known to omit it: such tokens are refused with LTI_MISSING_KID)</span>
         </label>
       </div>
@@ -303,7 +317,13 @@ function PresetForm(p: { choice: PresetChoice | undefined }): JSX.Element {
         <label for="preset-site">
           LMS address <span class="muted">(Moodle, Brightspace)</span>
         </label>
-        <input id="preset-site" name="site" value={c?.site ?? ''} placeholder="https://moodle.example.edu" {...invalidAttrs('preset-site', c?.problem ? [c.problem] : undefined)} />
+        <input
+          id="preset-site"
+          name="site"
+          value={c?.site ?? ''}
+          placeholder="https://moodle.example.edu"
+          {...invalidAttrs('preset-site', c?.problem ? [c.problem] : undefined)}
+        />
         <FieldError id="preset-site" problems={c?.problem ? [c.problem] : undefined} />
       </div>
       <div class="field">
@@ -333,8 +353,8 @@ export function NewPlatformPage(p: {
       <div class="card">
         <h2>Start from your LMS</h2>
         <p class="muted">
-          Fills in the URLs where the LMS keeps them (see <a href="/admin/settings#guides">the guides</a> for what to set up in the LMS). Check them against what
-          the LMS shows.
+          Fills in the URLs where the LMS keeps them (see <a href="/admin/settings#guides">the guides</a> for what to set up in the LMS). Check them against
+          what the LMS shows.
         </p>
         <PresetForm choice={p.preset} />
         {p.preset?.applied ? (
@@ -350,7 +370,15 @@ export function NewPlatformPage(p: {
         <p class="muted">
           Copy these values from the LMS's tool registration (see <a href="/admin/settings#guides">the guides</a>).
         </p>
-        <PlatformForm action="/admin/platforms/new" values={p.values} csrfToken={p.csrfToken} isNew problems={p.problems} fieldProblems={p.fieldProblems} code={p.code} />
+        <PlatformForm
+          action="/admin/platforms/new"
+          values={p.values}
+          csrfToken={p.csrfToken}
+          isNew
+          problems={p.problems}
+          fieldProblems={p.fieldProblems}
+          code={p.code}
+        />
       </div>
     </>
   );
@@ -380,8 +408,8 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
       <h1 safe>{platform.name}</h1>
       {builtIn ? (
         <p class="hint" id="built-in-note">
-          This is the sandbox LMS built into Courseport (<a href="/sandbox">/sandbox</a>, <a href="/docs/sandbox.md">docs/sandbox.md</a>). Its URLs, key and deployment
-          are Courseport's own, so it is shown read-only here: changing them would only break it. To turn it off, start Courseport with{' '}
+          This is the sandbox LMS built into Courseport (<a href="/sandbox">/sandbox</a>, <a href="/docs/sandbox.md">docs/sandbox.md</a>). Its URLs, key and
+          deployment are Courseport's own, so it is shown read-only here: changing them would only break it. To turn it off, start Courseport with{' '}
           <code>COURSEPORT_SANDBOX=false</code>.
         </p>
       ) : (
@@ -399,7 +427,11 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
               {platform.status}
             </span>{' '}
             {builtIn ? '' : <StatusActions id={platform.id} status={platform.status} csrfToken={p.csrfToken} />}
-            {platform.status === 'pending' ? <p class="muted">Registered by the LMS (dynamic registration): launches are refused until you activate it.</p> : ''}
+            {platform.status === 'pending' ? (
+              <p class="muted">Registered by the LMS (dynamic registration): launches are refused until you activate it.</p>
+            ) : (
+              ''
+            )}
           </dd>
           <dt>Last launch</dt>
           <dd safe>{formatTime(platform.last_launch_at)}</dd>
@@ -513,7 +545,15 @@ export function PlatformDetailPage(p: PlatformDetailProps): JSX.Element {
         {builtIn ? (
           <RegistrationSummary values={p.values} />
         ) : (
-          <PlatformForm action={base} values={p.values} csrfToken={p.csrfToken} isNew={false} problems={p.problems} fieldProblems={p.fieldProblems} code={p.code} />
+          <PlatformForm
+            action={base}
+            values={p.values}
+            csrfToken={p.csrfToken}
+            isNew={false}
+            problems={p.problems}
+            fieldProblems={p.fieldProblems}
+            code={p.code}
+          />
         )}
       </div>
     </>

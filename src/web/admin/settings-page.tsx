@@ -13,8 +13,18 @@ export function toolUrls(baseUrl: string): ToolUrl[] {
     { id: 'url-jwks', label: 'Public keyset (JWKS) URL', url: `${baseUrl}/.well-known/jwks.json` },
     { id: 'url-login', label: 'Login initiation (OIDC) URL', url: `${baseUrl}/lti/login` },
     { id: 'url-launch', label: 'Redirect / launch URL (target link URI)', url: `${baseUrl}/lti/launch` },
-    { id: 'url-deep-linking', label: 'Deep linking (content selection) URL', url: `${baseUrl}/lti/launch`, note: 'the same URL: Courseport tells the messages apart by their type' },
-    { id: 'url-register', label: 'Dynamic registration URL', url: `${baseUrl}/lti/register`, note: 'for LMSs that register tools themselves (Moodle, Brightspace, Canvas)' },
+    {
+      id: 'url-deep-linking',
+      label: 'Deep linking (content selection) URL',
+      url: `${baseUrl}/lti/launch`,
+      note: 'the same URL: Courseport tells the messages apart by their type',
+    },
+    {
+      id: 'url-register',
+      label: 'Dynamic registration URL',
+      url: `${baseUrl}/lti/register`,
+      note: 'for LMSs that register tools themselves (Moodle, Brightspace, Canvas)',
+    },
     { id: 'url-canvas', label: 'Canvas configuration (JSON) URL', url: `${baseUrl}/lti/config/canvas.json`, note: 'Canvas developer key, method “Enter URL”' },
   ];
 }
@@ -132,8 +142,8 @@ export function SettingsPage(p: { baseUrl: string; platforms: readonly PlatformW
             </li>
             <li>
               Here: <a href="/admin/platforms/new">add a platform</a> with issuer <code>https://canvas.instructure.com</code>, the Client ID, auth URL{' '}
-              <code>https://sso.canvaslms.com/api/lti/authorize_redirect</code>, token URL <code>https://sso.canvaslms.com/login/oauth2/token</code>, JWKS
-              URL <code>https://sso.canvaslms.com/api/lti/security/jwks</code> and the deployment id (use <code>sso.beta.canvaslms.com</code> /{' '}
+              <code>https://sso.canvaslms.com/api/lti/authorize_redirect</code>, token URL <code>https://sso.canvaslms.com/login/oauth2/token</code>, JWKS URL{' '}
+              <code>https://sso.canvaslms.com/api/lti/security/jwks</code> and the deployment id (use <code>sso.beta.canvaslms.com</code> /{' '}
               <code>sso.test.canvaslms.com</code> for beta and test instances).
             </li>
           </ol>
@@ -165,9 +175,9 @@ export function SettingsPage(p: { baseUrl: string; platforms: readonly PlatformW
               <strong>Site administration → Plugins → Activity modules → External tool → Manage tools → configure a tool manually</strong>.
             </li>
             <li>
-              <em>Tool URL</em>: <code safe>{u['url-launch']}</code>; <em>LTI version</em>: LTI 1.3; <em>Public key type</em>: Keyset URL; <em>Public keyset</em>:{' '}
-              <code safe>{u['url-jwks']}</code>; <em>Initiate login URL</em>: <code safe>{u['url-login']}</code>; <em>Redirection URI(s)</em>:{' '}
-              <code safe>{u['url-launch']}</code>.
+              <em>Tool URL</em>: <code safe>{u['url-launch']}</code>; <em>LTI version</em>: LTI 1.3; <em>Public key type</em>: Keyset URL;{' '}
+              <em>Public keyset</em>: <code safe>{u['url-jwks']}</code>; <em>Initiate login URL</em>: <code safe>{u['url-login']}</code>;{' '}
+              <em>Redirection URI(s)</em>: <code safe>{u['url-launch']}</code>.
             </li>
             <li>
               Tick <em>Supports Deep Linking (Content-Item Message)</em> with <em>Content Selection URL</em> <code safe>{u['url-deep-linking']}</code>. Under{' '}
@@ -189,12 +199,12 @@ export function SettingsPage(p: { baseUrl: string; platforms: readonly PlatformW
             <li>
               The tool vendor registers Courseport once in the Anthology (Blackboard) Developer Portal: <em>Login Initiation URL</em>{' '}
               <code safe>{u['url-login']}</code>, <em>Tool Redirect URL(s)</em> <code safe>{u['url-launch']}</code>, <em>Tool JWKS URL</em>{' '}
-              <code safe>{u['url-jwks']}</code>, <em>Signing Algorithm</em> RS256. The portal shows the <em>Application ID</em> (the client id), the issuer,
-              the public keyset URL, the auth token endpoint and the OIDC auth request endpoint.
+              <code safe>{u['url-jwks']}</code>, <em>Signing Algorithm</em> RS256. The portal shows the <em>Application ID</em> (the client id), the issuer, the
+              public keyset URL, the auth token endpoint and the OIDC auth request endpoint.
             </li>
             <li>
-              Each institution's Learn administrator: <strong>Administrator Panel → Integrations → LTI Tool Providers → Register LTI 1.3/Advantage Tool</strong>,
-              enters the Client ID, submits, and reads the <em>Deployment ID</em> from the tool's page.
+              Each institution's Learn administrator: <strong>Administrator Panel → Integrations → LTI Tool Providers → Register LTI 1.3/Advantage Tool</strong>
+              , enters the Client ID, submits, and reads the <em>Deployment ID</em> from the tool's page.
             </li>
             <li>
               Here: one platform per Application ID (issuer <code>https://blackboard.com</code>), with each institution's deployment id added to it.
@@ -215,12 +225,12 @@ export function SettingsPage(p: { baseUrl: string; platforms: readonly PlatformW
             </li>
             <li>
               Brightspace then shows the <em>Client Id</em>, <em>Brightspace Keyset URL</em>, <em>Brightspace OAuth2 Access Token URL</em>,{' '}
-              <em>OpenID Connect Authentication Endpoint</em>, <em>Brightspace OAuth2 Audience</em> (Courseport's <em>token audience</em>) and{' '}
-              <em>Issuer</em>. New registrations are disabled: enable them.
+              <em>OpenID Connect Authentication Endpoint</em>, <em>Brightspace OAuth2 Audience</em> (Courseport's <em>token audience</em>) and <em>Issuer</em>.
+              New registrations are disabled: enable them.
             </li>
             <li>
-              <strong>View Deployments → New Deployment</strong> (or <em>Admin Tools → External Learning Tools → LTI Advantage → New Deployment</em>) gives
-              the <em>Deployment Id</em>. Enter everything here under <a href="/admin/platforms/new">Add platform</a>.
+              <strong>View Deployments → New Deployment</strong> (or <em>Admin Tools → External Learning Tools → LTI Advantage → New Deployment</em>) gives the{' '}
+              <em>Deployment Id</em>. Enter everything here under <a href="/admin/platforms/new">Add platform</a>.
             </li>
           </ol>
         </details>

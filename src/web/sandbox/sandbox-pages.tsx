@@ -20,8 +20,8 @@ export function SandboxCoursePage(p: { links: readonly SandboxLink[]; packageCou
       <div class="card" id="sandbox-course">
         <h1 safe>{`${SANDBOX_COURSE.title} (${SANDBOX_COURSE.label})`}</h1>
         <p>
-          A pretend LMS course. Everything below runs the real LTI 1.3 protocol against this Courseport: login, signed
-          launches, deep linking, grades (AGS) and the roster (NRPS).
+          A pretend LMS course. Everything below runs the real LTI 1.3 protocol against this Courseport: login, signed launches, deep linking, grades (AGS) and
+          the roster (NRPS).
         </p>
         <form method="get" action="/sandbox/launch" class="picker-actions">
           <input type="hidden" name="deeplink" value="1" />
@@ -143,7 +143,11 @@ function cell(s: SandboxScore | undefined): string {
 }
 
 /** The gradebook: one column per line item, one row per learner, the latest score the tool sent. */
-export function SandboxGradebookPage(p: { items: readonly SandboxLineItem[]; latest: ReadonlyMap<string, ReadonlyMap<string, SandboxScore>>; received: number }): JSX.Element {
+export function SandboxGradebookPage(p: {
+  items: readonly SandboxLineItem[];
+  latest: ReadonlyMap<string, ReadonlyMap<string, SandboxScore>>;
+  received: number;
+}): JSX.Element {
   return (
     <Layout title="Sandbox gradebook">
       {NAV}
@@ -154,8 +158,8 @@ export function SandboxGradebookPage(p: { items: readonly SandboxLineItem[]; lat
         </p>
         {p.items.length === 0 ? (
           <p class="muted" id="sandbox-no-columns">
-            No grade columns yet. Content added with “Add content…” gets one at once when the package is scored, otherwise when
-            Courseport sends its first score.
+            No grade columns yet. Content added with “Add content…” gets one at once when the package is scored, otherwise when Courseport sends its first
+            score.
           </p>
         ) : (
           <table class="progress-table">
