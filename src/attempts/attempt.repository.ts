@@ -165,3 +165,21 @@ export async function findAttemptLearner(
     .where('a.id', '=', attemptId)
     .executeTakeFirst();
 }
+
+/** A new attempt's row: nothing played yet. */
+export function newAttemptRow(a: Pick<Attempt, 'id' | 'user_id' | 'resource_link_id' | 'package_version_id' | 'number' | 'role_kind'>, now: number): Attempt {
+  return {
+    ...a,
+    completion: 'not attempted',
+    success: 'unknown',
+    score_scaled: null,
+    score_raw: null,
+    score_min: null,
+    score_max: null,
+    total_time_ms: 0,
+    current_sco: null,
+    started_at: now,
+    last_access_at: now,
+    completed_at: null,
+  };
+}

@@ -15,6 +15,7 @@ import {
   type ScoStatusRow,
   updateScoRuntime,
   updateScoRuntimeIfNewer,
+  newAttemptRow,
 } from './attempt.repository.js';
 import { findPackage, findPackageVersion } from '../packages/package.repository.js';
 import type { Attempt, Database, PackageVersion } from '../store/tables.js';
@@ -309,25 +310,10 @@ export class RuntimeService {
     const pkg = await findPackage(trx, packageId);
     if (!pkg?.latest_version_id) throw new AppError('PACKAGE_NOT_FOUND', `Package ${packageId} has no version to play.`);
     const now = this.clock.now();
-    const attempt: Attempt = {
-      id: newId('att'),
-      user_id: userId,
-      resource_link_id: resourceLinkId,
-      package_version_id: pkg.latest_version_id,
-      number,
-      completion: 'not attempted',
-      success: 'unknown',
-      score_scaled: null,
-      score_raw: null,
-      score_min: null,
-      score_max: null,
-      total_time_ms: 0,
-      current_sco: null,
-      started_at: now,
-      last_access_at: now,
-      completed_at: null,
-      role_kind: roleKind ?? null,
-    };
+    const attempt = newAttemptRow(
+      { id: newId('att'), user_id: userId, resource_link_id: resourceLinkId, package_version_id: pkg.latest_version_id, number, role_kind: roleKind ?? null },
+      now,
+    );
     // Two first launches at once: the unique (link, user, number) decides, the loser reads the winner's.
     if (!(await insertAttempt(trx, attempt))) {
       const existing = await findLatestAttempt(trx, resourceLinkId, userId);

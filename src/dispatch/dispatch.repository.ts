@@ -1,5 +1,5 @@
 import type { ExpressionBuilder, Kysely, Updateable } from 'kysely';
-import { DISPATCH_PLATFORM_ID } from '../platforms/platform.repository.js';
+import { DISPATCH_PLATFORM_ID, ensureInternalPlatform } from '../platforms/platform.repository.js';
 import type {
   Attempt,
   Database,
@@ -52,24 +52,7 @@ export async function listDispatchIdsOfDestination(db: Kysely<Database>, destina
  */
 export async function insertDispatch(trx: Kysely<Database>, row: Dispatch): Promise<void> {
   const now = row.created_at;
-  await trx
-    .insertInto('platforms')
-    .values({
-      id: DISPATCH_PLATFORM_ID,
-      name: 'Courseport content dispatch (internal)',
-      issuer: 'urn:courseport:dispatch',
-      client_id: 'courseport-dispatch',
-      auth_url: 'urn:courseport:dispatch',
-      token_url: 'urn:courseport:dispatch',
-      token_audience: null,
-      jwks_url: null,
-      public_jwk: null,
-      status: 'disabled',
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+  await ensureInternalPlatform(trx, { id: DISPATCH_PLATFORM_ID, name: 'Courseport content dispatch (internal)', kind: 'dispatch' }, now);
   await trx
     .insertInto('deployments')
     .values({ id: row.deployment_ref, platform_id: DISPATCH_PLATFORM_ID, deployment_id: row.id, name: `dispatch ${row.id}`, created_at: now })

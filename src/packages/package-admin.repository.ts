@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../store/database.js';
-import { PREVIEW_PLATFORM_ID } from '../platforms/platform.repository.js';
+import { PREVIEW_PLATFORM_ID, ensureInternalPlatform } from '../platforms/platform.repository.js';
 import type { Attempt, Database, Package } from '../store/tables.js';
 
 const PREVIEW_DEPLOYMENT_ID = 'dep_courseport_preview';
@@ -66,24 +66,7 @@ export async function renamePackage(db: Kysely<Database>, id: string, title: str
 
 /** The preview platform and its one deployment (created once, by whichever process comes first). */
 export async function ensurePreviewPlatform(trx: Kysely<Database>, now: number): Promise<void> {
-  await trx
-    .insertInto('platforms')
-    .values({
-      id: PREVIEW_PLATFORM_ID,
-      name: 'Courseport console preview (internal)',
-      issuer: 'urn:courseport:preview',
-      client_id: 'courseport-preview',
-      auth_url: 'urn:courseport:preview',
-      token_url: 'urn:courseport:preview',
-      token_audience: null,
-      jwks_url: null,
-      public_jwk: null,
-      status: 'disabled',
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+  await ensureInternalPlatform(trx, { id: PREVIEW_PLATFORM_ID, name: 'Courseport console preview (internal)', kind: 'preview' }, now);
   await trx
     .insertInto('deployments')
     .values({ id: PREVIEW_DEPLOYMENT_ID, platform_id: PREVIEW_PLATFORM_ID, deployment_id: 'preview', name: 'console preview', created_at: now })

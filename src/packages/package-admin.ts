@@ -3,7 +3,8 @@ import type { ContentStore } from '../content/content-store.js';
 import { AppError } from '../errors/app-error.js';
 import type { Dialect } from '../store/database.js';
 import { findPackage } from './package.repository.js';
-import type { Attempt, Database, Package } from '../store/tables.js';
+import { newAttemptRow } from '../attempts/attempt.repository.js';
+import type { Database, Package } from '../store/tables.js';
 import type { Clock } from '../util/clock.js';
 import { newId } from '../util/ids.js';
 import {
@@ -83,26 +84,11 @@ export class PackageAdmin {
       await ensurePreviewPlatform(trx, now);
       const linkId = await ensurePreviewLink(trx, pkg, newId('rl'), now);
       const userId = await ensurePreviewUser(trx, `admin:${adminEmail}`, newId('usr'), now);
-      const attempt: Attempt = {
-        id: newId('att'),
-        user_id: userId,
-        resource_link_id: linkId,
-        package_version_id: pkg.latest_version_id!,
-        number: 1,
-        completion: 'not attempted',
-        success: 'unknown',
-        score_scaled: null,
-        score_raw: null,
-        score_min: null,
-        score_max: null,
-        total_time_ms: 0,
-        current_sco: null,
-        started_at: now,
-        last_access_at: now,
-        completed_at: null,
-        // Staff: never queued for a gradebook (there is none for a preview anyway).
-        role_kind: 'instructor',
-      };
+      // Staff: never queued for a gradebook (there is none for a preview anyway).
+      const attempt = newAttemptRow(
+        { id: newId('att'), user_id: userId, resource_link_id: linkId, package_version_id: pkg.latest_version_id!, number: 1, role_kind: 'instructor' },
+        now,
+      );
       await replacePreviewAttempt(trx, attempt);
       return attempt.id;
     });

@@ -87,3 +87,30 @@ export async function recordPlatformError(db: Kysely<Database>, id: string, erro
 export async function listActivePlatformOrigins(db: Kysely<Database>): Promise<{ issuer: string; auth_url: string }[]> {
   return db.selectFrom('platforms').select(['issuer', 'auth_url']).where('status', '=', 'active').execute();
 }
+
+/**
+ * An internal platform row (content dispatch, console previews): disabled, keyless, never an
+ * LMS; it owns users and links that do not come from a launch. Created by whichever process
+ * needs it first.
+ */
+export async function ensureInternalPlatform(trx: Kysely<Database>, p: { id: string; name: string; kind: string }, now: number): Promise<void> {
+  const urn = `urn:courseport:${p.kind}`;
+  await trx
+    .insertInto('platforms')
+    .values({
+      id: p.id,
+      name: p.name,
+      issuer: urn,
+      client_id: `courseport-${p.kind}`,
+      auth_url: urn,
+      token_url: urn,
+      token_audience: null,
+      jwks_url: null,
+      public_jwk: null,
+      status: 'disabled',
+      created_at: now,
+      updated_at: now,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}

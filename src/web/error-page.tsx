@@ -20,27 +20,43 @@ export interface ErrorPageProps {
   readonly wayBack?: WayBack | undefined;
 }
 
+/** What happened, what to do, and the code and reference to quote: every error page's core. */
+export function ErrorSummary(p: { status: number; code: string; title: string; message: string; hint: string | undefined; requestId: string }): JSX.Element {
+  return (
+    <>
+      <h1 safe>{p.title}</h1>
+      <p safe>{p.message}</p>
+      {p.hint ? (
+        <p class="hint" safe>
+          {p.hint}
+        </p>
+      ) : (
+        ''
+      )}
+      <ErrorReference {...p} />
+    </>
+  );
+}
+
+/** The error code and request reference, for support. */
+export function ErrorReference(p: { status: number; code: string; requestId: string }): JSX.Element {
+  return (
+    <p class="muted">
+      Error code{' '}
+      <code data-error-code safe>
+        {p.code}
+      </code>{' '}
+      · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
+    </p>
+  );
+}
+
 /** The one page every error shown to a person goes through: what happened, its code, what to do. */
 export function ErrorPage(p: ErrorPageProps): JSX.Element {
   return (
     <Layout title={p.title}>
       <div class="card error" role="alert">
-        <h1 safe>{p.title}</h1>
-        <p safe>{p.message}</p>
-        {p.hint ? (
-          <p class="hint" safe>
-            {p.hint}
-          </p>
-        ) : (
-          ''
-        )}
-        <p class="muted">
-          Error code{' '}
-          <code data-error-code safe>
-            {p.code}
-          </code>{' '}
-          · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
-        </p>
+        <ErrorSummary {...p} />
         <p class="muted">If you report this problem, include the error code and reference.</p>
         {p.wayBack ? <WayBackLinks back={p.wayBack} /> : ''}
       </div>

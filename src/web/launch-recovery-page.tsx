@@ -1,4 +1,5 @@
 import { jsonScript } from '../util/json-script.js';
+import { ErrorReference } from './error-page.js';
 import { Layout } from './layout.js';
 
 /**
@@ -155,13 +156,7 @@ export function NewWindowPage(p: NewWindowPageProps): JSX.Element {
         ) : (
           ''
         )}
-        <p class="muted">
-          Error code{' '}
-          <code data-error-code safe>
-            {p.code}
-          </code>{' '}
-          · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
-        </p>
+        <ErrorReference {...p} />
       </div>
     </Layout>
   );

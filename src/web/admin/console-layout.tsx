@@ -1,4 +1,5 @@
 import type { Children } from '@kitajs/html';
+import { ErrorSummary } from '../error-page.js';
 import { Layout } from '../layout.js';
 
 /**
@@ -148,22 +149,7 @@ export function ConsoleErrorBody(p: {
 }): JSX.Element {
   return (
     <div class="card error" role="alert" id="console-error">
-      <h1 safe>{p.title}</h1>
-      <p safe>{p.message}</p>
-      {p.hint ? (
-        <p class="hint" safe>
-          {p.hint}
-        </p>
-      ) : (
-        ''
-      )}
-      <p class="muted">
-        Error code{' '}
-        <code data-error-code safe>
-          {p.code}
-        </code>{' '}
-        · HTTP {String(p.status)} · reference <code safe>{p.requestId}</code>
-      </p>
+      <ErrorSummary {...p} />
     </div>
   );
 }
