@@ -243,6 +243,7 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     await ws.dispose();
   });
 
+  // Nine CLI processes, four of them at once, each compiling the CLI as it starts: more than the default time.
   it('imports a package, lists and shows it; refuses a broken archive with one line and stores nothing', async () => {
     const imported = await runCli(ws, ['package', 'import', COURSE_12, '--title', 'Bicycle Care from the CLI', '--json']);
     expectOk(imported);
@@ -280,7 +281,7 @@ describe.each(DIALECTS)('courseport package commands (%s)', (dialect) => {
     expectOk(plain);
     expect(plain.stdout).toBe(`${p.id}\n`);
     expect(plain.stderr).toContain(': SCORM 1.2, version 2, 1 SCO(s)');
-  });
+  }, 90_000);
 });
 
 describe('courseport CLI without a database', () => {
