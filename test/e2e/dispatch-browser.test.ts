@@ -262,8 +262,17 @@ describe('a dispatch package played from an LMS page in Chromium', () => {
     await page.clock.fastForward('01:00');
     await course.sco.locator('#exit').click({ timeout: WAIT_MS });
 
-    // The LMS's own SCORM API holds the result, as the LMS would store it.
-    await expect.poll(lmsState(page), { timeout: WAIT_MS }).toMatchObject({ status: 'passed', raw: '100', min: '0', max: '100', exit: '' });
+    // The LMS's own SCORM API holds the result, as the LMS would store it. The course committed
+    // its score before Exit, so wait for what only the relay after Exit brings: the minute played.
+    await expect
+      .poll(
+        async () => {
+          const state = await lmsState(page)();
+          return { ...state, minutePlayed: state.sessionTime >= '00:01:00' };
+        },
+        { timeout: WAIT_MS },
+      )
+      .toMatchObject({ status: 'passed', raw: '100', min: '0', max: '100', exit: '', minutePlayed: true });
     const lmsSide = await page.evaluate(readLms);
     expect(lmsSide.location).toBe('item_1');
     expect(lmsSide.calls).toContain('LMSCommit');

@@ -82,7 +82,14 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
     await context?.close();
   });
 
-  const attemptPoll = (link: string, sub: string) => () => findAttemptFor(db(), link, sub);
+  /**
+   * The learner's attempt, with whether the session that Exit ended is stored: the courses
+   * commit their status and score before Exit, and only the terminating commit adds time.
+   */
+  const attemptPoll = (link: string, sub: string) => async () => {
+    const attempt = await findAttemptFor(db(), link, sub);
+    return attempt && { ...attempt, sessionEnded: attempt.total_time_ms > 0 };
+  };
   /** The values of cmi.<array>.n.<field> in index order, e.g. every interaction's result. */
   const arrayField = (cmi: Record<string, string>, array: string, field: string) =>
     Object.entries(cmi)
@@ -122,7 +129,9 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       await course.sco.locator('#exit').click({ timeout: WAIT_MS });
       await expect.poll(() => commits.at(-1) ?? '', { timeout: WAIT_MS }).toMatch(new RegExp(`^${fresh.api}/sco/item_1/commit$`));
 
-      await expect.poll(attemptPoll('rl-bike12', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect
+        .poll(attemptPoll('rl-bike12', 'learner-1'), { timeout: WAIT_MS })
+        .toMatchObject({ completion: 'completed', success: 'passed', sessionEnded: true });
       const attempt = (await findAttemptFor(db(), 'rl-bike12', 'learner-1'))!;
       expect(attempt.score_raw).toBeGreaterThanOrEqual(70);
       expect(attempt.score_raw).toBe(100);
@@ -204,7 +213,9 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       // Exit after the end: cmi.exit "" and adl.nav.request exitAll, then Terminate.
       await course.sco.locator('#exit').click({ timeout: WAIT_MS });
 
-      await expect.poll(attemptPoll('rl-bike2004', 'learner-1'), { timeout: WAIT_MS }).toMatchObject({ completion: 'completed', success: 'passed' });
+      await expect
+        .poll(attemptPoll('rl-bike2004', 'learner-1'), { timeout: WAIT_MS })
+        .toMatchObject({ completion: 'completed', success: 'passed', sessionEnded: true });
       const attempt = (await findAttemptFor(db(), 'rl-bike2004', 'learner-1'))!;
       expect(attempt.score_scaled).toBeGreaterThanOrEqual(0.8);
       expect(attempt.score_raw).toBe(100);
@@ -267,7 +278,7 @@ describe('SCORM courses played in Chromium through the simulated LMS', () => {
       await course.sco.locator('#exit').click({ timeout: WAIT_MS });
       await expect
         .poll(attemptPoll('rl-bike2004', 'learner-failing'), { timeout: WAIT_MS })
-        .toMatchObject({ completion: 'completed', success: 'failed', score_raw: 70 });
+        .toMatchObject({ completion: 'completed', success: 'failed', score_raw: 70, sessionEnded: true });
       const attempt = (await findAttemptFor(db(), 'rl-bike2004', 'learner-failing'))!;
       expect(attempt.score_scaled).toBeCloseTo(0.7, 6);
       const cmi = cmiOf(await scoRuntimeRow(db(), attempt.id, 'item_1'));
