@@ -24,7 +24,7 @@ import { listScores, type SandboxLineItem, type SandboxLink, type SandboxScore }
  * and speaks the protocol over HTTP: OIDC auth (form_post id_token), deep linking return
  * (verified against the tool's JWKS), OAuth client credentials (client assertions verified
  * against the tool's JWKS, jti single use), AGS line items/scores/results and NRPS.
- * Nothing is shortcut: the tool validates the sandbox's launches exactly as any LMS's.
+ * Nothing is shortcut: the tool validates the sandbox's launches exactly like those of every other LMS.
  *
  * This class assembles the LMS from its parts, one file per role: sandbox-registration,
  * sandbox-keys, sandbox-launch (login and OIDC auth), sandbox-deep-linking, sandbox-oauth,

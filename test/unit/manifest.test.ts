@@ -368,14 +368,14 @@ describe('parseManifest organizations and items', () => {
       manifestAttrs: 'xml:base="course/"',
       resourcesAttrs: 'xml:base="content/"',
       resources: `<resource identifier="r1" type="webcontent" adlcp:scormtype="sco" xml:base="unit1/" href="./pages/start%20here.html?x=1#top">
-          <file href="pages/start%20here.html"/><file href="../shared/lib.js"/>
+          <file href="pages/start%20here.html"/><file href="../outside/lib.js"/>
         </resource>`,
     });
     const manifest = parseManifest(xml);
     expect(manifest.resources[0]?.base).toBe('course/content/unit1/');
     expect(manifest.resources[0]?.href).toBe('./pages/start%20here.html?x=1#top');
     expect(manifest.scos[0]?.launchUrl).toBe('course/content/unit1/pages/start%20here.html?x=1#top');
-    expect(manifest.referencedFiles).toEqual(['course/content/unit1/pages/start here.html', 'course/content/shared/lib.js']);
+    expect(manifest.referencedFiles).toEqual(['course/content/unit1/pages/start here.html', 'course/content/outside/lib.js']);
   });
 
   it('appends item parameters per the IMS CP rules', () => {

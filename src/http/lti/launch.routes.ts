@@ -50,7 +50,7 @@ function stateCookie(secure: boolean, ttlMs: number) {
   };
 }
 
-/** Login and launch fields are the platform's: any string fields, read by the launch checks. */
+/** Login and launch fields are the platform's, whatever they are: the launch checks read them. */
 const LtiForm = Type.Record(Type.String(), Type.Unknown());
 const HomeQuery = Type.Object({ lt: Type.Optional(Type.String({ maxLength: 512 })) });
 
